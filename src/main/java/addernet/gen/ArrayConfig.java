@@ -1,0 +1,83 @@
+package addernet.gen;
+
+import addernet.cli.UserError;
+
+/**
+ * Everything that defines a bare PE array, validated at the door. The accumulator width is either
+ * derived from the largest reduction length {@code maxK} the array will be asked to do, or given
+ * and then checked against it, so no supported K can overflow silently (numeric contract,
+ * section 3). Field names match the keys of {@code array.json} in a generated folder.
+ */
+public record ArrayConfig(int rows, int cols, int dataBits, int accBits, long maxK, PeOp op) {
+  public static final int MIN_DATA_BITS = 2;
+  public static final int MAX_DATA_BITS = 16;
+  /** The harness moves accumulator values as 64-bit integers; 62 leaves headroom for sign tricks. */
+  public static final int MAX_ACC_BITS = 62;
+  /** Far beyond any layer we schedule (LeNet-5's largest K is 400); keeps bounds arithmetic exact. */
+  public static final long MAX_K = 1L << 24;
+
+  public ArrayConfig {
+    if (rows < 1) {
+      throw new UserError("--rows must be a positive number of PE rows, got " + rows);
+    }
+    if (cols < 1) {
+      throw new UserError("--cols must be a positive number of PE columns, got " + cols);
+    }
+    if (dataBits < MIN_DATA_BITS || dataBits > MAX_DATA_BITS) {
+      throw new UserError(
+          "--bits must be in " + MIN_DATA_BITS + ".." + MAX_DATA_BITS + ", got " + dataBits);
+    }
+    if (maxK < 1 || maxK > MAX_K) {
+      throw new UserError("--max-k must be in 1.." + MAX_K + ", got " + maxK);
+    }
+    int needed;
+    try {
+      needed = op.accumulatorBits(dataBits, maxK);
+    } catch (ArithmeticException overflow) {
+      needed = Integer.MAX_VALUE;
+    }
+    if (needed > MAX_ACC_BITS) {
+      throw new UserError(
+          "--max-k " + maxK + " with " + dataBits + "-bit data needs an accumulator wider than the"
+              + " supported " + MAX_ACC_BITS + " bits; lower --max-k or --bits");
+    }
+    if (accBits < needed) {
+      throw new UserError(
+          "--acc-bits "
+              + accBits
+              + " is too narrow: "
+              + op.id()
+              + " sums of K="
+              + maxK
+              + " "
+              + dataBits
+              + "-bit operands need "
+              + needed
+              + " bits; raise --acc-bits or lower --max-k");
+    }
+    if (accBits > MAX_ACC_BITS) {
+      throw new UserError("--acc-bits must be at most " + MAX_ACC_BITS + ", got " + accBits);
+    }
+  }
+
+  /** A config whose accumulator is exactly as wide as {@code maxK} requires. */
+  public static ArrayConfig derived(int rows, int cols, int dataBits, long maxK, PeOp op) {
+    if (dataBits < MIN_DATA_BITS || dataBits > MAX_DATA_BITS || maxK < 1 || maxK > MAX_K) {
+      // Let the canonical constructor produce the message.
+      return new ArrayConfig(rows, cols, dataBits, MAX_ACC_BITS, maxK, op);
+    }
+    return new ArrayConfig(rows, cols, dataBits, op.accumulatorBits(dataBits, maxK), maxK, op);
+  }
+
+  public int numPes() {
+    return rows * cols;
+  }
+
+  public long minData() {
+    return -(1L << (dataBits - 1));
+  }
+
+  public long maxData() {
+    return (1L << (dataBits - 1)) - 1;
+  }
+}

@@ -1,0 +1,95 @@
+package addernet.gen;
+
+import addernet.cli.UserError;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Emits the bare systolic array as Verilog through the Chisel generator in {@code hw/}, together
+ * with {@code array.json} (the config it was built from), which co-simulation reads back.
+ */
+public final class ArrayGenerator {
+  public static final String CONFIG_FILE = "array.json";
+  public static final String TOP = "Mesh";
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private ArrayGenerator() {}
+
+  /** Writes the array's Verilog and {@code array.json} into {@code out}, all or nothing. */
+  public static void generate(ArrayConfig cfg, Path out) {
+    OutputFolder.write(
+        out,
+        dir -> {
+          addernet.hw.Generate.mesh(
+              cfg.rows(), cfg.cols(), cfg.dataBits(), cfg.accBits(), cfg.op().id(), dir.toString());
+          List<String> sources = verilogSources(dir);
+          if (sources.isEmpty()) {
+            throw new IOException("the Chisel generator wrote no Verilog");
+          }
+          JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), ArrayManifest.of(cfg, sources));
+        });
+  }
+
+  /** Reads and re-validates the config of a generated folder. */
+  public static ArrayManifest read(Path rtlDir) {
+    Path file = rtlDir.resolve(CONFIG_FILE);
+    if (!Files.isRegularFile(file)) {
+      throw new UserError(
+          rtlDir + " holds no " + CONFIG_FILE + "; generate it with: addernet generate --out "
+              + rtlDir);
+    }
+    ArrayManifest m;
+    try {
+      m = JSON.readValue(file.toFile(), ArrayManifest.class);
+    } catch (IOException e) {
+      throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    m.config(); // validates the numbers
+    for (String src : m.sources()) {
+      if (!Files.isRegularFile(rtlDir.resolve(src))) {
+        throw new UserError(file + " lists " + src + " but " + rtlDir.resolve(src) + " is missing");
+      }
+    }
+    return m;
+  }
+
+  static List<String> verilogSources(Path dir) throws IOException {
+    // firtool's filelist.f gives the modules in dependency order.
+    Path list = dir.resolve("filelist.f");
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(list)) {
+      String s = line.strip();
+      if (!s.isEmpty()) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  /** The content of {@code array.json}. */
+  public record ArrayManifest(
+      int formatVersion,
+      String top,
+      int rows,
+      int cols,
+      int dataBits,
+      int accBits,
+      long maxK,
+      String op,
+      List<String> sources) {
+    static ArrayManifest of(ArrayConfig c, List<String> sources) {
+      return new ArrayManifest(
+          1, TOP, c.rows(), c.cols(), c.dataBits(), c.accBits(), c.maxK(), c.op().id(), sources);
+    }
+
+    public ArrayConfig config() {
+      return new ArrayConfig(rows, cols, dataBits, accBits, maxK, PeOp.fromId(op));
+    }
+  }
+}
