@@ -22,13 +22,15 @@ import picocli.CommandLine.Option;
     description = {
       "Check generated RTL against the Java integer reference, bit for bit, in Verilator.",
       "",
-      "With --random N, random signed integer matrix products (shapes up to 3x the array, K up",
-      "to the array's max K) are cut into N output tiles, streamed through the Verilated array",
-      "and every output is compared with the reference. The first product is the accumulator's",
-      "worst case. The harness is built once per RTL version into DIR/verilator-build/.",
+      "With --random N, random signed integer matrix products (shapes up to 3x the array, K up"
+          + " to the array's max K) are cut into N output tiles, streamed through the Verilated"
+          + " array and every output is compared with the reference. The first product is the"
+          + " accumulator's worst case. The harness is built once per RTL version into"
+          + " DIR/verilator-build/.",
       "",
-      "On a mismatch the first differing output is named (tile, row, column, expected, got),",
-      "the failing batch is replayed with FST tracing into --wave, and the exit status is 1.",
+      "On a mismatch the first differing output is named (tile, row, column, expected, got),"
+          + " the failing product is replayed with FST tracing into --wave, and the exit status"
+          + " is 1.",
       "",
       "Example:  addernet cosim --rtl build/array8x8 --random 1000 --seed 1 --report cosim.json"
     })

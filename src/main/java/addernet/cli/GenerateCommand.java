@@ -16,13 +16,13 @@ import picocli.CommandLine.Option;
     description = {
       "Emit Verilog for a systolic array of adder-only processing elements.",
       "",
-      "Each PE computes acc <- acc - |a - b| on signed B-bit operands; activations flow east,",
-      "weights flow south, each tile's sum stays in its PE (output-stationary). The",
-      "accumulator is sized for the worst case of the largest reduction length --max-k",
-      "(docs/numeric-contract.md, section 3), or --acc-bits is checked against it.",
+      "Each PE computes acc <- acc - |a - b| on signed B-bit operands; activations flow east,"
+          + " weights flow south, each tile's sum stays in its PE (output-stationary). The"
+          + " accumulator is sized for the worst case of the largest reduction length --max-k"
+          + " (docs/numeric-contract.md, section 3), or --acc-bits is checked against it.",
       "",
-      "Writes one .sv file per module (Verilog-2001 style), filelist.f and array.json into",
-      "--out, all or nothing.",
+      "Writes one .sv file per module (Verilog-2001 style), filelist.f and array.json into"
+          + " --out, all or nothing.",
       "",
       "Example:  addernet generate --rows 8 --cols 8 --bits 8 --out build/array8x8"
     })

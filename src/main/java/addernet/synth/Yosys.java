@@ -1,0 +1,101 @@
+package addernet.synth;
+
+import addernet.cli.UserError;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Runs yosys on generated Verilog and reads its cell statistics. */
+public final class Yosys {
+  private static final Pattern CELL_LINE = Pattern.compile("^\\s+(\\$?[A-Za-z_][\\w$]*)\\s+(\\d+)\\s*$");
+
+  private Yosys() {}
+
+  public static Path executable() {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      Path p = Path.of(dir.isEmpty() ? "." : dir, "yosys");
+      if (Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    throw new UserError(
+        "yosys is not installed (not found on PATH); run scripts/setup, which installs Debian's"
+            + " yosys package");
+  }
+
+  /**
+   * Word-level cells of the flattened design right after elaboration and clean-up, before any
+   * technology mapping: a {@code $mul} here is a multiplier the RTL asked for.
+   */
+  public static Map<String, Integer> wordLevelCells(Path dir, List<String> sources, String top) {
+    return stat(dir, sources, top, "hierarchy -top " + top + "; proc; flatten; opt -full");
+  }
+
+  /** Cells after a complete generic synthesis (gates and flip-flops). */
+  public static Map<String, Integer> synthesizedCells(Path dir, List<String> sources, String top) {
+    return stat(dir, sources, top, "synth -flatten -top " + top);
+  }
+
+  private static Map<String, Integer> stat(
+      Path dir, List<String> sources, String top, String passes) {
+    try {
+      Path statFile = Files.createTempFile("yosys-stat", ".txt");
+      try {
+        StringBuilder script = new StringBuilder("read_verilog -sv");
+        for (String s : sources) {
+          script.append(' ').append(dir.resolve(s).toAbsolutePath());
+        }
+        script.append("; ").append(passes).append("; tee -q -o ").append(statFile).append(" stat");
+        run(List.of(executable().toString(), "-q", "-p", script.toString()));
+        return parseStat(Files.readString(statFile));
+      } finally {
+        Files.deleteIfExists(statFile);
+      }
+    } catch (IOException e) {
+      throw new UserError("cannot run yosys: " + e.getMessage(), e);
+    }
+  }
+
+  /** Cell type to count, from the last module block of a yosys {@code stat} listing. */
+  static Map<String, Integer> parseStat(String text) {
+    Map<String, Integer> cells = new TreeMap<>();
+    boolean inCells = false;
+    for (String line : text.split("\n")) {
+      if (line.contains("Number of cells:")) {
+        cells.clear();
+        inCells = true;
+        continue;
+      }
+      Matcher m = CELL_LINE.matcher(line);
+      if (inCells && m.matches()) {
+        cells.merge(m.group(1), Integer.parseInt(m.group(2)), Integer::sum);
+      } else if (inCells && !line.isBlank()) {
+        inCells = false;
+      }
+    }
+    return cells;
+  }
+
+  private static void run(List<String> cmd) throws IOException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    try {
+      if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        throw new IllegalStateException("yosys failed:\n" + out);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running yosys", e);
+    }
+  }
+
+}

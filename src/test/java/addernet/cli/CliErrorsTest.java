@@ -1,0 +1,145 @@
+package addernet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliErrorsTest {
+  @TempDir Path tmp;
+
+  private record Outcome(int code, String out, String err) {}
+
+  private static Outcome run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Main.run(args);
+      return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private void assertNothingWritten() throws IOException {
+    try (Stream<Path> s = Files.list(tmp)) {
+      List<Path> left = s.toList();
+      assertEquals(List.of(), left, "a failed command left files behind");
+    }
+  }
+
+  private Outcome generate(String... extra) {
+    String[] base = {"generate", "--rows", "4", "--cols", "4", "--out", tmp.resolve("rtl").toString()};
+    String[] args = Stream.concat(Stream.of(base), Stream.of(extra)).toArray(String[]::new);
+    return run(args);
+  }
+
+  @Test
+  void nonPositiveSizeIsOneLineAndWritesNothing() throws IOException {
+    Outcome o = run("generate", "--rows", "0", "--cols", "4", "--out", tmp.resolve("rtl").toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().startsWith("error: --rows must be a positive"), o.err());
+    assertEquals(1, o.err().strip().lines().count(), o.err());
+    assertNothingWritten();
+  }
+
+  @Test
+  void dataWidthOutsideTwoToSixteenIsRefused() throws IOException {
+    for (String bits : new String[] {"1", "17"}) {
+      Outcome o = generate("--bits", bits);
+      assertEquals(2, o.code());
+      assertTrue(o.err().contains("--bits must be in 2..16, got " + bits), o.err());
+    }
+    assertNothingWritten();
+  }
+
+  @Test
+  void accumulatorTooNarrowForMaxKSaysWhatIsNeeded() throws IOException {
+    Outcome o = generate("--bits", "8", "--max-k", "400", "--acc-bits", "12");
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("too narrow") && o.err().contains("need 18 bits"), o.err());
+    assertNothingWritten();
+  }
+
+  @Test
+  void missingParentFolderIsNamed() throws IOException {
+    Path out = tmp.resolve("no/such/place");
+    Outcome o = run("generate", "--rows", "2", "--cols", "2", "--out", out.toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("does not exist") && o.err().contains(out.getParent().toString()), o.err());
+    assertNothingWritten();
+  }
+
+  @Test
+  void outputPathThatIsAFileIsRefusedAndKept() throws IOException {
+    Path file = Files.writeString(tmp.resolve("taken"), "keep me");
+    Outcome o = run("generate", "--rows", "2", "--cols", "2", "--out", file.toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("not a folder"), o.err());
+    assertEquals("keep me", Files.readString(file));
+  }
+
+  @Test
+  void unknownPeOperationIsRefused() throws IOException {
+    Outcome o = generate("--op", "multiply");
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("expected adder or mac"), o.err());
+    assertNothingWritten();
+  }
+
+  @Test
+  void cosimOnAFolderWithoutGeneratedRtlSaysHowToMakeOne() throws IOException {
+    Path empty = Files.createDirectory(tmp.resolve("empty"));
+    Outcome o = run("cosim", "--rtl", empty.toString(), "--random", "5");
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("array.json") && o.err().contains("addernet generate"), o.err());
+  }
+
+  @Test
+  void cosimRefusesNonPositiveTileCount() {
+    Outcome o = run("cosim", "--rtl", tmp.toString(), "--random", "0");
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("--random must be a positive"), o.err());
+  }
+
+  @Test
+  void missingVerilatorIsReportedWithTheSetupCommand() throws Exception {
+    assertEquals(0, generate().code());
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "cosim", "--rtl", tmp.resolve("rtl").toString(), "--random", "5")
+            .redirectErrorStream(true);
+    pb.environment().put("PATH", tmp.resolve("no-tools").toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(2, p.waitFor(), out);
+    assertTrue(out.contains("verilator is not installed") && out.contains("scripts/setup"), out);
+    assertFalse(Files.exists(tmp.resolve("rtl").resolve("verilator-build")));
+  }
+
+  @Test
+  void everySubcommandTeachesThroughHelp() {
+    for (String cmd : new String[] {"train", "quantize", "generate", "cosim", "synth", "bench"}) {
+      Outcome o = run(cmd, "--help");
+      assertEquals(0, o.code(), cmd);
+      assertTrue(o.out().contains("Usage: addernet " + cmd), o.out());
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package addernet.gen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import addernet.cli.UserError;
+import java.math.BigInteger;
+import org.junit.jupiter.api.Test;
+
+class AccumulatorBoundTest {
+  /** The narrowest two's-complement width holding every value in [lo, hi], found by search. */
+  private static int widthBySearch(BigInteger lo, BigInteger hi) {
+    for (int n = 1; ; n++) {
+      BigInteger min = BigInteger.ONE.shiftLeft(n - 1).negate();
+      BigInteger max = BigInteger.ONE.shiftLeft(n - 1).subtract(BigInteger.ONE);
+      if (min.compareTo(lo) <= 0 && max.compareTo(hi) >= 0) {
+        return n;
+      }
+    }
+  }
+
+  @Test
+  void adderAccumulatorIsTheNarrowestThatHoldsMinusKTimesTheLargestDistance() {
+    for (int bits = 2; bits <= 16; bits++) {
+      for (long k : new long[] {1, 2, 3, 7, 25, 150, 400, 1024, 4096, 100_000, 1L << 24}) {
+        BigInteger worst =
+            BigInteger.valueOf(k).multiply(BigInteger.ONE.shiftLeft(bits).subtract(BigInteger.ONE));
+        int expected = widthBySearch(worst.negate(), BigInteger.ZERO);
+        assertEquals(expected, PeOp.ADDER.accumulatorBits(bits, k), "bits=" + bits + " K=" + k);
+      }
+    }
+  }
+
+  @Test
+  void macAccumulatorHoldsThePositiveProductOfTwoMostNegativeOperands() {
+    for (int bits = 2; bits <= 16; bits++) {
+      for (long k : new long[] {1, 2, 3, 25, 400, 4096, 1L << 24}) {
+        BigInteger step = BigInteger.ONE.shiftLeft(2 * bits - 2);
+        BigInteger max = BigInteger.valueOf(k).multiply(step);
+        BigInteger minStep =
+            BigInteger.ONE.shiftLeft(bits - 1).negate()
+                .multiply(BigInteger.ONE.shiftLeft(bits - 1).subtract(BigInteger.ONE));
+        int expected = widthBySearch(BigInteger.valueOf(k).multiply(minStep), max);
+        assertEquals(expected, PeOp.MAC.accumulatorBits(bits, k), "bits=" + bits + " K=" + k);
+      }
+    }
+  }
+
+  @Test
+  void stepMatchesTheDefinitionOfEachOperation() {
+    assertEquals(10 - 7, PeOp.ADDER.step(10, -3, 4));
+    assertEquals(-255, PeOp.ADDER.step(0, -128, 127));
+    assertEquals(10 - 12, PeOp.MAC.step(10, -3, 4));
+    assertEquals(16384, PeOp.MAC.step(0, -128, -128));
+  }
+
+  @Test
+  void configRefusesAnAccumulatorTooNarrowForMaxK() {
+    int needed = PeOp.ADDER.accumulatorBits(8, 400);
+    UserError e =
+        assertThrows(UserError.class, () -> new ArrayConfig(8, 8, 8, needed - 1, 400, PeOp.ADDER));
+    assertTrue(e.getMessage().contains("too narrow"), e.getMessage());
+    assertTrue(e.getMessage().contains(Integer.toString(needed)), e.getMessage());
+    assertEquals(needed, new ArrayConfig(8, 8, 8, needed, 400, PeOp.ADDER).accBits());
+  }
+
+  @Test
+  void configRefusesSizesAndWidthsOutsideTheirRanges() {
+    assertThrows(UserError.class, () -> ArrayConfig.derived(0, 8, 8, 16, PeOp.ADDER));
+    assertThrows(UserError.class, () -> ArrayConfig.derived(8, -1, 8, 16, PeOp.ADDER));
+    assertThrows(UserError.class, () -> ArrayConfig.derived(8, 8, 1, 16, PeOp.ADDER));
+    assertThrows(UserError.class, () -> ArrayConfig.derived(8, 8, 17, 16, PeOp.ADDER));
+    assertThrows(UserError.class, () -> ArrayConfig.derived(8, 8, 8, 0, PeOp.ADDER));
+    assertThrows(
+        UserError.class, () -> ArrayConfig.derived(8, 8, 8, ArrayConfig.MAX_K + 1, PeOp.ADDER));
+  }
+}
