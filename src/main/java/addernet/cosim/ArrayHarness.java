@@ -54,7 +54,7 @@ public final class ArrayHarness {
     Path verilator = Verilator.executable();
     String harness = resource(HARNESS_RESOURCE);
     String ports = portsHeader(cfg);
-    Path build = rtlDir.resolve(BUILD_DIR);
+    Path build = rtlDir.resolve(BUILD_DIR).toAbsolutePath();
     Path exe = build.resolve("harness");
     Path stamp = build.resolve("stamp");
     try {

@@ -41,7 +41,7 @@ public final class Verilator {
     cmd.add("--top-module");
     cmd.add(top);
     for (String s : sources) {
-      cmd.add(dir.resolve(s).toString());
+      cmd.add(dir.resolve(s).toAbsolutePath().toString());
     }
     Result r = exec(cmd, dir);
     return r.code == 0 ? "" : r.output;
