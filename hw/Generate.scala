@@ -14,9 +14,33 @@ object Generate {
 
   /** Writes one Verilog file per module of a bare mesh into `targetDir`. */
   def mesh(rows: Int, cols: Int, dataBits: Int, accBits: Int, op: String, targetDir: String): Unit =
-    emit(new Mesh(ArrayConfig(rows, cols, dataBits, accBits, PEOp.byName(op))), targetDir)
+    emitTo(new Mesh(ArrayConfig(rows, cols, dataBits, accBits, PEOp.byName(op))), targetDir)
 
-  private def emit(gen: => RawModule, targetDir: String): Unit = {
+  def emitTo(gen: => RawModule, targetDir: String): Unit = {
     ChiselStage.emitSystemVerilogFile(gen, Array("--target-dir", targetDir, "--split-verilog"), firtoolOpts)
+  }
+}
+
+/** The whole-network accelerator: weight ROM images first, then the Verilog that loads them. */
+object GenerateAccelerator {
+  val memFilePrefix = "weights_col"
+
+  def apply(cfg: AccelConfig, targetDir: String): Unit = {
+    val dir = new java.io.File(targetDir)
+    dir.mkdirs()
+    val digits = (cfg.dataBits + 3) / 4
+    val mask = (1L << cfg.dataBits) - 1
+    for (j <- 0 until cfg.cols) {
+      val words = cfg.layers.toSeq.flatMap { l =>
+        for (tb <- 0 until cfg.colBlocks(l); k <- 0 until l.k) yield {
+          val t = tb * cfg.cols + j
+          if (t < l.outC) l.weights(t * l.k + k) else 0
+        }
+      }
+      val padded = if (words.isEmpty) Seq(0) else words
+      val text = padded.map(w => String.format(s"%0${digits}x", java.lang.Long.valueOf(w.toLong & mask))).mkString("", "\n", "\n")
+      java.nio.file.Files.writeString(new java.io.File(dir, s"$memFilePrefix$j.mem").toPath, text)
+    }
+    Generate.emitTo(new Accelerator(cfg, memFilePrefix), targetDir)
   }
 }

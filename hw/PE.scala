@@ -18,14 +18,15 @@ class PECtl extends Bundle {
  * in `out` (with `outValid` high for one cycle) while the next tile already accumulates, so tiles
  * stream back to back.
  */
-class PE(cfg: ArrayConfig) extends Module {
+class PE(cfg: ArrayConfig, east: Boolean = true, south: Boolean = true) extends Module {
   val io = IO(new Bundle {
     val aIn      = Input(SInt(cfg.dataBits.W))
     val ctlIn    = Input(new PECtl)
     val bIn      = Input(SInt(cfg.dataBits.W))
-    val aOut     = Output(SInt(cfg.dataBits.W))
-    val ctlOut   = Output(new PECtl)
-    val bOut     = Output(SInt(cfg.dataBits.W))
+    // A PE on an edge whose operands go nowhere has no such outputs (nothing left dangling).
+    val aOut     = if (east) Some(Output(SInt(cfg.dataBits.W))) else None
+    val ctlOut   = if (east) Some(Output(new PECtl)) else None
+    val bOut     = if (south) Some(Output(SInt(cfg.dataBits.W))) else None
     val out      = Output(SInt(cfg.accBits.W))
     val outValid = Output(Bool())
   })
@@ -33,7 +34,6 @@ class PE(cfg: ArrayConfig) extends Module {
   val acc = Reg(SInt(cfg.accBits.W))
   val outReg = Reg(SInt(cfg.accBits.W))
   // Only the control bits need a reset value: data registers are don't-care until valid arrives.
-  val ctlReg = RegInit(0.U.asTypeOf(new PECtl))
   val outValidReg = RegInit(false.B)
 
   val base = Mux(io.ctlIn.first, 0.S(cfg.accBits.W), acc)
@@ -46,10 +46,9 @@ class PE(cfg: ArrayConfig) extends Module {
     outReg := next
   }
 
-  ctlReg := io.ctlIn
-  io.aOut := RegNext(io.aIn)
-  io.bOut := RegNext(io.bIn)
-  io.ctlOut := ctlReg
+  io.aOut.foreach(_ := RegNext(io.aIn))
+  io.ctlOut.foreach(_ := RegNext(io.ctlIn, 0.U.asTypeOf(new PECtl)))
+  io.bOut.foreach(_ := RegNext(io.bIn))
   io.out := outReg
   io.outValid := outValidReg
 }

@@ -3,26 +3,14 @@ package addernet.cosim;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
 import addernet.gen.ArrayGenerator.ArrayManifest;
-import addernet.gen.OutputFolder;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The Verilated executable of one generated array. It is built into {@code verilator-build/}
- * beside the RTL and rebuilt only when the RTL, the harness or Verilator itself changes (a
- * SHA-256 of all of them is kept in a stamp file).
+ * The Verilated executable of one generated bare array (see {@link VerilatorBuild} for where it
+ * lives and when it is rebuilt).
  */
 public final class ArrayHarness {
-  static final String BUILD_DIR = "verilator-build";
   private static final String HARNESS_RESOURCE = "/sim/array_harness.cpp";
 
   private final Path rtlDir;
@@ -50,51 +38,11 @@ public final class ArrayHarness {
   /** Builds (or reuses) the harness for the array generated in {@code rtlDir}. */
   public static ArrayHarness build(Path rtlDir) {
     ArrayManifest manifest = ArrayGenerator.read(rtlDir);
-    ArrayConfig cfg = manifest.config();
-    Path verilator = Verilator.executable();
-    String harness = resource(HARNESS_RESOURCE);
-    String ports = portsHeader(cfg);
-    Path build = rtlDir.resolve(BUILD_DIR).toAbsolutePath();
-    Path exe = build.resolve("harness");
-    Path stamp = build.resolve("stamp");
-    try {
-      String hash = hash(rtlDir, manifest.sources(), harness, ports, Verilator.version());
-      if (Files.isExecutable(exe)
-          && Files.isRegularFile(stamp)
-          && Files.readString(stamp).strip().equals(hash)) {
-        return new ArrayHarness(rtlDir, manifest, exe);
-      }
-      OutputFolder.deleteTree(build);
-      Files.createDirectories(build);
-      Files.writeString(build.resolve("array_harness.cpp"), harness);
-      Files.writeString(build.resolve("ports.h"), ports);
-      List<String> cmd = new ArrayList<>();
-      cmd.add(verilator.toString());
-      cmd.addAll(
-          List.of(
-              "--cc", "--exe", "--build", "-j", "2",
-              "--trace-fst", // built in, switched on only to record a failing run
-              "--x-assign", "fast", "--x-initial", "fast",
-              "-Wno-fatal", // lint is its own check; a warning must not stop a simulation
-              "--prefix", "Vtop", "--top-module", manifest.top(),
-              "-Mdir", build.toString(), "-o", "harness",
-              "-CFLAGS", "-O1",
-              build.resolve("array_harness.cpp").toString()));
-      for (String src : manifest.sources()) {
-        cmd.add(rtlDir.resolve(src).toAbsolutePath().toString());
-      }
-      Verilator.Result r = Verilator.exec(cmd, build);
-      Files.writeString(build.resolve("build.log"), r.output());
-      if (r.code() != 0 || !Files.isExecutable(exe)) {
-        throw new addernet.cli.UserError(
-            "building the Verilator harness failed (log: " + build.resolve("build.log") + "):\n"
-                + Verilator.tail(r.output(), 30));
-      }
-      Files.writeString(stamp, hash + "\n");
-      return new ArrayHarness(rtlDir, manifest, exe);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot build the harness in " + build, e);
-    }
+    Path exe =
+        VerilatorBuild.build(
+            rtlDir, manifest.sources(), manifest.top(), HARNESS_RESOURCE,
+            portsHeader(manifest.config()));
+    return new ArrayHarness(rtlDir, manifest, exe);
   }
 
   /** Words per stimulus cycle: R activations, R control words, C weights. */
@@ -145,32 +93,5 @@ public final class ArrayHarness {
     }
     s.append("}\n");
     return s.toString();
-  }
-
-  private static String hash(Path dir, List<String> sources, String... extra) throws IOException {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (String src : sources) {
-        md.update(src.getBytes(StandardCharsets.UTF_8));
-        md.update(Files.readAllBytes(dir.resolve(src)));
-      }
-      for (String e : extra) {
-        md.update(e.getBytes(StandardCharsets.UTF_8));
-      }
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
-  }
-
-  static String resource(String name) {
-    try (InputStream in = ArrayHarness.class.getResourceAsStream(name)) {
-      if (in == null) {
-        throw new IllegalStateException(name + " is missing from the jar");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -83,7 +83,7 @@ class ArrayCosimTest {
     ArrayConfig cfg = ArrayConfig.derived(2, 2, 4, 8, PeOp.ADDER);
     Path rtl = tmp.resolve("cache");
     ArrayGenerator.generate(cfg, rtl);
-    Path stamp = rtl.resolve(ArrayHarness.BUILD_DIR).resolve("stamp");
+    Path stamp = rtl.resolve(VerilatorBuild.BUILD_DIR).resolve("stamp");
     Path exe = ArrayHarness.build(rtl).executable();
     var built = Files.getLastModifiedTime(exe);
     String firstStamp = Files.readString(stamp);

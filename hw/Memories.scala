@@ -1,0 +1,94 @@
+package addernet.hw
+
+import chisel3._
+import chisel3.util._
+
+/**
+ * A simple dual-port RAM (one synchronous read port, one write port, one clock), written as
+ * plain Verilog so that FPGA tools infer block RAM and lint sees nothing unused. A read in the
+ * same cycle as a write to the same address returns the old word.
+ */
+class Ram(depth: Int, width: Int)
+    extends BlackBox(Map("DEPTH" -> depth, "WIDTH" -> width, "ADDR" -> Ram.addrBits(depth)))
+    with HasBlackBoxInline {
+  private val a = Ram.addrBits(depth)
+  val io = IO(new Bundle {
+    val clock = Input(Clock())
+    val ren = Input(Bool())
+    val raddr = Input(UInt(a.W))
+    val rdata = Output(UInt(width.W))
+    val wen = Input(Bool())
+    val waddr = Input(UInt(a.W))
+    val wdata = Input(UInt(width.W))
+  })
+  setInline(
+    "Ram.v",
+    """// Simple dual-port RAM: synchronous read (old data on a same-address write), one write port.
+      |module Ram #(parameter DEPTH = 2, parameter WIDTH = 8, parameter ADDR = 1) (
+      |  input              clock,
+      |  input              ren,
+      |  input  [ADDR-1:0]  raddr,
+      |  output [WIDTH-1:0] rdata,
+      |  input              wen,
+      |  input  [ADDR-1:0]  waddr,
+      |  input  [WIDTH-1:0] wdata
+      |);
+      |  reg [WIDTH-1:0] mem [0:DEPTH-1];
+      |  reg [WIDTH-1:0] q;
+      |  always @(posedge clock) begin
+      |    if (wen) mem[waddr] <= wdata;
+      |    if (ren) q <= mem[raddr];
+      |  end
+      |  assign rdata = q;
+      |endmodule
+      |""".stripMargin)
+}
+
+/** A ROM initialised by $readmemh from a file (relative to the tool's working directory). */
+class Rom(depth: Int, width: Int, file: String)
+    extends BlackBox(
+      Map("DEPTH" -> depth, "WIDTH" -> width, "ADDR" -> Ram.addrBits(depth), "FILE" -> file))
+    with HasBlackBoxInline {
+  private val a = Ram.addrBits(depth)
+  val io = IO(new Bundle {
+    val clock = Input(Clock())
+    val ren = Input(Bool())
+    val raddr = Input(UInt(a.W))
+    val rdata = Output(UInt(width.W))
+  })
+  setInline(
+    "Rom.v",
+    """// ROM with a synchronous read port, contents from a $readmemh file.
+      |module Rom #(parameter DEPTH = 2, parameter WIDTH = 8, parameter ADDR = 1,
+      |             parameter FILE = "rom.mem") (
+      |  input              clock,
+      |  input              ren,
+      |  input  [ADDR-1:0]  raddr,
+      |  output [WIDTH-1:0] rdata
+      |);
+      |  reg [WIDTH-1:0] mem [0:DEPTH-1];
+      |  reg [WIDTH-1:0] q;
+      |  initial $readmemh(FILE, mem);
+      |  always @(posedge clock) begin
+      |    if (ren) q <= mem[raddr];
+      |  end
+      |  assign rdata = q;
+      |endmodule
+      |""".stripMargin)
+}
+
+object Ram {
+  def addrBits(depth: Int): Int = math.max(1, log2Ceil(depth))
+
+  /** A RAM of signed words, with its ports as wires of the caller's types. */
+  def apply(depth: Int, width: Int, clock: Clock): Ram = {
+    val m = Module(new Ram(depth, width))
+    m.io.clock := clock
+    m.io.ren := false.B
+    m.io.raddr := 0.U
+    m.io.wen := false.B
+    m.io.waddr := 0.U
+    m.io.wdata := 0.U
+    m
+  }
+}

@@ -1,0 +1,153 @@
+// Thin Verilator harness for the whole-network accelerator (see README, "Co-simulation").
+// Java decides what to send and what to expect; this program clocks the model, drives the
+// AXI4-Stream input and output with seeded random stalls, and reports what came out.
+//
+// Protocol on stdin/stdout, little-endian, repeated per batch:
+//   in:  int32 n (pixels in the batch, n <= 0 ends the run), int32 stall_percent,
+//        uint32 seed, int32 want_trace, then n bytes of pixels
+//   out: int32 m, m x int32 logits (as they left m_axis), int32 tlast mask count, then
+//        that many int32 indices of beats that had tlast set, uint32 accelerator cycles
+//        (its own counter), uint64 simulated cycles for the batch, int32 t, then t trace
+//        records of 4 x int32 (column, layer, address, value)
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "Vtop.h"
+#include "verilated.h"
+#include "verilated_fst_c.h"
+#include "ports.h"
+
+static bool read_exact(void* buf, size_t bytes) { return fread(buf, 1, bytes, stdin) == bytes; }
+
+static void write_exact(const void* buf, size_t bytes) {
+  if (fwrite(buf, 1, bytes, stdout) != bytes) {
+    fprintf(stderr, "harness: cannot write to stdout\n");
+    exit(3);
+  }
+}
+
+// xorshift32: the stall pattern depends only on the seed Java sends.
+static uint32_t rng_state = 1;
+static uint32_t next_rand() {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 17;
+  rng_state ^= rng_state << 5;
+  return rng_state;
+}
+
+int main(int argc, char** argv) {
+  const char* trace_path = nullptr;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) trace_path = argv[++i];
+  }
+  auto ctx = std::make_unique<VerilatedContext>();
+  if (trace_path) ctx->traceEverOn(true);
+  auto top = std::make_unique<Vtop>(ctx.get());
+  std::unique_ptr<VerilatedFstC> fst;
+  if (trace_path) {
+    fst = std::make_unique<VerilatedFstC>();
+    top->trace(fst.get(), 99);
+    fst->open(trace_path);
+  }
+  uint64_t time = 0;
+  auto tick = [&]() {
+    top->clock = 0;
+    top->eval();
+    if (fst) fst->dump(time);
+    time++;
+    top->clock = 1;
+    top->eval();
+    if (fst) fst->dump(time);
+    time++;
+  };
+
+  top->start = 0;
+  top->s_axis_tvalid = 0;
+  top->m_axis_tready = 0;
+  top->reset = 1;
+  tick();
+  tick();
+  top->reset = 0;
+  tick();
+
+  std::vector<uint8_t> pixels;
+  std::vector<int32_t> logits, lasts, trace;
+  for (;;) {
+    int32_t hdr[4];
+    if (!read_exact(hdr, sizeof(int32_t)) || hdr[0] <= 0) break;
+    if (!read_exact(hdr + 1, 3 * sizeof(int32_t))) return 2;
+    const int32_t n = hdr[0];
+    const int32_t stall = hdr[1];
+    rng_state = static_cast<uint32_t>(hdr[2]) | 1u;
+    const bool want_trace = hdr[3] != 0;
+    pixels.resize(n);
+    if (!read_exact(pixels.data(), n)) {
+      fprintf(stderr, "harness: stimulus ended inside a batch of %d pixels\n", n);
+      return 2;
+    }
+    logits.clear();
+    lasts.clear();
+    trace.clear();
+
+    top->start = 1;
+    tick();
+    top->start = 0;
+    int32_t sent = 0;
+    uint64_t cycles = 0;
+    const uint64_t limit = 2000000000ull;
+    bool finished = false;
+    while (!finished && cycles < limit) {
+      // Drive inputs for this cycle, then sample handshakes at the rising edge.
+      bool offer = sent < n && (stall == 0 || static_cast<int32_t>(next_rand() % 100) >= stall);
+      top->s_axis_tvalid = offer;
+      top->s_axis_tdata = offer ? pixels[sent] : 0;
+      bool ready = stall == 0 || static_cast<int32_t>(next_rand() % 100) >= stall;
+      top->m_axis_tready = ready;
+      top->clock = 0;
+      top->eval();
+      const bool in_fire = offer && top->s_axis_tready;
+      const bool out_fire = ready && top->m_axis_tvalid;
+      const int32_t out_data = static_cast<int32_t>(top->m_axis_tdata);
+      const bool out_last = top->m_axis_tlast;
+      if (want_trace) collect_trace(top.get(), trace);
+      if (fst) fst->dump(time);
+      time++;
+      top->clock = 1;
+      top->eval();
+      if (fst) fst->dump(time);
+      time++;
+      cycles++;
+      if (in_fire) sent++;
+      if (out_fire) {
+        if (out_last) lasts.push_back(static_cast<int32_t>(logits.size()));
+        logits.push_back(out_data);
+      }
+      if (top->done) finished = true;
+    }
+    top->s_axis_tvalid = 0;
+    top->m_axis_tready = 0;
+    if (!finished) {
+      fprintf(stderr, "harness: accelerator did not finish within %llu cycles\n",
+              static_cast<unsigned long long>(limit));
+    }
+    int32_t m = static_cast<int32_t>(logits.size());
+    write_exact(&m, sizeof m);
+    write_exact(logits.data(), logits.size() * sizeof(int32_t));
+    int32_t nl = static_cast<int32_t>(lasts.size());
+    write_exact(&nl, sizeof nl);
+    write_exact(lasts.data(), lasts.size() * sizeof(int32_t));
+    uint32_t acc_cycles = top->cycles;
+    write_exact(&acc_cycles, sizeof acc_cycles);
+    write_exact(&cycles, sizeof cycles);
+    int32_t t = static_cast<int32_t>(trace.size() / 4);
+    write_exact(&t, sizeof t);
+    write_exact(trace.data(), trace.size() * sizeof(int32_t));
+    fflush(stdout);
+  }
+  if (fst) fst->close();
+  top->final();
+  return 0;
+}

@@ -1,0 +1,236 @@
+package addernet.cosim;
+
+import addernet.gen.AcceleratorGenerator;
+import addernet.quant.IntLayer;
+import addernet.quant.IntNetwork;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongConsumer;
+import java.util.stream.IntStream;
+
+/**
+ * Runs images through the Verilated whole-network accelerator and compares its logits (and, when
+ * asked, every layer's output as seen on the writeback trace port) with the Java integer
+ * reference, bit for bit.
+ */
+public final class AccelCosim {
+  /** How to drive the streams. */
+  public record Options(int stallPercent, int seed, boolean compareLayers, Path waveform) {
+    public Options {
+      if (stallPercent < 0 || stallPercent > 90) {
+        throw new addernet.cli.UserError("--stall must be a percentage in 0..90, got " + stallPercent);
+      }
+    }
+  }
+
+  /** The first output that differed: a logit, or an element of a layer's output. */
+  public record Mismatch(
+      String kind, int image, String layer, int channel, int position, long expected, Long got) {
+    public String describe() {
+      return kind + " of image " + image + (layer == null ? "" : ", layer " + layer) + ", "
+          + (position < 0 ? "class " + channel : "channel " + channel + ", position " + position)
+          + ": expected " + expected + ", got " + (got == null ? "nothing" : got);
+    }
+  }
+
+  public record Report(
+      String rtl,
+      String network,
+      int rows,
+      int cols,
+      int batch,
+      int images,
+      long compared,
+      long mismatches,
+      Double rtlAccuracy,
+      Double referenceAccuracy,
+      double cyclesPerImage,
+      double idealCyclesPerImage,
+      double cyclesOverIdeal,
+      double imagesPerSecond,
+      double simulatedCyclesPerSecond,
+      double seconds,
+      boolean layersCompared,
+      int stallPercent,
+      Mismatch firstMismatch,
+      String waveform) {}
+
+  private final Path rtlDir;
+  private final IntNetwork net;
+  private final AcceleratorGenerator.Manifest manifest;
+
+  public AccelCosim(Path rtlDir, IntNetwork net) {
+    this.rtlDir = rtlDir;
+    this.net = net;
+    this.manifest = AcceleratorGenerator.read(rtlDir);
+    int inSize = net.inChannels() * net.inHeight() * net.inWidth();
+    if (manifest.inSize() != inSize || manifest.classes() != net.classes()) {
+      throw new addernet.cli.UserError(
+          rtlDir + " was generated for " + manifest.inSize() + " pixels and " + manifest.classes()
+              + " classes, but the model has " + inSize + " and " + net.classes()
+              + "; generate the RTL from this model");
+    }
+  }
+
+  /** Streams {@code images} (pixels 0..255) through the RTL; {@code labels} may be null. */
+  public Report run(int[][] images, int[] labels, Options opt, LongConsumer progress) {
+    int n = manifest.batch();
+    int inSize = manifest.inSize();
+    int classes = manifest.classes();
+    long start = System.nanoTime();
+    long compared = 0;
+    long mismatches = 0;
+    long accCycles = 0;
+    long simCycles = 0;
+    int rtlCorrect = 0;
+    int refCorrect = 0;
+    Mismatch first = null;
+    int failingBatch = -1;
+    try (AccelSimulator sim = new AccelSimulator(rtlDir, null)) {
+      for (int b0 = 0, batchIdx = 0; b0 < images.length; b0 += n, batchIdx++) {
+        int count = Math.min(n, images.length - b0);
+        byte[] pixels = new byte[n * inSize];
+        for (int i = 0; i < count; i++) {
+          for (int p = 0; p < inSize; p++) {
+            pixels[i * inSize + p] = (byte) images[b0 + i][p];
+          }
+        }
+        final int base = b0;
+        List<List<int[]>> expected =
+            IntStream.range(0, count).parallel()
+                .mapToObj(i -> net.trace(images[base + i]))
+                .toList();
+        AccelSimulator.Batch out =
+            sim.run(pixels, opt.stallPercent(), opt.seed() + batchIdx, opt.compareLayers());
+        accCycles += out.acceleratorCycles();
+        simCycles += out.simCycles();
+        long before = mismatches;
+        List<int[][]> seen = opt.compareLayers() ? decode(out.writes(), n) : null;
+        for (int i = 0; i < count; i++) {
+          int img = b0 + i;
+          List<int[]> exp = expected.get(i);
+          if (seen != null) {
+            for (int l = 0; l < net.layers().size(); l++) {
+              IntLayer layer = net.layers().get(l);
+              int[] e = exp.get(l + 1);
+              int[] g = seen.get(l)[i];
+              int plane = layer.outHeight() * layer.outWidth();
+              for (int q = 0; q < e.length; q++) {
+                compared++;
+                if (g[q] != e[q]) {
+                  mismatches++;
+                  if (first == null) {
+                    first = new Mismatch("layer output", img, layer.name(), q / plane, q % plane,
+                        e[q], g[q] == Integer.MIN_VALUE ? null : (long) g[q]);
+                  }
+                }
+              }
+            }
+          }
+          int[] e = exp.get(exp.size() - 1);
+          for (int t = 0; t < classes; t++) {
+            int at = i * classes + t;
+            Long got = at < out.logits().length ? (long) out.logits()[at] : null;
+            compared++;
+            if (got == null || got != e[t]) {
+              mismatches++;
+              if (first == null) {
+                first = new Mismatch("logit", img, null, t, -1, e[t], got);
+              }
+            }
+          }
+          int[] got = Arrays.copyOfRange(out.logits(), Math.min(out.logits().length, i * classes),
+              Math.min(out.logits().length, (i + 1) * classes));
+          if (labels != null) {
+            refCorrect += argmax(e) == labels[img] ? 1 : 0;
+            rtlCorrect += got.length == classes && argmax(got) == labels[img] ? 1 : 0;
+          }
+        }
+        // Every image ends with tlast on its last logit, and nothing more comes out.
+        int[] wantLast = IntStream.range(0, n).map(i -> (i + 1) * classes - 1).toArray();
+        if (out.logits().length != n * classes || !Arrays.equals(out.lastBeats(), wantLast)) {
+          mismatches++;
+          if (first == null) {
+            first = new Mismatch("stream framing (beats " + out.logits().length + ", tlast at "
+                + Arrays.toString(out.lastBeats()) + ")", b0, null, -1, -1, n * classes,
+                (long) out.logits().length);
+          }
+        }
+        if (mismatches > before && failingBatch < 0) {
+          failingBatch = batchIdx;
+        }
+        progress.accept(count);
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    String wave = null;
+    if (failingBatch >= 0 && opt.waveform() != null) {
+      int b0 = failingBatch * n;
+      byte[] pixels = new byte[n * inSize];
+      for (int i = 0; i < n && b0 + i < images.length; i++) {
+        for (int p = 0; p < inSize; p++) {
+          pixels[i * inSize + p] = (byte) images[b0 + i][p];
+        }
+      }
+      try (AccelSimulator traced = new AccelSimulator(rtlDir, opt.waveform())) {
+        traced.run(pixels, opt.stallPercent(), opt.seed() + failingBatch, false);
+      }
+      wave = opt.waveform().toString();
+    }
+    int batches = (images.length + n - 1) / n;
+    double cyclesPerImage = batches == 0 ? 0 : (double) accCycles / (batches * (double) n);
+    double ideal = (double) net.adderOpsPerImage() / (manifest.rows() * manifest.cols());
+    return new Report(
+        rtlDir.toString(), net.name(), manifest.rows(), manifest.cols(), n, images.length,
+        compared, mismatches,
+        labels == null ? null : (double) rtlCorrect / images.length,
+        labels == null ? null : (double) refCorrect / images.length,
+        cyclesPerImage, ideal, cyclesPerImage / ideal, images.length / seconds,
+        simCycles / seconds, seconds, opt.compareLayers(), opt.stallPercent(), first, wave);
+  }
+
+  /**
+   * Rebuilds every layer's output, per image, from the writeback trace (numeric contract,
+   * section 6 layout: channel t in bank t mod C, plane t / C; the last write of a word wins, as
+   * in the buffer). Words never written read as Integer.MIN_VALUE.
+   */
+  List<int[][]> decode(List<AccelSimulator.Write> writes, int batch) {
+    int cols = manifest.cols();
+    int layers = net.layers().size();
+    int[][][] out = new int[layers][][];
+    for (int l = 0; l < layers; l++) {
+      out[l] = new int[batch][net.layers().get(l).outSize()];
+      for (int[] img : out[l]) {
+        Arrays.fill(img, Integer.MIN_VALUE);
+      }
+    }
+    for (AccelSimulator.Write w : writes) {
+      if (w.layer() < 0 || w.layer() >= layers) {
+        continue;
+      }
+      IntLayer l = net.layers().get(w.layer());
+      int plane = l.outHeight() * l.outWidth();
+      int perBank = (l.outChannels() + cols - 1) / cols;
+      int stride = perBank * plane;
+      int img = w.addr() / stride;
+      int rem = w.addr() % stride;
+      int t = (rem / plane) * cols + w.column();
+      int pos = rem % plane;
+      if (img < batch && t < l.outChannels()) {
+        out[w.layer()][img][t * plane + pos] = w.value();
+      }
+    }
+    return Arrays.asList(out);
+  }
+
+  static int argmax(int[] v) {
+    int best = 0;
+    for (int i = 1; i < v.length; i++) {
+      if (v[i] > v[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,77 @@
+package addernet.quant;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Small random quantized AdderNets for co-simulation: random input size, convolutions with random
+ * kernels, strides, padding, channel counts and optional pooling, one or two fully-connected
+ * layers, random data widths per layer and random requantization constants (positive and
+ * negative multipliers, with and without ReLU). Same seed, same network.
+ */
+public final class RandomNetworks {
+  private RandomNetworks() {}
+
+  public static IntNetwork create(long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int c = 1 + rnd.nextInt(3);
+    int h = 4 + rnd.nextInt(9);
+    int inC = c;
+    int inH = h;
+    int convs = 1 + rnd.nextInt(3);
+    int fcs = 1 + rnd.nextInt(2);
+    int total = convs + fcs;
+    int[] bits = new int[total + 1];
+    for (int i = 0; i < bits.length; i++) {
+      bits[i] = 3 + rnd.nextInt(8);
+    }
+    List<IntLayer> layers = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      boolean fc = i >= convs || h < 2;
+      int kernel;
+      int stride;
+      int pad;
+      if (fc) {
+        kernel = h;
+        stride = 1;
+        pad = 0;
+      } else {
+        kernel = 1 + rnd.nextInt(Math.min(3, h));
+        stride = 1 + rnd.nextInt(2);
+        pad = rnd.nextInt(Math.min(kernel, 2));
+      }
+      int out = i == total - 1 ? 2 + rnd.nextInt(9) : 1 + rnd.nextInt(10);
+      int conv = (h + 2 * pad - kernel) / stride + 1;
+      boolean pool = !fc && conv >= 4 && rnd.nextBoolean();
+      boolean last = i == total - 1;
+      int b = bits[i];
+      int k = c * kernel * kernel;
+      int[] w = new int[out * k];
+      for (int q = 0; q < w.length; q++) {
+        w[q] = rnd.nextInt(-(1 << (b - 1)), 1 << (b - 1));
+      }
+      int nextBits = last ? 0 : bits[i + 1];
+      boolean relu = !last && rnd.nextInt(4) != 0;
+      int hi = last ? (1 << 15) - 1 : (1 << (nextBits - 1)) - 1;
+      int lo = relu ? 0 : last ? -(1 << 15) : -(1 << (nextBits - 1));
+      double[] a = new double[out];
+      double[] bias = new double[out];
+      double typical = (double) k * (1 << (b - 1));
+      for (int t = 0; t < out; t++) {
+        a[t] = (rnd.nextDouble() * 1.5 + 0.1) * hi / typical * (rnd.nextInt(5) == 0 ? -1 : 1);
+        bias[t] = (rnd.nextDouble() * 2 + 0.2) * hi * Math.signum(a[t]);
+      }
+      Requant rq = Requant.fromAffine(a, bias, 10 + rnd.nextInt(9), 1 + rnd.nextInt(6), lo, hi);
+      IntLayer layer = new IntLayer("layer" + i, fc, c, h, h, out, kernel, stride, pad, b, w, rq, pool);
+      layers.add(layer);
+      c = out;
+      h = layer.outHeight();
+      if (fc) {
+        // After a fully-connected layer the tensor is c x 1 x 1; further layers are FC too.
+        convs = Math.min(convs, i);
+      }
+    }
+    return new IntNetwork("random-" + seed, inC, inH, inH, layers, 16);
+  }
+}
