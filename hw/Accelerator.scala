@@ -229,10 +229,10 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
   // Row i of the tile is emitted at tau_last + 2 + i, when PE(i, 0) presents its sum.
   private val startNow = RegNext(captured, false.B)
   private val emitting = RegInit(false.B)
-  private val seqRow = RegInit(0.U(log2Ceil(R + 1).W))
+  private val seqRow = RegInit(0.U((log2Ceil(R) max 1).W))
   when(startNow) {
     emitting := (R > 1).B
-    seqRow := 1.U
+    seqRow := (if (R > 1) 1 else 0).U
   }.elsewhen(emitting) {
     seqRow := seqRow + 1.U
     when(seqRow === (R - 1).U) { emitting := false.B }

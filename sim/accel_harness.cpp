@@ -4,11 +4,13 @@
 //
 // Protocol on stdin/stdout, little-endian, repeated per batch:
 //   in:  int32 n (pixels in the batch, n <= 0 ends the run), int32 stall_percent,
-//        uint32 seed, int32 want_trace, then n bytes of pixels
+//        uint32 seed, int32 want_trace, int32 reset_after (0: run to done; else assert reset
+//        after that many cycles, for two cycles, and stop), then n bytes of pixels
 //   out: int32 m, m x int32 logits (as they left m_axis), int32 tlast mask count, then
 //        that many int32 indices of beats that had tlast set, uint32 accelerator cycles
 //        (its own counter), uint64 simulated cycles for the batch, int32 t, then t trace
-//        records of 4 x int32 (column, layer, address, value)
+//        records of 4 x int32 (column, layer, address, value), int32 status after the batch
+//        (bit 0 busy, bit 1 m_axis_tvalid, bit 2 s_axis_tready, bit 3 done)
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -76,9 +78,10 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> pixels;
   std::vector<int32_t> logits, lasts, trace;
   for (;;) {
-    int32_t hdr[4];
+    int32_t hdr[5];
     if (!read_exact(hdr, sizeof(int32_t)) || hdr[0] <= 0) break;
-    if (!read_exact(hdr + 1, 3 * sizeof(int32_t))) return 2;
+    if (!read_exact(hdr + 1, 4 * sizeof(int32_t))) return 2;
+    const int32_t reset_after = hdr[4];
     const int32_t n = hdr[0];
     const int32_t stall = hdr[1];
     rng_state = static_cast<uint32_t>(hdr[2]) | 1u;
@@ -126,10 +129,18 @@ int main(int argc, char** argv) {
         logits.push_back(out_data);
       }
       if (top->done) finished = true;
+      if (reset_after > 0 && cycles == static_cast<uint64_t>(reset_after)) break;
     }
     top->s_axis_tvalid = 0;
     top->m_axis_tready = 0;
-    if (!finished) {
+    if (reset_after > 0 && !finished) {
+      top->reset = 1;
+      tick();
+      tick();
+      top->reset = 0;
+      top->clock = 0;
+      top->eval();
+    } else if (!finished) {
       fprintf(stderr, "harness: accelerator did not finish within %llu cycles\n",
               static_cast<unsigned long long>(limit));
     }
@@ -145,6 +156,9 @@ int main(int argc, char** argv) {
     int32_t t = static_cast<int32_t>(trace.size() / 4);
     write_exact(&t, sizeof t);
     write_exact(trace.data(), trace.size() * sizeof(int32_t));
+    int32_t status = (top->busy ? 1 : 0) | (top->m_axis_tvalid ? 2 : 0) |
+                     (top->s_axis_tready ? 4 : 0) | (top->done ? 8 : 0);
+    write_exact(&status, sizeof status);
     fflush(stdout);
   }
   if (fst) fst->close();

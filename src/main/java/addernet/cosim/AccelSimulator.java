@@ -27,7 +27,13 @@ public final class AccelSimulator implements AutoCloseable {
   /** One write of the accelerator's writeback stage (its trace port). */
   public record Write(int column, int layer, int addr, int value) {}
 
-  public record Batch(int[] logits, int[] lastBeats, long acceleratorCycles, long simCycles, List<Write> writes) {}
+  /**
+   * What a batch produced; {@code status} is sampled at the end (bit 0 busy, 1 m_axis_tvalid,
+   * 2 s_axis_tready, 3 done).
+   */
+  public record Batch(
+      int[] logits, int[] lastBeats, long acceleratorCycles, long simCycles, List<Write> writes,
+      int status) {}
 
   private final Process process;
   private final OutputStream toSim;
@@ -72,9 +78,15 @@ public final class AccelSimulator implements AutoCloseable {
 
   /** Streams one batch of pixels (all images back to back) through the accelerator. */
   public Batch run(byte[] pixels, int stallPercent, int seed, boolean trace) {
+    return run(pixels, stallPercent, seed, trace, 0);
+  }
+
+  /** As {@link #run}, but with {@code resetAfter > 0} reset is asserted after that many cycles. */
+  public Batch run(byte[] pixels, int stallPercent, int seed, boolean trace, int resetAfter) {
     try {
-      ByteBuffer hdr = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-      hdr.putInt(pixels.length).putInt(stallPercent).putInt(seed).putInt(trace ? 1 : 0);
+      ByteBuffer hdr = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
+      hdr.putInt(pixels.length).putInt(stallPercent).putInt(seed).putInt(trace ? 1 : 0)
+          .putInt(resetAfter);
       toSim.write(hdr.array());
       toSim.write(pixels);
       toSim.flush();
@@ -90,7 +102,8 @@ public final class AccelSimulator implements AutoCloseable {
       for (int i = 0; i < t; i++) {
         writes.add(new Write(raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]));
       }
-      return new Batch(logits, lasts, accCycles, simCycles, writes);
+      int status = readInts(1)[0];
+      return new Batch(logits, lasts, accCycles, simCycles, writes, status);
     } catch (EOFException e) {
       throw new IllegalStateException("the Verilated accelerator stopped unexpectedly" + exitNote(), e);
     } catch (IOException e) {

@@ -74,4 +74,33 @@ public final class RandomNetworks {
     }
     return new IntNetwork("random-" + seed, inC, inH, inH, layers, 16);
   }
+
+  /**
+   * LeNet-5's shapes (conv 1->6 k5 + pool, conv 6->16 k5 + pool, conv 16->120 k4, fc 120->84,
+   * fc 84->10) with random 8-bit weights and requantization: for measuring the hardware before a
+   * trained model exists, and for tests that need the real network's geometry.
+   */
+  public static IntNetwork lenet5Shaped(long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int[][] shape = {{1, 28, 6, 5, 1}, {6, 12, 16, 5, 1}, {16, 4, 120, 4, 0}, {120, 1, 84, 1, 0}, {84, 1, 10, 1, 0}};
+    List<IntLayer> layers = new ArrayList<>();
+    for (int i = 0; i < shape.length; i++) {
+      int[] s = shape[i];
+      boolean last = i == shape.length - 1;
+      int k = s[0] * s[3] * s[3];
+      int[] w = new int[s[2] * k];
+      for (int q = 0; q < w.length; q++) {
+        w[q] = rnd.nextInt(-128, 128) / (1 + rnd.nextInt(4));
+      }
+      double[] a = new double[s[2]];
+      double[] b = new double[s[2]];
+      for (int t = 0; t < s[2]; t++) {
+        a[t] = 127.0 / (k * 64.0) * (0.5 + rnd.nextDouble());
+        b[t] = 127.0 * (1 + rnd.nextDouble());
+      }
+      Requant rq = Requant.fromAffine(a, b, 16, 4, last ? -32768 : 0, last ? 32767 : 127);
+      layers.add(new IntLayer("layer" + i, i >= 3, s[0], s[1], s[1], s[2], s[3], 1, 0, 8, w, rq, s[4] == 1));
+    }
+    return new IntNetwork("lenet5-shaped-" + seed, 1, 28, 28, layers, 16);
+  }
 }

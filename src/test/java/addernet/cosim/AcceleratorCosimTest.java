@@ -1,0 +1,110 @@
+package addernet.cosim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import addernet.gen.AcceleratorGenerator;
+import addernet.quant.IntNetwork;
+import addernet.quant.RandomNetworks;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The whole-network accelerator against the Java integer reference, layer by layer. */
+class AcceleratorCosimTest {
+  @TempDir Path tmp;
+
+  static int[][] randomImages(IntNetwork net, int count, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int size = net.inChannels() * net.inHeight() * net.inWidth();
+    int[][] images = new int[count][size];
+    for (int[] img : images) {
+      for (int p = 0; p < size; p++) {
+        img[p] = rnd.nextInt(256);
+      }
+    }
+    return images;
+  }
+
+  @ParameterizedTest(name = "random network {0}")
+  @ValueSource(longs = {101, 202, 303, 404})
+  void randomNetworksMatchTheReferenceLayerByLayerUnderRandomStalls(long seed) {
+    IntNetwork net = RandomNetworks.create(seed);
+    SplittableRandom rnd = new SplittableRandom(seed);
+    var opt = new AcceleratorGenerator.Options(1 + rnd.nextInt(5), 1 + rnd.nextInt(5), 1 + rnd.nextInt(3));
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, opt, rtl);
+    int[][] images = randomImages(net, 2 * opt.batch() + 1, seed); // the last batch is partial
+    AccelCosim.Report r =
+        new AccelCosim(rtl, net)
+            .run(images, null, new AccelCosim.Options(30, (int) seed, true, tmp.resolve("w.fst")), n -> {});
+    assertNull(r.firstMismatch(), () -> opt + ": " + r.firstMismatch().describe());
+    int outputs = net.layers().stream().mapToInt(l -> l.outSize()).sum();
+    assertEquals((long) images.length * (outputs + net.classes()), r.compared());
+  }
+
+  @Test
+  void resetMidRunQuietsTheStreamsAndTheNextRunIsExact() {
+    IntNetwork net = RandomNetworks.create(7);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 3, 2), rtl);
+    int[][] images = randomImages(net, 2, 7);
+    int size = images[0].length;
+    byte[] pixels = new byte[2 * size];
+    for (int i = 0; i < 2; i++) {
+      for (int p = 0; p < size; p++) {
+        pixels[i * size + p] = (byte) images[i][p];
+      }
+    }
+    try (AccelSimulator sim = new AccelSimulator(rtl, null)) {
+      AccelSimulator.Batch full = sim.run(pixels, 0, 1, false);
+      assertEquals(8, full.status() & 8, "done should pulse at the end of a run");
+      for (long cut : new long[] {3, size + 5, full.simCycles() / 2, full.simCycles() - 4}) {
+        AccelSimulator.Batch aborted = sim.run(pixels, 0, 1, false, (int) cut);
+        assertEquals(0, aborted.status(), "after reset at cycle " + cut + ": busy, tvalid or tready");
+        AccelSimulator.Batch again = sim.run(pixels, 0, 1, false);
+        for (int i = 0; i < 2; i++) {
+          int[] want = net.logits(images[i]);
+          for (int t = 0; t < want.length; t++) {
+            assertEquals(want[t], again.logits()[i * want.length + t], "image " + i + " class " + t);
+          }
+        }
+        assertEquals(full.acceleratorCycles(), again.acceleratorCycles());
+      }
+    }
+  }
+
+  @Test
+  void corruptedWeightsAreCaughtInTheChannelsThatUseThemWithAWaveform() throws IOException {
+    IntNetwork net = RandomNetworks.create(5);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 1), rtl);
+    // Invert every weight of PE column 0: output channels 0, 2, 4, ... of every layer.
+    Path mem = rtl.resolve("weights_col0.mem");
+    List<String> words = Files.readAllLines(mem);
+    int bits = AcceleratorGenerator.read(rtl).dataBits();
+    for (int i = 0; i < words.size(); i++) {
+      long w = Long.parseLong(words.get(i), 16);
+      words.set(i, String.format("%0" + ((bits + 3) / 4) + "x", ~w & ((1L << bits) - 1)));
+    }
+    Files.write(mem, words);
+    Path wave = tmp.resolve("fail.fst");
+    AccelCosim.Report r =
+        new AccelCosim(rtl, net)
+            .run(randomImages(net, 3, 5), null, new AccelCosim.Options(0, 1, true, wave), n -> {});
+    assertTrue(r.mismatches() > 0);
+    AccelCosim.Mismatch m = r.firstMismatch();
+    assertNotNull(m);
+    assertEquals("layer output", m.kind(), m.describe());
+    assertEquals(0, m.channel() % 2, "only column 0's channels were corrupted: " + m.describe());
+    assertTrue(Files.size(wave) > 0);
+  }
+}
