@@ -60,7 +60,7 @@ class Rom(depth: Int, width: Int, file: String)
     "Rom.v",
     """// ROM with a synchronous read port, contents from a $readmemh file.
       |module Rom #(parameter DEPTH = 2, parameter WIDTH = 8, parameter ADDR = 1,
-      |             parameter FILE = "rom.mem") (
+      |             parameter FILE = "") (
       |  input              clock,
       |  input              ren,
       |  input  [ADDR-1:0]  raddr,
@@ -68,7 +68,12 @@ class Rom(depth: Int, width: Int, file: String)
       |);
       |  reg [WIDTH-1:0] mem [0:DEPTH-1];
       |  reg [WIDTH-1:0] q;
-      |  initial $readmemh(FILE, mem);
+      |  // Elaborated without a file (a tool reading this module alone) the ROM stays empty.
+      |  generate
+      |    if (FILE != "") begin : init
+      |      initial $readmemh(FILE, mem);
+      |    end
+      |  endgenerate
       |  always @(posedge clock) begin
       |    if (ren) q <= mem[raddr];
       |  end

@@ -41,7 +41,26 @@ public final class Yosys {
 
   /** Cells after a complete generic synthesis (gates and flip-flops). */
   public static Map<String, Integer> synthesizedCells(Path dir, List<String> sources, String top) {
-    return stat(dir, sources, top, "synth -flatten -top " + top);
+    return synthesizedCells(dir, sources, top, Target.GENERIC);
+  }
+
+  /** The synthesis flows we report on; iCE40 with its DSP blocks allowed, so any use shows. */
+  public enum Target {
+    GENERIC("synth -flatten -top %s"),
+    ICE40("synth_ice40 -dsp -flatten -top %s"),
+    XC7("synth_xilinx -flatten -top %s");
+
+    private final String script;
+
+    Target(String script) {
+      this.script = script;
+    }
+  }
+
+  /** Cells of the flattened design after synthesis for {@code target}. */
+  public static Map<String, Integer> synthesizedCells(
+      Path dir, List<String> sources, String top, Target target) {
+    return stat(dir, sources, top, String.format(target.script, top));
   }
 
   private static Map<String, Integer> stat(
@@ -54,7 +73,7 @@ public final class Yosys {
           script.append(' ').append(dir.resolve(s).toAbsolutePath());
         }
         script.append("; ").append(passes).append("; tee -q -o ").append(statFile).append(" stat");
-        run(List.of(executable().toString(), "-q", "-p", script.toString()));
+        run(List.of(executable().toString(), "-q", "-p", script.toString()), dir);
         return parseStat(Files.readString(statFile));
       } finally {
         Files.deleteIfExists(statFile);
@@ -84,8 +103,9 @@ public final class Yosys {
     return cells;
   }
 
-  private static void run(List<String> cmd) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+  private static void run(List<String> cmd, Path dir) throws IOException {
+    // $readmemh file names in generated RTL are relative to the RTL folder.
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     try {

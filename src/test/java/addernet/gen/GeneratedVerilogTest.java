@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import addernet.quant.RandomNetworks;
 
 class GeneratedVerilogTest {
   @TempDir Path tmp;
@@ -56,5 +58,50 @@ class GeneratedVerilogTest {
     ArrayGenerator.generate(ArrayConfig.derived(2, 3, 8, 100, PeOp.MAC), out);
     var m = ArrayGenerator.read(out);
     assertEquals(6, Yosys.wordLevelCells(out, m.sources(), m.top()).getOrDefault("$mul", 0));
+  }
+
+  @ParameterizedTest(name = "random network {0}")
+  @ValueSource(longs = {101, 303})
+  void acceleratorPassesVerilatorLintWithAllWarnings(long seed) {
+    Path out = tmp.resolve("accel");
+    AcceleratorGenerator.generate(
+        RandomNetworks.create(seed), new AcceleratorGenerator.Options(3, 4, 2), out);
+    var m = AcceleratorGenerator.read(out);
+    assertEquals("", Verilator.lint(out, m.sources(), m.top()));
+  }
+
+  @Test
+  void lenetShapedAcceleratorPassesVerilatorLintWithAllWarnings() {
+    Path out = tmp.resolve("lenet");
+    AcceleratorGenerator.generate(
+        RandomNetworks.lenet5Shaped(1), new AcceleratorGenerator.Options(8, 8, 8), out);
+    var m = AcceleratorGenerator.read(out);
+    assertEquals("", Verilator.lint(out, m.sources(), m.top()));
+  }
+
+  @Test
+  void acceleratorHasNoMultiplierAndInfersNoDspBlockOnIce40OrXilinx() {
+    Path out = tmp.resolve("accel");
+    AcceleratorGenerator.generate(
+        RandomNetworks.create(1), new AcceleratorGenerator.Options(3, 2, 2), out);
+    var m = AcceleratorGenerator.read(out);
+    Map<String, Integer> words = Yosys.wordLevelCells(out, m.sources(), m.top());
+    assertEquals(0, words.getOrDefault("$mul", 0), "multiplier in the accelerator: " + words);
+    Map<String, Integer> ice40 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.ICE40);
+    assertTrue(ice40.getOrDefault("SB_LUT4", 0) > 100, "no real logic: " + ice40);
+    assertEquals(0, ice40.getOrDefault("SB_MAC16", 0), "iCE40 DSP inferred: " + ice40);
+    Map<String, Integer> xc7 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.XC7);
+    assertTrue(xc7.keySet().stream().anyMatch(c -> c.startsWith("LUT")), "no LUTs: " + xc7);
+    assertTrue(
+        xc7.keySet().stream().noneMatch(c -> c.startsWith("DSP48")), "Xilinx DSP inferred: " + xc7);
+  }
+
+  @Test
+  void dspCheckSeesTheMacTwinsMultipliersOnIce40() {
+    Path out = tmp.resolve("mac");
+    ArrayGenerator.generate(ArrayConfig.derived(2, 2, 8, 100, PeOp.MAC), out);
+    var m = ArrayGenerator.read(out);
+    Map<String, Integer> ice40 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.ICE40);
+    assertEquals(4, ice40.getOrDefault("SB_MAC16", 0), ice40.toString());
   }
 }
