@@ -39,9 +39,14 @@ public final class AccelSimulator implements AutoCloseable {
   private final OutputStream toSim;
   private final DataInputStream fromSim;
 
-  public AccelSimulator(Path rtlDir, Path fst) {
+  /** Builds (or reuses) the Verilated model of the accelerator in {@code rtlDir}. */
+  public static Path prepare(Path rtlDir) {
     AcceleratorGenerator.Manifest m = AcceleratorGenerator.read(rtlDir);
-    Path exe = VerilatorBuild.build(rtlDir, m.sources(), m.top(), HARNESS, portsHeader(m));
+    return VerilatorBuild.build(rtlDir, m.sources(), m.top(), HARNESS, portsHeader(m));
+  }
+
+  public AccelSimulator(Path rtlDir, Path fst) {
+    Path exe = prepare(rtlDir);
     List<String> cmd = new ArrayList<>(List.of(exe.toString()));
     if (fst != null) {
       cmd.add("--trace");

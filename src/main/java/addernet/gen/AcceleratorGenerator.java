@@ -28,6 +28,14 @@ public final class AcceleratorGenerator {
 
   private AcceleratorGenerator() {}
 
+  /** Largest array a network can use: its widest layer, its most positions per batch. */
+  public static Options fit(IntNetwork net, int rows, int cols, int batch) {
+    int widest = net.layers().stream().mapToInt(IntLayer::outChannels).max().orElseThrow();
+    long positions =
+        net.layers().stream().mapToLong(l -> (long) l.positions() * batch).max().orElseThrow();
+    return new Options((int) Math.min(rows, positions), Math.min(cols, widest), batch);
+  }
+
   /** The array shape and batch, validated; everything else follows from the network. */
   public record Options(int rows, int cols, int batch) {
     public Options {
@@ -63,6 +71,22 @@ public final class AcceleratorGenerator {
 
   /** Builds the generator's config from the network, refusing what the hardware cannot do. */
   public static AccelConfig config(IntNetwork net, Options opt) {
+    // A PE column only ever serves output channels j, j + C, ...; a row only output positions
+    // i, i + R, ... of the batch. Beyond the widest layer they would be dead logic.
+    int widest = net.layers().stream().mapToInt(IntLayer::outChannels).max().orElseThrow();
+    if (opt.cols() > widest) {
+      throw new UserError(
+          "--cols " + opt.cols() + " exceeds the widest layer of " + net.name() + " (" + widest
+              + " output channels); columns beyond it would never be used, use --cols " + widest
+              + " or fewer");
+    }
+    long positions =
+        net.layers().stream().mapToLong(l -> (long) l.positions() * opt.batch()).max().orElseThrow();
+    if (opt.rows() > positions) {
+      throw new UserError(
+          "--rows " + opt.rows() + " exceeds the most output positions any layer has per batch ("
+              + positions + "); use --rows " + positions + " or fewer, or a larger --batch");
+    }
     int dataBits = net.layers().stream().mapToInt(IntLayer::dataBits).max().orElseThrow();
     int accBits = 0;
     int maxTerms = 1;

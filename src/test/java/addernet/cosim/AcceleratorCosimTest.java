@@ -39,7 +39,7 @@ class AcceleratorCosimTest {
   void randomNetworksMatchTheReferenceLayerByLayerUnderRandomStalls(long seed) {
     IntNetwork net = RandomNetworks.create(seed);
     SplittableRandom rnd = new SplittableRandom(seed);
-    var opt = new AcceleratorGenerator.Options(1 + rnd.nextInt(5), 1 + rnd.nextInt(5), 1 + rnd.nextInt(3));
+    var opt = AcceleratorGenerator.fit(net, 1 + rnd.nextInt(5), 1 + rnd.nextInt(5), 1 + rnd.nextInt(3));
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(net, opt, rtl);
     int[][] images = randomImages(net, 2 * opt.batch() + 1, seed); // the last batch is partial
@@ -55,7 +55,7 @@ class AcceleratorCosimTest {
   void resetMidRunQuietsTheStreamsAndTheNextRunIsExact() {
     IntNetwork net = RandomNetworks.create(7);
     Path rtl = tmp.resolve("rtl");
-    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 3, 2), rtl);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 3, 2), rtl);
     int[][] images = randomImages(net, 2, 7);
     int size = images[0].length;
     byte[] pixels = new byte[2 * size];
@@ -86,7 +86,7 @@ class AcceleratorCosimTest {
   void corruptedWeightsAreCaughtInTheChannelsThatUseThemWithAWaveform() throws IOException {
     IntNetwork net = RandomNetworks.create(5);
     Path rtl = tmp.resolve("rtl");
-    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 1), rtl);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 1), rtl);
     // Invert every weight of PE column 0: output channels 0, 2, 4, ... of every layer.
     Path mem = rtl.resolve("weights_col0.mem");
     List<String> words = Files.readAllLines(mem);

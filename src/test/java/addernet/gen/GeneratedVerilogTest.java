@@ -61,11 +61,11 @@ class GeneratedVerilogTest {
   }
 
   @ParameterizedTest(name = "random network {0}")
-  @ValueSource(longs = {101, 303})
+  @ValueSource(longs = {101, 303, 15})
   void acceleratorPassesVerilatorLintWithAllWarnings(long seed) {
     Path out = tmp.resolve("accel");
-    AcceleratorGenerator.generate(
-        RandomNetworks.create(seed), new AcceleratorGenerator.Options(3, 4, 2), out);
+    var net = RandomNetworks.create(seed);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 8, 8, 2), out);
     var m = AcceleratorGenerator.read(out);
     assertEquals("", Verilator.lint(out, m.sources(), m.top()));
   }
@@ -82,8 +82,8 @@ class GeneratedVerilogTest {
   @Test
   void acceleratorHasNoMultiplierAndInfersNoDspBlockOnIce40OrXilinx() {
     Path out = tmp.resolve("accel");
-    AcceleratorGenerator.generate(
-        RandomNetworks.create(1), new AcceleratorGenerator.Options(3, 2, 2), out);
+    var net = RandomNetworks.create(1);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 2), out);
     var m = AcceleratorGenerator.read(out);
     Map<String, Integer> words = Yosys.wordLevelCells(out, m.sources(), m.top());
     assertEquals(0, words.getOrDefault("$mul", 0), "multiplier in the accelerator: " + words);
