@@ -1,6 +1,8 @@
 package addernet.hw
 
 import chisel3._
+import chisel3.util.Fill
+import chisel3.dontTouch
 
 /**
  * The PE's operation: the single seam between the AdderNet PE and its multiply-accumulate twin.
@@ -19,10 +21,18 @@ object PEOp {
     val name = "adder"
     def step(base: SInt, a: SInt, b: SInt, accBits: Int): SInt = {
       val diff = a -& b // one bit wider than the operands, so it cannot wrap
-      // acc - |d| is acc + d when d < 0 and acc - d otherwise: one adder/subtractor and a mux of
-      // the operand, with no separate absolute-value stage.
-      val next = Mux(diff < 0.S, base +& diff, base -& diff)
-      next(accBits - 1, 0).asSInt
+      // acc - |d| = acc + d when d < 0, and acc + ~d + 1 otherwise: invert the operand and feed
+      // the +1 in as a carry. Appending a 1 to base and the carry to the operand makes that carry
+      // part of a single adder (the low bit of the sum is dropped), so synthesis builds one carry
+      // chain instead of an absolute value followed by a subtraction.
+      val nonNeg = !diff(diff.getWidth - 1)
+      val operand = (diff.pad(accBits).asUInt ^ Fill(accBits, nonNeg)) ## nonNeg
+      val sum = (base.asUInt ## 1.U(1.W)) + operand
+      // The low bit only carried the +1; the name tells lint it is dropped on purpose
+      // (Verilator's default --unused-regexp is *unused*).
+      val unused_carry_lsb = WireDefault(sum(0))
+      dontTouch(unused_carry_lsb)
+      sum(accBits, 1).asSInt
     }
   }
 

@@ -13,7 +13,7 @@ public record ArrayConfig(int rows, int cols, int dataBits, int accBits, long ma
   public static final int MAX_DATA_BITS = 16;
   /** The harness moves accumulator values as 64-bit integers; 62 leaves headroom for sign tricks. */
   public static final int MAX_ACC_BITS = 62;
-  /** Far beyond any layer we schedule (LeNet-5's largest K is 400); keeps bounds arithmetic exact. */
+  /** Far beyond any layer we schedule (lenet5-adder's largest K is 256); keeps bounds arithmetic exact. */
   public static final long MAX_K = 1L << 24;
 
   public ArrayConfig {

@@ -48,12 +48,25 @@ public final class Yosys {
   public enum Target {
     GENERIC("synth -flatten -top %s"),
     ICE40("synth_ice40 -dsp -flatten -top %s"),
-    XC7("synth_xilinx -flatten -top %s");
+    ICE40_NO_DSP("synth_ice40 -flatten -top %s"),
+    XC7("synth_xilinx -flatten -top %s"),
+    XC7_NO_DSP("synth_xilinx -nodsp -flatten -top %s");
 
     private final String script;
 
     Target(String script) {
       this.script = script;
+    }
+
+    /** The target whose script, without flattening, is {@code flow}. */
+    public static Target of(String flow) {
+      for (Target t : values()) {
+        String top = flow.substring(flow.lastIndexOf(' ') + 1);
+        if (String.format(t.script, top).replace(" -flatten", "").equals(flow)) {
+          return t;
+        }
+      }
+      throw new IllegalArgumentException("no synthesis target runs " + flow);
     }
   }
 
@@ -81,6 +94,56 @@ public final class Yosys {
     } catch (IOException e) {
       throw new UserError("cannot run yosys: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Per-module cells after synthesis for {@code target} without flattening (module name to cell
+   * type to count), plus the whole design under the key {@code "(total)"}.
+   */
+  public static Map<String, Map<String, Integer>> cellsPerModule(
+      Path dir, List<String> sources, String top, Target target) {
+    String flow = String.format(target.script, top).replace(" -flatten", "");
+    try {
+      Path statFile = Files.createTempFile("yosys-stat", ".txt");
+      try {
+        StringBuilder script = new StringBuilder("read_verilog -sv");
+        for (String s : sources) {
+          script.append(' ').append(dir.resolve(s).toAbsolutePath());
+        }
+        script.append("; ").append(flow).append("; tee -q -o ").append(statFile)
+            .append(" stat -top ").append(top);
+        run(List.of(executable().toString(), "-q", "-p", script.toString()), dir);
+        return parseModules(Files.readString(statFile));
+      } finally {
+        Files.deleteIfExists(statFile);
+      }
+    } catch (IOException e) {
+      throw new UserError("cannot run yosys: " + e.getMessage(), e);
+    }
+  }
+
+  static Map<String, Map<String, Integer>> parseModules(String text) {
+    Map<String, Map<String, Integer>> out = new TreeMap<>();
+    String module = null;
+    StringBuilder block = new StringBuilder();
+    for (String line : text.split("\n")) {
+      if (line.startsWith("=== ") && line.endsWith(" ===")) {
+        if (module != null) {
+          out.put(module, parseStat(block.toString()));
+        }
+        module = line.substring(4, line.length() - 4).strip();
+        if (module.equals("design hierarchy")) {
+          module = "(total)";
+        }
+        block.setLength(0);
+      } else {
+        block.append(line).append('\n');
+      }
+    }
+    if (module != null) {
+      out.put(module, parseStat(block.toString()));
+    }
+    return out;
   }
 
   /** Cell type to count, from the last module block of a yosys {@code stat} listing. */
