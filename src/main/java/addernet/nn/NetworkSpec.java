@@ -77,6 +77,39 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
     return parse(newName, s.substring(0, s.length() - 1));
   }
 
+  /** The specs shipped in the jar under {@code model/}. */
+  public static final List<String> SHIPPED = List.of("lenet5-adder", "lenet5-cnn");
+
+  /**
+   * Reads a spec from a file path (anything ending in .spec or naming an existing file) or, by
+   * name, from the {@code model/} directory shipped in the jar.
+   */
+  public static NetworkSpec resolve(String nameOrPath) {
+    java.nio.file.Path p = java.nio.file.Path.of(nameOrPath);
+    if (java.nio.file.Files.isRegularFile(p)) {
+      try {
+        String file = p.getFileName().toString();
+        String name = file.endsWith(".spec") ? file.substring(0, file.length() - 5) : file;
+        return parse(name, java.nio.file.Files.readString(p));
+      } catch (java.io.IOException e) {
+        throw new SpecException(nameOrPath + ": cannot read: " + e.getMessage());
+      }
+    }
+    if (nameOrPath.endsWith(".spec") || nameOrPath.contains("/")) {
+      throw new SpecException(nameOrPath + ": no such spec file");
+    }
+    try (java.io.InputStream in =
+        NetworkSpec.class.getResourceAsStream("/model/" + nameOrPath + ".spec")) {
+      if (in == null) {
+        throw new SpecException(
+            "no model '" + nameOrPath + "': not a file, and the shipped models are " + SHIPPED);
+      }
+      return parse(nameOrPath, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.io.IOException e) {
+      throw new SpecException("cannot read shipped model " + nameOrPath + ": " + e.getMessage());
+    }
+  }
+
   public static NetworkSpec parse(String name, String text) {
     Shape input = null;
     Shape current = null;
