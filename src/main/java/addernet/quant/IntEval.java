@@ -1,0 +1,44 @@
+package addernet.quant;
+
+import addernet.data.ImageSet;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+
+/** Test-set accuracy of the integer reference: argmax of the integer logits, first index on ties. */
+public final class IntEval {
+  private IntEval() {}
+
+  public static int[] pixels(ImageSet set, int index) {
+    int plane = set.rows() * set.cols();
+    int[] p = new int[plane];
+    for (int i = 0; i < plane; i++) {
+      p[i] = set.pixels()[index * plane + i] & 0xff;
+    }
+    return p;
+  }
+
+  public static int predict(IntNetwork net, int[] pixels) {
+    int[] logits = net.logits(pixels);
+    int best = 0;
+    for (int c = 1; c < logits.length; c++) {
+      if (logits[c] > logits[best]) {
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  /** Accuracy on the whole set; {@code done} is told of each finished image (for progress bars). */
+  public static double accuracy(IntNetwork net, ImageSet set, IntConsumer done) {
+    AtomicInteger correct = new AtomicInteger();
+    // Images are independent and the reference is pure, so the parallel result is the serial one.
+    IntStream.range(0, set.count()).parallel().forEach(i -> {
+      if (predict(net, pixels(set, i)) == set.label(i)) {
+        correct.incrementAndGet();
+      }
+      done.accept(i);
+    });
+    return (double) correct.get() / set.count();
+  }
+}
