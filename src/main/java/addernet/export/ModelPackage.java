@@ -495,10 +495,6 @@ public record ModelPackage(
         pixels[v] = Arrays.copyOfRange(pix, v * size, (v + 1) * size);
         lab[v] = labels.get(v).asInt();
         traces.add(net.trace(pixels[v]));
-        int pred = argmax(traces.get(v).get(net.layers().size()));
-        if (preds.get(v).asInt() != pred) {
-          throw bad("golden.predictions[" + v + "]", "says " + preds.get(v) + ", the network gives " + pred);
-        }
       }
       for (int i = 0; i < net.layers().size(); i++) {
         IntLayer l = net.layers().get(i);
@@ -518,6 +514,13 @@ public record ModelPackage(
                   + " is " + want[v * l.outSize() + e] + " but the network computes " + got[e]);
             }
           }
+        }
+      }
+      // Layer outputs first: the first layer that differs says more than a changed prediction.
+      for (int v = 0; v < count; v++) {
+        int pred = argmax(traces.get(v).get(net.layers().size()));
+        if (preds.get(v).asInt() != pred) {
+          throw bad("golden.predictions[" + v + "]", "says " + preds.get(v) + ", the network gives " + pred);
         }
       }
       return new Golden(pixels, lab, traces);
