@@ -109,6 +109,10 @@ final class QuantizeCommand implements Callable<Integer> {
   @Option(names = "--test-limit", paramLabel = "N", description = "evaluate on the first N test images only (quick runs)")
   Integer testLimit;
 
+  @Option(names = "--train-limit", paramLabel = "N",
+      description = "calibrate and fine-tune on the first N training images only (quick runs)")
+  Integer trainLimit;
+
   @Option(names = "--data", paramLabel = "DIR",
       description = "folder with the Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist)")
   Path data;
@@ -132,6 +136,9 @@ final class QuantizeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }
+    if ((testLimit != null && testLimit < 1) || (trainLimit != null && trainLimit < 1)) {
+      throw new UserError("--test-limit and --train-limit must be at least 1");
+    }
     if (golden < 1 || golden > 1000) {
       throw new UserError("--golden must be in 1..1000, got " + golden);
     }
@@ -142,20 +149,21 @@ final class QuantizeCommand implements Callable<Integer> {
       Checkpoint ck = Checkpoint.load(checkpoint);
       FashionMnist.Split split = FashionMnist.read(data == null ? FashionMnist.DEFAULT_DIR : data);
       ImageSet test = testLimit == null ? split.test() : split.test().head(testLimit);
+      ImageSet train = trainLimit == null ? split.train() : split.train().head(trainLimit);
       err.printf("quantizing %s (epoch %d) to %d bits%s%n", ck.network().name(), ck.epoch(), bits,
           layerBits.isEmpty() ? "" : " with " + layerBits);
 
       double floatAccuracy = FloatPass.accuracy(ck.network(), test, ck.normalization(), workers);
       err.printf("float test accuracy: %.2f%%%n", 100 * floatAccuracy);
-      Scales scales = Quantizer.calibrate(ck.network(), ck.normalization(), split.train(), config, workers);
+      Scales scales = Quantizer.calibrate(ck.network(), ck.normalization(), train, config, workers);
       IntNetwork net = quantize(ck, scales, config);
       Double ptqAccuracy = null;
       if (qatEpochs > 0) {
         ptqAccuracy = intAccuracy(net, test, "post-training");
         err.printf("post-training %d-bit accuracy: %.2f%%; fine-tuning %d epoch(s)%n", bits, 100 * ptqAccuracy, qatEpochs);
-        fineTune(ck, scales, config, qat, split.train(), workers);
+        fineTune(ck, scales, config, qat, train, workers);
         // The input scales stay (the weights now sit on their grid); the logit range may move.
-        Scales fresh = Quantizer.calibrate(ck.network(), ck.normalization(), split.train(), config, workers);
+        Scales fresh = Quantizer.calibrate(ck.network(), ck.normalization(), train, config, workers);
         scales = new Scales(scales.input(), fresh.logit());
         net = quantize(ck, scales, config);
       }
