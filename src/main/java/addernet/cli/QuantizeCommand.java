@@ -95,7 +95,10 @@ final class QuantizeCommand implements Callable<Integer> {
   int calibrationImages;
 
   @Option(names = "--clip-percentile", defaultValue = "0", paramLabel = "P",
-      description = "clip activations at this percentile instead of the MSE-optimal clip (0 = MSE, the default)")
+      description = {"how hidden layers' scales are chosen: 0 (default) clips the activations where the",
+          "mean squared quantization error on the calibration images is smallest; P in 50..100",
+          "clips at the P-th percentile instead. Weights beyond the clip cost nothing: they are",
+          "clipped and the constant they lose is folded exactly into the requantization bias."})
   double clipPercentile;
 
   @Option(names = "--requant-terms", defaultValue = "" + QuantConfig.DEFAULT_REQUANT_TERMS, paramLabel = "D",
@@ -159,7 +162,7 @@ final class QuantizeCommand implements Callable<Integer> {
       IntNetwork net = quantize(ck, scales, config);
       Double ptqAccuracy = null;
       if (qatEpochs > 0) {
-        ptqAccuracy = intAccuracy(net, test, "post-training");
+        ptqAccuracy = intAccuracy(net, test, workers, "post-training");
         err.printf("post-training %d-bit accuracy: %.2f%%; fine-tuning %d epoch(s)%n", bits, 100 * ptqAccuracy, qatEpochs);
         fineTune(ck, scales, config, qat, train, workers);
         // The input scales stay (the weights now sit on their grid); the logit range may move.
@@ -167,7 +170,7 @@ final class QuantizeCommand implements Callable<Integer> {
         scales = new Scales(scales.input(), fresh.logit());
         net = quantize(ck, scales, config);
       }
-      double quantAccuracy = intAccuracy(net, test, "integer test");
+      double quantAccuracy = intAccuracy(net, test, workers, "integer test");
       err.printf("quantized test accuracy: %.2f%% (float %.2f%%)%n", 100 * quantAccuracy, 100 * floatAccuracy);
 
       int n = Math.min(golden, split.test().count());
@@ -240,12 +243,12 @@ final class QuantizeCommand implements Callable<Integer> {
     return Quantizer.quantize(ck.network(), ck.normalization(), scales, config);
   }
 
-  private double intAccuracy(IntNetwork net, ImageSet test, String what) {
+  private double intAccuracy(IntNetwork net, ImageSet test, Workers workers, String what) {
     if (noProgress) {
-      return IntEval.accuracy(net, test, i -> {});
+      return IntEval.accuracy(net, test, workers, i -> {});
     }
     try (ProgressBar bar = bar(what, test.count())) {
-      return IntEval.accuracy(net, test, i -> bar.step());
+      return IntEval.accuracy(net, test, workers, i -> bar.step());
     }
   }
 

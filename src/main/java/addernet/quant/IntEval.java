@@ -1,9 +1,9 @@
 package addernet.quant;
 
 import addernet.data.ImageSet;
+import addernet.nn.Workers;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /** Test-set accuracy of the integer reference: argmax of the integer logits, first index on ties. */
 public final class IntEval {
@@ -30,14 +30,16 @@ public final class IntEval {
   }
 
   /** Accuracy on the whole set; {@code done} is told of each finished image (for progress bars). */
-  public static double accuracy(IntNetwork net, ImageSet set, IntConsumer done) {
+  public static double accuracy(IntNetwork net, ImageSet set, Workers workers, IntConsumer done) {
     AtomicInteger correct = new AtomicInteger();
     // Images are independent and the reference is pure, so the parallel result is the serial one.
-    IntStream.range(0, set.count()).parallel().forEach(i -> {
-      if (predict(net, pixels(set, i)) == set.label(i)) {
-        correct.incrementAndGet();
+    workers.forRange(set.count(), 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        if (predict(net, pixels(set, i)) == set.label(i)) {
+          correct.incrementAndGet();
+        }
+        done.accept(i);
       }
-      done.accept(i);
     });
     return (double) correct.get() / set.count();
   }
