@@ -1,17 +1,17 @@
 package addernet.nn;
 
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * A fixed team of threads that splits an index range into contiguous parts.
  *
  * <p>Every kernel gives each output element to exactly one part and sums in a fixed order inside
  * it, so results do not depend on the number of threads or on scheduling.
- *
- * <p>A training step hands out about 30 jobs of 0.1 to 2 ms each. Waking a parked thread costs
- * tens of microseconds on a VM, so idle workers spin briefly before they park, and the caller
- * runs the first part itself.
  */
 public final class Workers implements AutoCloseable {
   /** Runs on one part [from, to) of the range. */
@@ -20,44 +20,27 @@ public final class Workers implements AutoCloseable {
     void run(int from, int to);
   }
 
-  /**
-   * Below this many element operations a job runs on the calling thread: handing it to a worker
-   * and waiting costs more than the job itself.
-   */
-  static final long INLINE_WORK = 40_000;
-
-  private static final long SPIN_NANOS = 200_000;
-
   private final int threads;
-  private final Thread[] team;
-  private final boolean[] parkedFlags;
-  private final AtomicInteger pending = new AtomicInteger();
-  private volatile int generation;
-  private volatile boolean closed;
-  private volatile RangeBody job;
-  private volatile int jobParts;
-  private volatile int jobPer;
-  private volatile int jobN;
-  private volatile Throwable failure;
-  private final Object parkLock = new Object();
+  private final ExecutorService pool;
 
   public Workers(int threads) {
     if (threads < 1 || threads > 256) {
       throw new IllegalArgumentException("threads must be in 1..256, got " + threads);
     }
     this.threads = threads;
-    this.team = new Thread[threads - 1];
-    this.parkedFlags = new boolean[threads - 1];
-    for (int i = 0; i < team.length; i++) {
-      int part = i + 1;
-      Thread t = new Thread(() -> loop(part), "addernet-worker-" + part);
-      t.setDaemon(true);
-      team[i] = t;
-      t.start();
-    }
+    this.pool =
+        threads == 1
+            ? null
+            : Executors.newFixedThreadPool(
+                threads - 1,
+                r -> {
+                  Thread t = new Thread(r, "addernet-worker");
+                  t.setDaemon(true);
+                  return t;
+                });
   }
 
-  /** One thread, no team: for tests and small jobs. */
+  /** One thread, no pool: for tests and small jobs. */
   public static Workers single() {
     return new Workers(1);
   }
@@ -66,44 +49,11 @@ public final class Workers implements AutoCloseable {
     return threads;
   }
 
-  private void loop(int part) {
-    int seen = 0;
-    while (true) {
-      long spinUntil = System.nanoTime() + SPIN_NANOS;
-      while (generation == seen && !closed) {
-        if (System.nanoTime() < spinUntil) {
-          Thread.onSpinWait();
-        } else {
-          synchronized (parkLock) {
-            parkedFlags[part - 1] = true;
-          }
-          if (generation == seen && !closed) {
-            LockSupport.park(this);
-          }
-          synchronized (parkLock) {
-            parkedFlags[part - 1] = false;
-          }
-        }
-      }
-      if (closed) {
-        return;
-      }
-      seen = generation;
-      // Every worker reports every job, even without a part, so none can miss the next one.
-      if (part < jobParts) {
-        int from = Math.min(jobN, part * jobPer);
-        int to = Math.min(jobN, from + jobPer);
-        try {
-          if (from < to) {
-            job.run(from, to);
-          }
-        } catch (Throwable t) {
-          failure = t;
-        }
-      }
-      pending.decrementAndGet();
-    }
-  }
+  /**
+   * Below this many element operations a job runs on the calling thread: handing it to a worker
+   * and waiting costs tens of microseconds, more than the job itself.
+   */
+  static final long INLINE_WORK = 40_000;
 
   /** Splits [0, n) into at most {@code threads} parts (each a multiple of {@code grain}). */
   public void forRange(int n, int grain, RangeBody body) {
@@ -112,50 +62,48 @@ public final class Workers implements AutoCloseable {
 
   /** As {@link #forRange(int, int, RangeBody)}, inline when {@code work} is small. */
   public void forRange(int n, int grain, long work, RangeBody body) {
+    if (work < INLINE_WORK) {
+      body.run(0, n);
+      return;
+    }
     int parts = Math.min(threads, Math.max(1, (n + grain - 1) / grain));
-    if (work < INLINE_WORK || parts <= 1) {
+    if (parts <= 1) {
       body.run(0, n);
       return;
     }
     int per = ((n + parts - 1) / parts + grain - 1) / grain * grain;
-    synchronized (this) {
-      job = body;
-      jobN = n;
-      jobPer = per;
-      jobParts = parts;
-      failure = null;
-      pending.set(team.length);
-      generation++;
-      synchronized (parkLock) {
-        for (int i = 0; i < team.length; i++) {
-          if (parkedFlags[i]) {
-            LockSupport.unpark(team[i]);
-          }
+    List<Future<?>> futures = new ArrayList<>(parts - 1);
+    for (int p = 1; p < parts; p++) {
+      int from = Math.min(n, p * per);
+      int to = Math.min(n, from + per);
+      if (from < to) {
+        futures.add(pool.submit(() -> body.run(from, to)));
+      }
+    }
+    body.run(0, Math.min(n, per));
+    for (Future<?> f : futures) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for a worker", e);
+      } catch (ExecutionException e) {
+        Throwable c = e.getCause();
+        if (c instanceof RuntimeException re) {
+          throw re;
         }
-      }
-      body.run(0, Math.min(n, per));
-      while (pending.get() > 0) {
-        Thread.onSpinWait();
-      }
-      job = null;
-      Throwable f = failure;
-      if (f instanceof RuntimeException re) {
-        throw re;
-      }
-      if (f instanceof Error err) {
-        throw err;
-      }
-      if (f != null) {
-        throw new IllegalStateException(f);
+        if (c instanceof Error err) {
+          throw err;
+        }
+        throw new IllegalStateException(c);
       }
     }
   }
 
   @Override
   public void close() {
-    closed = true;
-    for (Thread t : team) {
-      LockSupport.unpark(t);
+    if (pool != null) {
+      pool.shutdownNow();
     }
   }
 }
