@@ -106,6 +106,7 @@ public final class BatchNorm implements Layer {
       workers.forRange(
           shape.channels(),
           1,
+          x.length,
           (from, to) -> {
             for (int c = from; c < to; c++) {
               float scale = (float) (g[c] / Math.sqrt(runningVar[c] + (double) eps));
@@ -130,18 +131,26 @@ public final class BatchNorm implements Layer {
     workers.forRange(
         shape.channels(),
         1,
+        4L * x.length,
         (from, to) -> {
           for (int c = from; c < to; c++) {
             int base = c * per;
-            double sum = 0;
-            for (int i = base; i < base + per; i++) {
-              sum += x[i];
-            }
-            double mean = sum / per;
-            double sq = 0;
-            for (int i = base; i < base + per; i++) {
-              double d = x[i] - mean;
-              sq += d * d;
+            double mean;
+            double sq;
+            if (Operation.VECTOR) {
+              mean = VectorKernels.sum(x, base, base + per) / per;
+              sq = VectorKernels.squaredDeviation(x, base, base + per, (float) mean);
+            } else {
+              double sum = 0;
+              for (int i = base; i < base + per; i++) {
+                sum += x[i];
+              }
+              mean = sum / per;
+              sq = 0;
+              for (int i = base; i < base + per; i++) {
+                double d = x[i] - mean;
+                sq += d * d;
+              }
             }
             double var = sq / per;
             float is = (float) (1.0 / Math.sqrt(var + eps));
@@ -180,14 +189,20 @@ public final class BatchNorm implements Layer {
     workers.forRange(
         shape.channels(),
         1,
+        3L * dy.length,
         (from, to) -> {
           for (int c = from; c < to; c++) {
             int base = c * per;
             double sg = 0;
             double sb = 0;
-            for (int i = base; i < base + per; i++) {
-              sg += dy[i] * xh[i];
-              sb += dy[i];
+            if (Operation.VECTOR) {
+              sg = VectorKernels.dot(dy, xh, base, base + per);
+              sb = VectorKernels.sum(dy, base, base + per);
+            } else {
+              for (int i = base; i < base + per; i++) {
+                sg += dy[i] * xh[i];
+                sb += dy[i];
+              }
             }
             dg[c] = (float) sg;
             db[c] = (float) sb;

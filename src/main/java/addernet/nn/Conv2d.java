@@ -181,6 +181,7 @@ public final class Conv2d implements Layer {
     workers.forRange(
         rows(),
         1,
+        (long) rows() * m,
         (from, to) -> {
           for (int row = from; row < to; row++) {
             int ci = row / (kernel * kernel);
@@ -242,6 +243,7 @@ public final class Conv2d implements Layer {
     workers.forRange(
         batch,
         1,
+        (long) rows * m,
         (from, to) -> {
           for (int ci = 0; ci < inChannels; ci++) {
             for (int n = from; n < to; n++) {

@@ -56,6 +56,7 @@ public final class MaxPool implements Layer {
     workers.forRange(
         inputShape.channels() * batch,
         1,
+        x.length,
         (from, to) -> {
           for (int plane = from; plane < to; plane++) {
             int src = plane * h * w;
@@ -119,6 +120,7 @@ public final class MaxPool implements Layer {
     workers.forRange(
         inputShape.channels() * batch,
         1,
+        dx.length,
         (from, to) -> {
           Arrays.fill(dx, from * inPlane, to * inPlane, 0f);
           for (int i = from * outPlane; i < to * outPlane; i++) {

@@ -25,6 +25,7 @@ final class PatchKernels {
     workers.forRange(
         m,
         16,
+        (long) k * m * o,
         (from, to) -> {
           for (int b0 = from; b0 < to; b0 += COLUMN_BLOCK) {
             int b1 = Math.min(to, b0 + COLUMN_BLOCK);
@@ -49,6 +50,7 @@ final class PatchKernels {
     workers.forRange(
         m,
         16,
+        (long) k * m * o,
         (from, to) -> {
           for (int b0 = from; b0 < to; b0 += COLUMN_BLOCK) {
             int b1 = Math.min(to, b0 + COLUMN_BLOCK);
@@ -76,6 +78,7 @@ final class PatchKernels {
     workers.forRange(
         m,
         16,
+        (long) k * m * o,
         (from, to) -> {
           for (int b0 = from; b0 < to; b0 += COLUMN_BLOCK) {
             int b1 = Math.min(to, b0 + COLUMN_BLOCK);
@@ -101,6 +104,7 @@ final class PatchKernels {
     workers.forRange(
         m,
         16,
+        (long) k * m * o,
         (from, to) -> {
           for (int b0 = from; b0 < to; b0 += COLUMN_BLOCK) {
             int b1 = Math.min(to, b0 + COLUMN_BLOCK);
@@ -128,6 +132,7 @@ final class PatchKernels {
     workers.forRange(
         o,
         1,
+        (long) k * m * o,
         (from, to) -> {
           Arrays.fill(gw, from * k, to * k, 0f);
           for (int mb = 0; mb < m; mb += ROW_BLOCK) {
@@ -176,6 +181,7 @@ final class PatchKernels {
     workers.forRange(
         m,
         tile,
+        (long) k * m,
         (from, to) -> {
           for (int m0 = from; m0 < to; m0 += tile) {
             int m1 = Math.min(to, m0 + tile);

@@ -36,6 +36,7 @@ public final class Relu implements Layer {
     workers.forRange(
         x.length,
         1024,
+        x.length,
         (from, to) -> {
           for (int i = from; i < to; i++) {
             y[i] = Math.max(0f, x[i]);
@@ -59,6 +60,7 @@ public final class Relu implements Layer {
     workers.forRange(
         dx.length,
         1024,
+        dx.length,
         (from, to) -> {
           if (Operation.VECTOR) {
             VectorKernels.reluGradient(y, dy, dx, from, to);

@@ -27,6 +27,7 @@ final class VectorKernels {
     workers.forRange(
         m,
         L,
+        (long) k * m * o,
         (from, to) -> {
           int j = from;
           for (; j + L <= to; j += L) {
@@ -102,6 +103,7 @@ final class VectorKernels {
     workers.forRange(
         m,
         L,
+        (long) k * m * o,
         (from, to) -> {
           int j = from;
           for (; j + L <= to; j += L) {
@@ -182,6 +184,7 @@ final class VectorKernels {
     workers.forRange(
         k,
         4,
+        (long) k * m * o,
         (kFrom, kTo) -> {
           for (int oo = 0; oo < o; oo++) {
             for (int kk = kFrom; kk < kTo; kk++) {
@@ -332,5 +335,67 @@ final class VectorKernels {
     for (; i < to; i++) {
       dx[i] = y[i] > 0f ? dy[i] : 0f;
     }
+  }
+
+  /** Elements summed in float lanes before the partial sum moves to double. */
+  private static final int SUM_CHUNK = 4096;
+
+  /** sum of a[from..to), in float lanes per chunk and double across chunks. */
+  static double sum(float[] a, int from, int to) {
+    double total = 0;
+    for (int c0 = from; c0 < to; c0 += SUM_CHUNK) {
+      int c1 = Math.min(to, c0 + SUM_CHUNK);
+      FloatVector acc = FloatVector.zero(S);
+      int i = c0;
+      for (; i + L <= c1; i += L) {
+        acc = acc.add(FloatVector.fromArray(S, a, i));
+      }
+      double part = acc.reduceLanes(VectorOperators.ADD);
+      for (; i < c1; i++) {
+        part += a[i];
+      }
+      total += part;
+    }
+    return total;
+  }
+
+  /** sum of (a[i] - mean)^2 over [from, to). */
+  static double squaredDeviation(float[] a, int from, int to, float mean) {
+    double total = 0;
+    for (int c0 = from; c0 < to; c0 += SUM_CHUNK) {
+      int c1 = Math.min(to, c0 + SUM_CHUNK);
+      FloatVector acc = FloatVector.zero(S);
+      int i = c0;
+      for (; i + L <= c1; i += L) {
+        FloatVector d = FloatVector.fromArray(S, a, i).sub(mean);
+        acc = d.fma(d, acc);
+      }
+      double part = acc.reduceLanes(VectorOperators.ADD);
+      for (; i < c1; i++) {
+        double d = a[i] - mean;
+        part += d * d;
+      }
+      total += part;
+    }
+    return total;
+  }
+
+  /** sum of a[i] * b[i] over [from, to). */
+  static double dot(float[] a, float[] b, int from, int to) {
+    double total = 0;
+    for (int c0 = from; c0 < to; c0 += SUM_CHUNK) {
+      int c1 = Math.min(to, c0 + SUM_CHUNK);
+      FloatVector acc = FloatVector.zero(S);
+      int i = c0;
+      for (; i + L <= c1; i += L) {
+        acc = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), acc);
+      }
+      double part = acc.reduceLanes(VectorOperators.ADD);
+      for (; i < c1; i++) {
+        part += a[i] * b[i];
+      }
+      total += part;
+    }
+    return total;
   }
 }

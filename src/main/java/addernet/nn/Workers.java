@@ -49,8 +49,23 @@ public final class Workers implements AutoCloseable {
     return threads;
   }
 
+  /**
+   * Below this many element operations a job runs on the calling thread: handing it to a worker
+   * and waiting costs tens of microseconds, more than the job itself.
+   */
+  static final long INLINE_WORK = 40_000;
+
   /** Splits [0, n) into at most {@code threads} parts (each a multiple of {@code grain}). */
   public void forRange(int n, int grain, RangeBody body) {
+    forRange(n, grain, Long.MAX_VALUE, body);
+  }
+
+  /** As {@link #forRange(int, int, RangeBody)}, inline when {@code work} is small. */
+  public void forRange(int n, int grain, long work, RangeBody body) {
+    if (work < INLINE_WORK) {
+      body.run(0, n);
+      return;
+    }
     int parts = Math.min(threads, Math.max(1, (n + grain - 1) / grain));
     if (parts <= 1) {
       body.run(0, n);

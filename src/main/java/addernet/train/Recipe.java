@@ -20,13 +20,13 @@ public record Recipe(
     @JsonProperty("seed") long seed,
     @JsonProperty("augmentation") String augmentation) {
 
-  public static final int DEFAULT_EPOCHS = 20;
+  public static final int DEFAULT_EPOCHS = 30;
   public static final int DEFAULT_BATCH = 128;
-  public static final double DEFAULT_LEARNING_RATE = 0.1;
+  public static final double DEFAULT_LEARNING_RATE = 0.05;
   public static final double DEFAULT_MOMENTUM = 0.9;
   public static final double DEFAULT_WEIGHT_DECAY = 5e-4;
   public static final double DEFAULT_ETA = 0.2;
-  public static final String DEFAULT_AUGMENTATION = "flip";
+  public static final String DEFAULT_AUGMENTATION = "none";
 
   public Recipe {
     check(epochs >= 1 && epochs <= 10_000, "epochs", epochs, "1..10000");
