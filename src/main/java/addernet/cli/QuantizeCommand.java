@@ -135,7 +135,7 @@ final class QuantizeCommand implements Callable<Integer> {
     try {
       config = new QuantConfig(bits, layerBits, logitBits, QuantConfig.DEFAULT_REQUANT_PRECISION,
           requantTerms, calibrationImages, clipPercentile);
-      qat = new QatConfig(qatEpochs, 128, qatLearningRate, 0.9, 5e-4, 0.2, 1);
+      qat = new QatConfig(qatEpochs, 128, qatLearningRate, 0.9, 5e-4, 0.2, false, 1);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }
@@ -150,6 +150,9 @@ final class QuantizeCommand implements Callable<Integer> {
     }
     try (Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
       Checkpoint ck = Checkpoint.load(checkpoint);
+      // Fine-tuning sees the same kind of images as training did.
+      qat = new QatConfig(qat.epochs(), qat.batch(), qat.learningRate(), qat.momentum(), qat.weightDecay(),
+          qat.eta(), ck.recipe().augment().flip(), qat.seed());
       FashionMnist.Split split = FashionMnist.read(data == null ? FashionMnist.DEFAULT_DIR : data);
       ImageSet test = testLimit == null ? split.test() : split.test().head(testLimit);
       ImageSet train = trainLimit == null ? split.train() : split.train().head(trainLimit);

@@ -79,7 +79,7 @@ public final class Qat {
       double lossSum = 0;
       long correct = 0;
       for (int s = 0; s < steps; s++) {
-        fill(train, order, s * config.batch(), images, labels, random);
+        fill(train, order, s * config.batch(), images, labels, config.flip(), random);
         for (int i = 0; i < stages.size(); i++) {
           float[] w = stages.get(i).weights();
           master[i] = w.clone();
@@ -175,15 +175,16 @@ public final class Qat {
     }
   }
 
-  private void fill(ImageSet set, int[] order, int from, float[] out, int[] labels, SplittableRandom random) {
+  private void fill(ImageSet set, int[] order, int from, float[] out, int[] labels, boolean flips,
+      SplittableRandom random) {
     int rows = set.rows();
     int cols = set.cols();
     int plane = rows * cols;
     for (int b = 0; b < labels.length; b++) {
       int idx = order[from + b];
       labels[b] = set.label(idx);
-      // Left-right flips, as in the training recipe; no shifts (they would pad with background).
-      boolean flip = random.nextBoolean();
+      // Flips when the training recipe used them; no shifts (they would pad with background).
+      boolean flip = flips && random.nextBoolean();
       for (int y = 0; y < rows; y++) {
         for (int x = 0; x < cols; x++) {
           int sx = flip ? cols - 1 - x : x;

@@ -1,12 +1,20 @@
 package addernet.quant;
 
 /**
- * Quantization-aware fine-tuning settings, validated. The defaults restart SGD at a tenth of the
- * training recipe's peak rate: the float weights are already good, fine-tuning only has to move
- * them onto the integer grid's rounding and clipping.
+ * Quantization-aware fine-tuning settings, validated. {@code flip} (random left-right flips) should
+ * follow the recipe the checkpoint was trained with. The default rate (0.01) is well below the
+ * training recipe's peak: the float weights are already good, fine-tuning only has to adapt them
+ * to the integer grid's rounding and clipping.
  */
 public record QatConfig(
-    int epochs, int batch, double learningRate, double momentum, double weightDecay, double eta, long seed) {
+    int epochs,
+    int batch,
+    double learningRate,
+    double momentum,
+    double weightDecay,
+    double eta,
+    boolean flip,
+    long seed) {
   public static final double DEFAULT_LEARNING_RATE = 0.01;
 
   public QatConfig {
@@ -28,6 +36,6 @@ public record QatConfig(
   }
 
   public static QatConfig epochs(int epochs) {
-    return new QatConfig(epochs, 128, DEFAULT_LEARNING_RATE, 0.9, 5e-4, 0.2, 1);
+    return new QatConfig(epochs, 128, DEFAULT_LEARNING_RATE, 0.9, 5e-4, 0.2, false, 1);
   }
 }

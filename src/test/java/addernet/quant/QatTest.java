@@ -20,7 +20,7 @@ class QatTest {
     try (Workers w = Workers.single()) {
       Scales s = Quantizer.calibrate(net, TinyNets.NORM, data, cfg, w);
       new Qat(net, TinyNets.NORM, s, cfg).run(
-          new QatConfig(2, 32, 0.01, 0.9, 5e-4, 0.2, 1), data, w,
+          new QatConfig(2, 32, 0.01, 0.9, 5e-4, 0.2, true, 1), data, w,
           (e, step, steps, loss, acc) -> losses.add(loss));
       List<FloatStage> stages = FloatStage.of(net);
       for (int i = 0; i < stages.size(); i++) {
