@@ -145,6 +145,10 @@ final class QuantizeCommand implements Callable<Integer> {
     if (golden < 1 || golden > 1000) {
       throw new UserError("--golden must be in 1..1000, got " + golden);
     }
+    Path outParent = out.toAbsolutePath().normalize().getParent();
+    if (outParent == null || !Files.isDirectory(outParent)) {
+      throw new UserError("--out " + out + ": its parent folder does not exist");
+    }
     if (report.toAbsolutePath().getParent() != null && !Files.isDirectory(report.toAbsolutePath().getParent())) {
       throw new UserError("--report " + report + ": its folder does not exist");
     }

@@ -71,6 +71,14 @@ class QuantizeCommandTest {
   }
 
   @Test
+  void outputWhoseFolderDoesNotExistIsRefusedBeforeAnyWork() {
+    Outcome o = run("quantize", "--checkpoint", tmp.toString(), "--out",
+        tmp.resolve("no/such/pkg").toString(), "--report", tmp.resolve("r.json").toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().startsWith("error: --out ") && o.err().contains("parent folder does not exist"), o.err());
+  }
+
+  @Test
   void quantizeWritesAReadablePackageAndAReportWithBothAccuracies() throws Exception {
     assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed");
     NetworkSpec spec = NetworkSpec.resolve("lenet5-adder");
