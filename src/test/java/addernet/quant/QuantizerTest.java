@@ -153,6 +153,22 @@ class QuantizerTest {
   }
 
   @Test
+  void lenetSplitsIntoFiveAdderStagesWithConv3AsAFullWindowConvolution() {
+    Network net = Network.build(NetworkSpec.resolve("lenet5-adder"), 1);
+    java.util.List<FloatStage> st = FloatStage.of(net);
+    assertEquals(java.util.List.of("conv1", "conv2", "conv3", "fc1", "fc2"),
+        st.stream().map(FloatStage::name).toList());
+    assertEquals(java.util.List.of(true, true, false, false, false),
+        st.stream().map(FloatStage::pool).toList());
+    assertEquals(java.util.List.of(25, 150, 256, 120, 84),
+        st.stream().map(FloatStage::reduction).toList());
+    assertEquals(4, st.get(2).kernel());
+    assertEquals(false, st.get(2).fullyConnected());
+    assertEquals(1, st.get(3).kernel(), "fc1 after flattening 120x1x1");
+    assertEquals(false, st.get(4).relu(), "the logits have no ReLU");
+  }
+
+  @Test
   void configRejectsWidthsOutsideFourToSixteen() {
     assertThrows(IllegalArgumentException.class, () -> QuantConfig.withBits(3));
     assertThrows(IllegalArgumentException.class, () -> QuantConfig.withBits(17));
