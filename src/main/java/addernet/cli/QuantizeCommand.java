@@ -40,19 +40,24 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Quantize a trained AdderNet checkpoint to B-bit fixed point and write a model package",
-      "(docs/model-package.md) that the hardware generator and any testbench can read.",
+      "Quantize a trained AdderNet checkpoint to B-bit fixed point and write a",
+      "model package (docs/model-package.md) for the hardware generator and any",
+      "testbench.",
       "",
-      "Every adder layer's inputs and weights share one scale: layer 1's is fixed by the raw",
-      "pixels (docs/numeric-contract.md section 5), the others are calibrated on training images.",
-      "Batch norm, ReLU and the next scale become one shift-and-add requantization per channel",
-      "(section 7). The integer network is then run on the 10,000 test images and its accuracy",
-      "reported beside the float network's.",
+      "Every adder layer's inputs and weights share one scale: the first layer's is",
+      "fixed by the raw pixels (docs/numeric-contract.md section 5), the others are",
+      "calibrated on training images (docs/quantization.md). Batch norm, ReLU and",
+      "the next scale become one shift-and-add requantization per channel",
+      "(section 7). The integer network then runs on the 10,000 test images and its",
+      "accuracy is reported beside the float network's.",
       "",
       "Examples:",
-      "  addernet quantize --checkpoint runs/lenet5 --out model/lenet5-adder-8bit --report q8.json",
-      "  addernet quantize --checkpoint runs/lenet5 --bits 6 --qat-epochs 2 --out pkg6 --report q6.json",
-      "  addernet quantize --checkpoint runs/lenet5 --bits 8 --layer-bits conv1=6,fc2=6 --out p --report r.json",
+      "  addernet quantize --checkpoint runs/lenet5 --bits 8 \\",
+      "      --out model/lenet5-adder-8bit --report q8.json",
+      "  addernet quantize --checkpoint runs/lenet5 --bits 6 --qat-epochs 2 \\",
+      "      --out pkg6 --report q6.json",
+      "  addernet quantize --checkpoint runs/lenet5 --bits 8 \\",
+      "      --layer-bits conv1=6,fc2=6 --out pkg --report r.json",
       ""
     })
 final class QuantizeCommand implements Callable<Integer> {
@@ -95,10 +100,10 @@ final class QuantizeCommand implements Callable<Integer> {
   int calibrationImages;
 
   @Option(names = "--clip-percentile", defaultValue = "0", paramLabel = "P",
-      description = {"how hidden layers' scales are chosen: 0 (default) clips the activations where the",
-          "mean squared quantization error on the calibration images is smallest; P in 50..100",
-          "clips at the P-th percentile instead. Weights beyond the clip cost nothing: they are",
-          "clipped and the constant they lose is folded exactly into the requantization bias."})
+      description = "how hidden layers' scales are chosen: 0 (default) clips activations where the "
+          + "mean squared quantization error on the calibration images is smallest; P in 50..100 "
+          + "clips at the P-th percentile instead. Weights beyond the clip cost nothing: the "
+          + "constant they lose is folded exactly into the requantization bias.")
   double clipPercentile;
 
   @Option(names = "--requant-terms", defaultValue = "" + QuantConfig.DEFAULT_REQUANT_TERMS, paramLabel = "D",
