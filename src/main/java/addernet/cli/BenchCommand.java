@@ -1,13 +1,198 @@
 package addernet.cli;
 
+import addernet.data.FashionMnist;
+import addernet.data.IdxFormatException;
+import addernet.data.ImageSet;
+import addernet.nn.NetworkSpec;
+import addernet.nn.Operation;
+import addernet.nn.Workers;
+import addernet.train.Recipe;
+import addernet.train.Trainer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Not built yet.")
-final class BenchCommand implements Callable<Integer> {
+/** Benchmarks; one subcommand per stage ({@code train} for now). */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Measure throughput. Subcommands: train.",
+    subcommands = {BenchCommand.Train.class})
+final class BenchCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
   @Override
-  public Integer call() {
-    System.err.println("addernet bench: not built yet");
-    return 3;
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (train)");
+  }
+
+  @Command(
+      name = "train",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Steady-state training throughput (images/s, after warm-up) of a network and of its twin",
+        "(every adder layer multiplying, or the reverse), measured in the same run."
+      })
+  static final class Train implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "lenet5-adder", description = "model name or .spec file (default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--batch", defaultValue = "128", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--threads", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--warmup-seconds", defaultValue = "6", description = "warm-up per network (default: ${DEFAULT-VALUE})")
+    double warmup;
+
+    @Option(names = "--rounds", defaultValue = "5", description = "timed rounds per network; the median is reported (default: ${DEFAULT-VALUE})")
+    int rounds;
+
+    @Option(names = "--round-steps", defaultValue = "60", description = "training steps per round (default: ${DEFAULT-VALUE})")
+    int roundSteps;
+
+    @Option(names = "--data", description = "Fashion-MNIST directory; random images if it is missing")
+    Path data;
+
+    @Option(names = "--report", description = "write the figures as JSON to this file")
+    Path report;
+
+    @Override
+    public Integer call() {
+      if (rounds < 1 || roundSteps < 1 || !(warmup >= 0)) {
+        throw new UserError("--rounds and --round-steps must be at least 1, --warmup-seconds at least 0");
+      }
+      try (Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+        NetworkSpec first = NetworkSpec.resolve(model);
+        NetworkSpec twin = twinOf(first);
+        String source;
+        ImageSet images;
+        Path dir = data == null ? FashionMnist.DEFAULT_DIR : data;
+        if (Files.isDirectory(dir)) {
+          images = FashionMnist.read(dir).train();
+          source = "fashion-mnist train";
+        } else {
+          images = randomImages(first, 4096);
+          source = "random images (no data set at " + dir + ")";
+        }
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = json.createObjectNode();
+        root.put("batch", batch);
+        root.put("threads", workers.threads());
+        root.put("kernels", Operation.VECTOR ? "vector-api" : "plain-java");
+        root.put("data", source);
+        root.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        root.put("warmup_seconds", warmup);
+        root.put("rounds", rounds);
+        root.put("round_steps", roundSteps);
+        ArrayNode results = root.putArray("results");
+        ObjectNode byName = root.putObject("images_per_second");
+        System.err.printf("bench train: batch %d, %d thread%s, %s kernels, %s%n", batch, workers.threads(),
+            workers.threads() == 1 ? "" : "s", Operation.VECTOR ? "vector-API" : "plain-Java", source);
+        for (NetworkSpec s : List.of(first, twin)) {
+          double[] rates = measure(s, images, workers);
+          double[] sorted = rates.clone();
+          Arrays.sort(sorted);
+          double median = sorted[sorted.length / 2];
+          System.out.printf("%-16s %8.0f images/s (median of %d rounds; min %.0f, max %.0f)%n",
+              s.name(), median, rounds, sorted[0], sorted[sorted.length - 1]);
+          ObjectNode r = results.addObject();
+          r.put("model", s.name());
+          r.put("images_per_second", median);
+          ArrayNode all = r.putArray("rounds_images_per_second");
+          for (double v : rates) {
+            all.add(v);
+          }
+          byName.put(s.name(), median);
+        }
+        if (report != null) {
+          Path parent = report.toAbsolutePath().getParent();
+          if (parent != null) {
+            Files.createDirectories(parent);
+          }
+          Files.write(report, json.writeValueAsBytes(root));
+          System.err.println("report: " + report);
+        }
+        return 0;
+      } catch (IdxFormatException | IllegalArgumentException e) {
+        throw new UserError(e.getMessage(), e);
+      } catch (IOException e) {
+        throw new UserError("cannot write report " + report + ": " + e.getMessage(), e);
+      }
+    }
+
+    /** lenet5-adder <-> lenet5-cnn: the same spec with every weighted layer switched. */
+    static NetworkSpec twinOf(NetworkSpec spec) {
+      boolean adder = spec.layers().stream().anyMatch(l -> l.operation() == Operation.ADDER);
+      Operation to = adder ? Operation.MULTIPLY : Operation.ADDER;
+      String name = spec.name();
+      String twinName =
+          adder && name.endsWith("-adder") ? name.substring(0, name.length() - 6) + "-cnn"
+              : !adder && name.endsWith("-cnn") ? name.substring(0, name.length() - 4) + "-adder"
+              : name + "-" + to.keyword();
+      return spec.withOperation(to, twinName);
+    }
+
+    private double[] measure(NetworkSpec spec, ImageSet images, Workers workers) {
+      Recipe recipe = new Recipe(1, batch, Recipe.DEFAULT_LEARNING_RATE, Recipe.DEFAULT_MOMENTUM,
+          Recipe.DEFAULT_WEIGHT_DECAY, Recipe.DEFAULT_ETA, 1, Recipe.DEFAULT_AUGMENTATION);
+      Trainer trainer = Trainer.start(spec, recipe, images, images.head(Math.min(images.count(), 1000)), workers);
+      int size = spec.input().size();
+      int[] order = new int[images.count()];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      float[] x = new float[batch * size];
+      int[] labels = new int[batch];
+      java.util.SplittableRandom random = new java.util.SplittableRandom(1);
+      addernet.data.Normalization norm = images.statistics();
+      int[] cursor = {0};
+      Runnable step = () -> {
+        if (cursor[0] + batch > order.length) {
+          cursor[0] = 0;
+        }
+        images.fill(order, cursor[0], batch, norm, recipe.augment(), random, x, labels);
+        cursor[0] += batch;
+        trainer.step(x, labels, 0.01);
+      };
+      long end = System.nanoTime() + (long) (warmup * 1e9);
+      do {
+        step.run();
+      } while (System.nanoTime() < end);
+      double[] rates = new double[rounds];
+      for (int r = 0; r < rounds; r++) {
+        long t0 = System.nanoTime();
+        for (int s = 0; s < roundSteps; s++) {
+          step.run();
+        }
+        rates[r] = (double) roundSteps * batch / ((System.nanoTime() - t0) / 1e9);
+      }
+      return rates;
+    }
+
+    private static ImageSet randomImages(NetworkSpec spec, int count) {
+      Random random = new Random(1);
+      int plane = spec.input().height() * spec.input().width();
+      byte[] pixels = new byte[count * plane];
+      random.nextBytes(pixels);
+      byte[] labels = new byte[count];
+      for (int i = 0; i < count; i++) {
+        labels[i] = (byte) random.nextInt(spec.classes());
+      }
+      return new ImageSet("random", count, spec.input().height(), spec.input().width(), pixels, labels);
+    }
   }
 }

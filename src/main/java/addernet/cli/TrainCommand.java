@@ -1,13 +1,199 @@
 package addernet.cli;
 
+import addernet.data.FashionMnist;
+import addernet.data.IdxFormatException;
+import addernet.data.ImageSet;
+import addernet.nn.NetworkSpec;
+import addernet.nn.SpecException;
+import addernet.nn.Workers;
+import addernet.train.Checkpoint;
+import addernet.train.CheckpointException;
+import addernet.train.EpochMetrics;
+import addernet.train.Recipe;
+import addernet.train.Trainer;
+import addernet.train.TrainingDivergedException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Not built yet.")
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a network from a spec on Fashion-MNIST; writes DIR/checkpoint.json (+ data file) and",
+      "DIR/metrics.json after every epoch. Same seed => same result, whatever --threads."
+    })
 final class TrainCommand implements Callable<Integer> {
+  @Option(names = "--model", defaultValue = "lenet5-adder",
+      description = "shipped model name or .spec file (default: ${DEFAULT-VALUE})")
+  String model;
+
+  @Option(names = "--out", required = true, description = "output directory")
+  Path out;
+
+  @Option(names = "--epochs", defaultValue = "" + Recipe.DEFAULT_EPOCHS,
+      description = "epochs (default: ${DEFAULT-VALUE})")
+  int epochs;
+
+  @Option(names = "--seed", defaultValue = "1", description = "seed for weights, shuffling, augmentation (default: ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--batch", defaultValue = "" + Recipe.DEFAULT_BATCH, description = "batch size (default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @Option(names = "--lr", defaultValue = "" + Recipe.DEFAULT_LEARNING_RATE,
+      description = "peak learning rate of the cosine schedule (default: ${DEFAULT-VALUE})")
+  double learningRate;
+
+  @Option(names = "--momentum", defaultValue = "" + Recipe.DEFAULT_MOMENTUM, description = "SGD momentum (default: ${DEFAULT-VALUE})")
+  double momentum;
+
+  @Option(names = "--weight-decay", defaultValue = "" + Recipe.DEFAULT_WEIGHT_DECAY, description = "weight decay (default: ${DEFAULT-VALUE})")
+  double weightDecay;
+
+  @Option(names = "--eta", defaultValue = "" + Recipe.DEFAULT_ETA,
+      description = "adder layers' adaptive learning-rate factor (default: ${DEFAULT-VALUE}, as the official code)")
+  double eta;
+
+  @Option(names = "--augment", defaultValue = Recipe.DEFAULT_AUGMENTATION,
+      description = "none, flip, shift=N or flip,shift=N (default: ${DEFAULT-VALUE})")
+  String augment;
+
+  @Option(names = "--threads", description = "worker threads (default: all cores)")
+  Integer threads;
+
+  @Option(names = "--data", description = "directory with the Fashion-MNIST IDX files (default: " + "/usr/share/datasets/fashion-mnist)")
+  Path data;
+
+  @Option(names = "--train-limit", description = "use only the first N training images (quick runs)")
+  Integer trainLimit;
+
+  @Option(names = "--resume", description = "continue the checkpoint in --out with its own recipe")
+  boolean resume;
+
+  @Option(names = "--no-progress", description = "no progress bar, one line per epoch only")
+  boolean noProgress;
+
   @Override
   public Integer call() {
-    System.err.println("addernet train: not built yet");
-    return 3;
+    PrintStream err = System.err;
+    try (Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+      FashionMnist.Split split = FashionMnist.read(data == null ? FashionMnist.DEFAULT_DIR : data);
+      ImageSet train = trainLimit == null ? split.train() : split.train().head(trainLimit);
+      NetworkSpec spec = NetworkSpec.resolve(model);
+      Trainer trainer;
+      if (resume) {
+        if (!Checkpoint.exists(out)) {
+          throw new UserError("--resume: no checkpoint in " + out);
+        }
+        Checkpoint ck = Checkpoint.load(out);
+        if (!ck.network().name().equals(spec.name()) || !ck.network().spec().text().equals(spec.text())) {
+          throw new UserError(
+              "the checkpoint in " + out + " is of network '" + ck.network().name() + "', not of '"
+                  + spec.name() + "' as given by --model" + (ck.network().name().equals(spec.name()) ? " (its spec differs)" : ""));
+        }
+        if (ck.epoch() >= ck.recipe().epochs()) {
+          throw new UserError(out + " has already trained all " + ck.recipe().epochs() + " epochs of its recipe");
+        }
+        err.printf("resuming %s after epoch %d of %d (recipe from the checkpoint)%n",
+            spec.name(), ck.epoch(), ck.recipe().epochs());
+        trainer = Trainer.resume(ck, train, split.test(), workers);
+      } else {
+        if (Checkpoint.exists(out)) {
+          throw new UserError(out + " already holds a checkpoint; pass --resume to continue it or choose another --out");
+        }
+        Recipe recipe = new Recipe(epochs, batch, learningRate, momentum, weightDecay, eta, seed, augment);
+        trainer = Trainer.start(spec, recipe, train, split.test(), workers);
+      }
+      err.printf("training %s on %d images (%d steps of %d per epoch), %d thread%s, %s kernels%n",
+          spec.name(), train.count(), trainer.stepsPerEpoch(), trainer.recipe().batch(), workers.threads(),
+          workers.threads() == 1 ? "" : "s", addernet.nn.Operation.VECTOR ? "vector-API" : "plain-Java");
+      try {
+        trainer.run(out, noProgress ? new Lines(err) : new Bar(err));
+      } catch (TrainingDivergedException e) {
+        throw new UserError(e.getMessage() + "; stopped. "
+            + (Checkpoint.exists(out) ? "The last good checkpoint (epoch " + trainer.epochsDone() + ") is in " + out
+                : "No checkpoint was written yet") + "; try a lower --lr");
+      }
+      EpochMetrics last = trainer.metrics().get(trainer.metrics().size() - 1);
+      err.printf("done: test accuracy %.2f%%; checkpoint and metrics.json in %s%n", 100 * last.testAccuracy(), out);
+      return 0;
+    } catch (IdxFormatException | CheckpointException | SpecException e) {
+      throw new UserError(e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
+    } catch (IOException e) {
+      throw new UserError("cannot write to " + out + ": " + e.getMessage(), e);
+    }
+  }
+
+  static String summary(EpochMetrics m, int epochs) {
+    return String.format("epoch %d/%d: train loss %.4f, train acc %.2f%%, test acc %.2f%%, %.0f img/s, %.1f s",
+        m.epoch(), epochs, m.trainLoss(), 100 * m.trainAccuracy(), 100 * m.testAccuracy(), m.imagesPerSecond(), m.seconds());
+  }
+
+  /** One line per epoch (logs, CI). */
+  private static class Lines implements Trainer.Progress {
+    final PrintStream err;
+    int epochs;
+
+    Lines(PrintStream err) {
+      this.err = err;
+    }
+
+    @Override
+    public void epochStarted(int epoch, int epochs, int steps) {
+      this.epochs = epochs;
+    }
+
+    @Override
+    public void epochDone(EpochMetrics m) {
+      err.println(summary(m, epochs));
+    }
+  }
+
+  /** A progress bar per epoch with running loss, accuracy and images/s. */
+  private static final class Bar extends Lines {
+    private ProgressBar bar;
+    private long lastUpdate;
+
+    Bar(PrintStream err) {
+      super(err);
+    }
+
+    @Override
+    public void epochStarted(int epoch, int epochs, int steps) {
+      super.epochStarted(epoch, epochs, steps);
+      bar = new ProgressBarBuilder()
+          .setTaskName("epoch " + epoch + "/" + epochs)
+          .setInitialMax(steps)
+          .setStyle(ProgressBarStyle.ASCII)
+          .setUpdateIntervalMillis(500)
+          .setConsumer(new ConsoleProgressBarConsumer(err))
+          .build();
+    }
+
+    @Override
+    public void stepDone(int step, double loss, double accuracy, double imagesPerSecond) {
+      long now = System.nanoTime();
+      if (now - lastUpdate > 200_000_000L) {
+        bar.setExtraMessage(String.format(" loss %.3f acc %.1f%% %.0f img/s", loss, 100 * accuracy, imagesPerSecond));
+        lastUpdate = now;
+      }
+      bar.stepTo(step);
+    }
+
+    @Override
+    public void epochDone(EpochMetrics m) {
+      bar.close();
+      super.epochDone(m);
+    }
   }
 }

@@ -106,8 +106,25 @@ public record IntNetwork(
     return out;
   }
 
+  /** Sees every finished accumulator of a layer (before requantization), for bound checks. */
+  @FunctionalInterface
+  public interface AccumulatorObserver {
+    void accept(int channel, long acc);
+  }
+
+  private static final AccumulatorObserver NO_OBSERVER = (c, a) -> {};
+
   /** One layer: the adder product of section 6, requantization, then the optional pool. */
   public static int[] forward(IntLayer l, int[] in) {
+    return forward(l, in, NO_OBSERVER);
+  }
+
+  /**
+   * {@link #forward(IntLayer, int[])} that also shows each output's final accumulator to {@code
+   * observer}. An adder sum only decreases from 0, so the final value is also the partial sum of
+   * largest magnitude: checking it checks every step of the accumulation.
+   */
+  public static int[] forward(IntLayer l, int[] in, AccumulatorObserver observer) {
     int oh = l.convOutHeight();
     int ow = l.convOutWidth();
     int k = l.kernel();
@@ -130,6 +147,7 @@ public record IntNetwork(
               }
             }
           }
+          observer.accept(t, acc);
           conv[(t * oh + oy) * ow + ox] = l.requant().apply(t, acc);
         }
       }

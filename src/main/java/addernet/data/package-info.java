@@ -1,0 +1,2 @@
+/** IDX files, image sets, input normalization and augmentation; Fashion-MNIST by default. */
+package addernet.data;

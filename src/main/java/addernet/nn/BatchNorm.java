@@ -1,0 +1,221 @@
+package addernet.nn;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Batch norm per channel over batch and positions, as PyTorch's BatchNorm1d/2d: training
+ * normalizes with the batch's biased variance and moves the running statistics by {@code
+ * momentum} using the unbiased variance; eval uses the running statistics.
+ */
+public final class BatchNorm implements Layer {
+  public static final float DEFAULT_EPS = 1e-5f;
+  public static final float DEFAULT_MOMENTUM = 0.1f;
+
+  private final Shape shape;
+  private final float eps;
+  private final float momentum;
+  private final Param gamma;
+  private final Param beta;
+  private final float[] runningMean;
+  private final float[] runningVar;
+
+  private final float[] invStd;
+  private float[] normalized = new float[0];
+  private Tensor output;
+  private Tensor inputGrad;
+  private int trainedBatch;
+
+  public BatchNorm(String name, Shape shape) {
+    this.shape = shape;
+    this.eps = DEFAULT_EPS;
+    this.momentum = DEFAULT_MOMENTUM;
+    int c = shape.channels();
+    float[] ones = new float[c];
+    Arrays.fill(ones, 1f);
+    this.gamma = new Param(name + ".gamma", ones, false);
+    this.beta = new Param(name + ".beta", new float[c], false);
+    this.runningMean = new float[c];
+    this.runningVar = new float[c];
+    Arrays.fill(runningVar, 1f);
+    this.invStd = new float[c];
+  }
+
+  public int channels() {
+    return shape.channels();
+  }
+
+  public float eps() {
+    return eps;
+  }
+
+  public float momentum() {
+    return momentum;
+  }
+
+  public Param gamma() {
+    return gamma;
+  }
+
+  public Param beta() {
+    return beta;
+  }
+
+  /** Live running mean, one per channel. */
+  public float[] runningMean() {
+    return runningMean;
+  }
+
+  /** Live running (unbiased) variance, one per channel. */
+  public float[] runningVar() {
+    return runningVar;
+  }
+
+  @Override
+  public Shape inputShape() {
+    return shape;
+  }
+
+  @Override
+  public Shape outputShape() {
+    return shape;
+  }
+
+  @Override
+  public List<Param> params() {
+    return List.of(gamma, beta);
+  }
+
+  @Override
+  public String describe() {
+    return "batchnorm";
+  }
+
+  @Override
+  public Tensor forward(Tensor input, Mode mode, Workers workers) {
+    int batch = input.batch();
+    int per = batch * shape.height() * shape.width();
+    if (output == null || !output.sameLayout(shape, batch)) {
+      output = new Tensor(shape, batch);
+    }
+    float[] x = input.data();
+    float[] y = output.data();
+    float[] g = gamma.value();
+    float[] b = beta.value();
+    if (mode == Mode.EVAL) {
+      workers.forRange(
+          shape.channels(),
+          1,
+          x.length,
+          (from, to) -> {
+            for (int c = from; c < to; c++) {
+              float scale = (float) (g[c] / Math.sqrt(runningVar[c] + (double) eps));
+              float shift = b[c] - runningMean[c] * scale;
+              int base = c * per;
+              for (int i = base; i < base + per; i++) {
+                y[i] = x[i] * scale + shift;
+              }
+            }
+          });
+      trainedBatch = 0;
+      return output;
+    }
+    if (per < 2) {
+      throw new IllegalArgumentException(
+          "batch norm in training needs at least 2 values per channel, got " + per);
+    }
+    if (normalized.length < x.length) {
+      normalized = new float[x.length];
+    }
+    float[] xh = normalized;
+    workers.forRange(
+        shape.channels(),
+        1,
+        4L * x.length,
+        (from, to) -> {
+          for (int c = from; c < to; c++) {
+            int base = c * per;
+            double mean;
+            double sq;
+            if (Operation.VECTOR) {
+              mean = VectorKernels.sum(x, base, base + per) / per;
+              sq = VectorKernels.squaredDeviation(x, base, base + per, (float) mean);
+            } else {
+              double sum = 0;
+              for (int i = base; i < base + per; i++) {
+                sum += x[i];
+              }
+              mean = sum / per;
+              sq = 0;
+              for (int i = base; i < base + per; i++) {
+                double d = x[i] - mean;
+                sq += d * d;
+              }
+            }
+            double var = sq / per;
+            float is = (float) (1.0 / Math.sqrt(var + eps));
+            float mf = (float) mean;
+            invStd[c] = is;
+            for (int i = base; i < base + per; i++) {
+              float v = (x[i] - mf) * is;
+              xh[i] = v;
+              y[i] = g[c] * v + b[c];
+            }
+            runningMean[c] = (float) ((1 - momentum) * runningMean[c] + momentum * mean);
+            runningVar[c] =
+                (float) ((1 - momentum) * runningVar[c] + momentum * sq / (per - 1));
+          }
+        });
+    trainedBatch = batch;
+    return output;
+  }
+
+  @Override
+  public Tensor backward(Tensor outputGradient, boolean needInputGradient, Workers workers) {
+    int batch = outputGradient.batch();
+    if (trainedBatch != batch) {
+      throw new IllegalStateException("batchnorm: backward without a matching TRAIN forward");
+    }
+    int per = batch * shape.height() * shape.width();
+    if (inputGrad == null || !inputGrad.sameLayout(shape, batch)) {
+      inputGrad = new Tensor(shape, batch);
+    }
+    float[] dy = outputGradient.data();
+    float[] dx = inputGrad.data();
+    float[] xh = normalized;
+    float[] g = gamma.value();
+    float[] dg = gamma.grad();
+    float[] db = beta.grad();
+    workers.forRange(
+        shape.channels(),
+        1,
+        3L * dy.length,
+        (from, to) -> {
+          for (int c = from; c < to; c++) {
+            int base = c * per;
+            double sg = 0;
+            double sb = 0;
+            if (Operation.VECTOR) {
+              sg = VectorKernels.dot(dy, xh, base, base + per);
+              sb = VectorKernels.sum(dy, base, base + per);
+            } else {
+              for (int i = base; i < base + per; i++) {
+                sg += dy[i] * xh[i];
+                sb += dy[i];
+              }
+            }
+            dg[c] = (float) sg;
+            db[c] = (float) sb;
+            if (needInputGradient) {
+              float k = g[c] * invStd[c];
+              float mb = (float) (sb / per);
+              float mg = (float) (sg / per);
+              for (int i = base; i < base + per; i++) {
+                dx[i] = k * (dy[i] - mb - xh[i] * mg);
+              }
+            }
+          }
+        });
+    return needInputGradient ? inputGrad : null;
+  }
+}

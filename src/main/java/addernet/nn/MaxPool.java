@@ -1,0 +1,132 @@
+package addernet.nn;
+
+import java.util.Arrays;
+
+/** Max over non-overlapping size x size windows (stride = size); leftover rows/columns drop. */
+public final class MaxPool implements Layer {
+  private final int size;
+  private final Shape inputShape;
+  private final Shape outputShape;
+  private int[] argmax = new int[0];
+  private Tensor output;
+  private Tensor inputGrad;
+
+  public MaxPool(Shape inputShape, int size) {
+    this.size = size;
+    this.inputShape = inputShape;
+    this.outputShape =
+        new Shape(inputShape.channels(), inputShape.height() / size, inputShape.width() / size);
+  }
+
+  public int size() {
+    return size;
+  }
+
+  @Override
+  public Shape inputShape() {
+    return inputShape;
+  }
+
+  @Override
+  public Shape outputShape() {
+    return outputShape;
+  }
+
+  @Override
+  public String describe() {
+    return "maxpool " + size;
+  }
+
+  @Override
+  public Tensor forward(Tensor input, Mode mode, Workers workers) {
+    int batch = input.batch();
+    if (output == null || !output.sameLayout(outputShape, batch)) {
+      output = new Tensor(outputShape, batch);
+    }
+    if (argmax.length < output.data().length) {
+      argmax = new int[output.data().length];
+    }
+    int h = inputShape.height();
+    int w = inputShape.width();
+    int oh = outputShape.height();
+    int ow = outputShape.width();
+    float[] x = input.data();
+    float[] y = output.data();
+    int[] arg = argmax;
+    workers.forRange(
+        inputShape.channels() * batch,
+        1,
+        x.length,
+        (from, to) -> {
+          for (int plane = from; plane < to; plane++) {
+            int src = plane * h * w;
+            int dst = plane * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+              for (int ox = 0; ox < ow; ox++) {
+                int corner = src + oy * size * w + ox * size;
+                if (size == 2) {
+                  int best = corner;
+                  float bv = x[corner];
+                  if (x[corner + 1] > bv) {
+                    bv = x[corner + 1];
+                    best = corner + 1;
+                  }
+                  if (x[corner + w] > bv) {
+                    bv = x[corner + w];
+                    best = corner + w;
+                  }
+                  if (x[corner + w + 1] > bv) {
+                    bv = x[corner + w + 1];
+                    best = corner + w + 1;
+                  }
+                  y[dst + oy * ow + ox] = bv;
+                  arg[dst + oy * ow + ox] = best;
+                  continue;
+                }
+                int best = corner;
+                float bv = x[best];
+                for (int dy = 0; dy < size; dy++) {
+                  for (int dx = 0; dx < size; dx++) {
+                    int i = corner + dy * w + dx;
+                    if (x[i] > bv) {
+                      bv = x[i];
+                      best = i;
+                    }
+                  }
+                }
+                y[dst + oy * ow + ox] = bv;
+                arg[dst + oy * ow + ox] = best;
+              }
+            }
+          }
+        });
+    return output;
+  }
+
+  @Override
+  public Tensor backward(Tensor outputGradient, boolean needInputGradient, Workers workers) {
+    if (!needInputGradient) {
+      return null;
+    }
+    int batch = outputGradient.batch();
+    if (inputGrad == null || !inputGrad.sameLayout(inputShape, batch)) {
+      inputGrad = new Tensor(inputShape, batch);
+    }
+    float[] dx = inputGrad.data();
+    float[] dy = outputGradient.data();
+    int inPlane = inputShape.height() * inputShape.width();
+    int outPlane = outputShape.height() * outputShape.width();
+    int[] arg = argmax;
+    workers.forRange(
+        inputShape.channels() * batch,
+        1,
+        dx.length,
+        (from, to) -> {
+          Arrays.fill(dx, from * inPlane, to * inPlane, 0f);
+          for (int i = from * outPlane; i < to * outPlane; i++) {
+            dx[arg[i]] += dy[i];
+          }
+        });
+    return inputGrad;
+  }
+}

@@ -1,0 +1,128 @@
+package addernet.nn;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A feed-forward network built from a {@link NetworkSpec}. {@link #layers()} gives the typed
+ * layers in order ({@link Conv2d}, {@link Dense}, {@link BatchNorm}, {@link Relu}, {@link
+ * MaxPool}, {@link Flatten}) with their live weights and statistics.
+ */
+public final class Network {
+  private final NetworkSpec spec;
+  private final List<Layer> layers;
+  private final List<Param> params;
+
+  private Network(NetworkSpec spec, List<Layer> layers) {
+    this.spec = spec;
+    this.layers = Collections.unmodifiableList(layers);
+    List<Param> ps = new ArrayList<>();
+    for (Layer l : layers) {
+      ps.addAll(l.params());
+    }
+    this.params = Collections.unmodifiableList(ps);
+  }
+
+  /** Builds the network with fresh weights drawn from {@code seed}. */
+  public static Network build(NetworkSpec spec, long seed) {
+    List<Layer> layers = new ArrayList<>();
+    SplittableRandom root = new SplittableRandom(seed);
+    for (int i = 0; i < spec.layers().size(); i++) {
+      NetworkSpec.LayerSpec s = spec.layers().get(i);
+      String name = "layers." + i;
+      SplittableRandom random = root.split();
+      Layer layer =
+          switch (s.kind()) {
+            case CONV -> {
+              Conv2d c =
+                  new Conv2d(
+                      name, s.operation(), s.inputShape(), s.out(), s.kernel(), s.stride(), s.padding());
+              c.initialize(random);
+              yield c;
+            }
+            case FC -> {
+              Dense d = new Dense(name, s.operation(), s.in(), s.out());
+              d.initialize(random);
+              yield d;
+            }
+            case BATCHNORM -> new BatchNorm(name, s.inputShape());
+            case RELU -> new Relu(s.inputShape());
+            case MAXPOOL -> new MaxPool(s.inputShape(), s.kernel());
+            case FLATTEN -> new Flatten(s.inputShape());
+          };
+      if (!layer.outputShape().equals(s.outputShape())) {
+        throw new IllegalStateException(
+            "layer " + i + " computes shape " + layer.outputShape() + ", spec says " + s.outputShape());
+      }
+      layers.add(layer);
+    }
+    return new Network(spec, layers);
+  }
+
+  public NetworkSpec spec() {
+    return spec;
+  }
+
+  public String name() {
+    return spec.name();
+  }
+
+  public List<Layer> layers() {
+    return layers;
+  }
+
+  /** Every trainable array, in layer order; names are {@code layers.<index>.<field>}. */
+  public List<Param> params() {
+    return params;
+  }
+
+  public Shape inputShape() {
+    return spec.input();
+  }
+
+  public int classes() {
+    return spec.classes();
+  }
+
+  /** Runs all layers; the result is class scores (classes x 1 x 1), owned by the last layer. */
+  public Tensor forward(Tensor input, Mode mode, Workers workers) {
+    if (!input.shape().equals(spec.input())) {
+      throw new IllegalArgumentException(
+          spec.name() + " takes input " + spec.input() + ", got " + input.shape());
+    }
+    Tensor x = input;
+    for (Layer l : layers) {
+      x = l.forward(x, mode, workers);
+    }
+    return x;
+  }
+
+  /** Back-propagates dL/d(scores) through a preceding TRAIN forward, filling every param's grad. */
+  public void backward(Tensor scoreGradient, Workers workers) {
+    Tensor g = scoreGradient;
+    for (int i = layers.size() - 1; i >= 0; i--) {
+      g = layers.get(i).backward(g, i > 0, workers);
+    }
+  }
+
+  /** Eval-mode predictions for a batch: the index of the highest score per image. */
+  public int[] predict(Tensor input, Workers workers) {
+    Tensor s = forward(input, Mode.EVAL, workers);
+    int classes = s.shape().channels();
+    int batch = s.batch();
+    int[] out = new int[batch];
+    float[] d = s.data();
+    for (int n = 0; n < batch; n++) {
+      int best = 0;
+      for (int c = 1; c < classes; c++) {
+        if (d[c * batch + n] > d[best * batch + n]) {
+          best = c;
+        }
+      }
+      out[n] = best;
+    }
+    return out;
+  }
+}

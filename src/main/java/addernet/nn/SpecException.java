@@ -1,0 +1,8 @@
+package addernet.nn;
+
+/** A network spec that cannot be read or whose shapes do not fit; the message names the line. */
+public final class SpecException extends IllegalArgumentException {
+  public SpecException(String message) {
+    super(message);
+  }
+}

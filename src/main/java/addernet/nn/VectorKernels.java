@@ -1,0 +1,401 @@
+package addernet.nn;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The weighted-layer loops on the JDK vector API, register-blocked: each loaded vector of patch
+ * values is used against 4 weights (forward), 4 patch rows (input gradient) or 2 x 4 weight
+ * pairs (weight gradient) before it leaves the register file.
+ *
+ * <p>256-bit vectors on purpose: on the JDK 17 we measured, 512-bit species (and any species
+ * while MaxVectorSize is 64) ran about 7x slower than 256-bit ones with -XX:MaxVectorSize=32,
+ * which the launcher and the tests therefore pass. Layout as in {@link PatchKernels}.
+ */
+final class VectorKernels {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+  private static final int L = S.length();
+
+  /** Columns per weight-gradient chunk, so a chunk of C and G rows stays in L2. */
+  private static final int CHUNK = 2048;
+
+  private VectorKernels() {}
+
+  static void forward(
+      boolean adder, float[] c, int k, int m, float[] w, int o, float[] y, Workers workers) {
+    workers.forRange(
+        m,
+        L,
+        (long) k * m * o,
+        (from, to) -> {
+          int j = from;
+          for (; j + L <= to; j += L) {
+            int oo = 0;
+            for (; oo + 4 <= o; oo += 4) {
+              FloatVector a0 = FloatVector.zero(S);
+              FloatVector a1 = a0;
+              FloatVector a2 = a0;
+              FloatVector a3 = a0;
+              int w0 = oo * k;
+              int w1 = w0 + k;
+              int w2 = w1 + k;
+              int w3 = w2 + k;
+              if (adder) {
+                for (int kk = 0; kk < k; kk++) {
+                  FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
+                  a0 = a0.add(cv.sub(w[w0 + kk]).abs());
+                  a1 = a1.add(cv.sub(w[w1 + kk]).abs());
+                  a2 = a2.add(cv.sub(w[w2 + kk]).abs());
+                  a3 = a3.add(cv.sub(w[w3 + kk]).abs());
+                }
+                a0 = a0.neg();
+                a1 = a1.neg();
+                a2 = a2.neg();
+                a3 = a3.neg();
+              } else {
+                for (int kk = 0; kk < k; kk++) {
+                  FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
+                  a0 = cv.fma(FloatVector.broadcast(S, w[w0 + kk]), a0);
+                  a1 = cv.fma(FloatVector.broadcast(S, w[w1 + kk]), a1);
+                  a2 = cv.fma(FloatVector.broadcast(S, w[w2 + kk]), a2);
+                  a3 = cv.fma(FloatVector.broadcast(S, w[w3 + kk]), a3);
+                }
+              }
+              a0.intoArray(y, oo * m + j);
+              a1.intoArray(y, (oo + 1) * m + j);
+              a2.intoArray(y, (oo + 2) * m + j);
+              a3.intoArray(y, (oo + 3) * m + j);
+            }
+            for (; oo < o; oo++) {
+              FloatVector a0 = FloatVector.zero(S);
+              int w0 = oo * k;
+              for (int kk = 0; kk < k; kk++) {
+                FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
+                a0 = adder ? a0.add(cv.sub(w[w0 + kk]).abs()) : cv.fma(FloatVector.broadcast(S, w[w0 + kk]), a0);
+              }
+              (adder ? a0.neg() : a0).intoArray(y, oo * m + j);
+            }
+          }
+          for (; j < to; j++) {
+            for (int oo = 0; oo < o; oo++) {
+              float s = 0;
+              for (int kk = 0; kk < k; kk++) {
+                float cv = c[kk * m + j];
+                s += adder ? Math.abs(cv - w[oo * k + kk]) : cv * w[oo * k + kk];
+              }
+              y[oo * m + j] = adder ? -s : s;
+            }
+          }
+        });
+  }
+
+  static void patchGradient(
+      boolean adder,
+      float[] c,
+      int k,
+      int m,
+      float[] w,
+      int o,
+      float[] g,
+      float[] gc,
+      Workers workers) {
+    workers.forRange(
+        m,
+        L,
+        (long) k * m * o,
+        (from, to) -> {
+          int j = from;
+          for (; j + L <= to; j += L) {
+            int kk = 0;
+            for (; kk + 4 <= k; kk += 4) {
+              FloatVector a0 = FloatVector.zero(S);
+              FloatVector a1 = a0;
+              FloatVector a2 = a0;
+              FloatVector a3 = a0;
+              if (adder) {
+                FloatVector c0 = FloatVector.fromArray(S, c, kk * m + j).neg();
+                FloatVector c1 = FloatVector.fromArray(S, c, (kk + 1) * m + j).neg();
+                FloatVector c2 = FloatVector.fromArray(S, c, (kk + 2) * m + j).neg();
+                FloatVector c3 = FloatVector.fromArray(S, c, (kk + 3) * m + j).neg();
+                for (int oo = 0; oo < o; oo++) {
+                  FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
+                  int wr = oo * k + kk;
+                  // HardTanh(W - X), paper eq. 5.
+                  a0 = gv.fma(c0.add(w[wr]).max(-1f).min(1f), a0);
+                  a1 = gv.fma(c1.add(w[wr + 1]).max(-1f).min(1f), a1);
+                  a2 = gv.fma(c2.add(w[wr + 2]).max(-1f).min(1f), a2);
+                  a3 = gv.fma(c3.add(w[wr + 3]).max(-1f).min(1f), a3);
+                }
+              } else {
+                for (int oo = 0; oo < o; oo++) {
+                  FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
+                  int wr = oo * k + kk;
+                  a0 = gv.fma(FloatVector.broadcast(S, w[wr]), a0);
+                  a1 = gv.fma(FloatVector.broadcast(S, w[wr + 1]), a1);
+                  a2 = gv.fma(FloatVector.broadcast(S, w[wr + 2]), a2);
+                  a3 = gv.fma(FloatVector.broadcast(S, w[wr + 3]), a3);
+                }
+              }
+              a0.intoArray(gc, kk * m + j);
+              a1.intoArray(gc, (kk + 1) * m + j);
+              a2.intoArray(gc, (kk + 2) * m + j);
+              a3.intoArray(gc, (kk + 3) * m + j);
+            }
+            for (; kk < k; kk++) {
+              FloatVector c0 = FloatVector.fromArray(S, c, kk * m + j).neg();
+              FloatVector a0 = FloatVector.zero(S);
+              for (int oo = 0; oo < o; oo++) {
+                FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
+                float wv = w[oo * k + kk];
+                a0 = adder ? gv.fma(c0.add(wv).max(-1f).min(1f), a0) : gv.fma(FloatVector.broadcast(S, wv), a0);
+              }
+              a0.intoArray(gc, kk * m + j);
+            }
+          }
+          for (; j < to; j++) {
+            for (int kk = 0; kk < k; kk++) {
+              float s = 0;
+              for (int oo = 0; oo < o; oo++) {
+                float wv = w[oo * k + kk];
+                float d = adder ? Math.max(-1f, Math.min(1f, wv - c[kk * m + j])) : wv;
+                s += g[oo * m + j] * d;
+              }
+              gc[kk * m + j] = s;
+            }
+          }
+        });
+  }
+
+  /**
+   * dW[o][k] = sum_m G[o][m] * (C[k][m] - W[o][k]) for the adder (paper eq. 4, full precision),
+   * sum_m G[o][m] * C[k][m] for the twin. Split over k so each weight is summed by one thread.
+   */
+  static void weightGradient(
+      boolean adder,
+      float[] c,
+      int k,
+      int m,
+      float[] w,
+      int o,
+      float[] g,
+      float[] gw,
+      Workers workers) {
+    workers.forRange(
+        k,
+        4,
+        (long) k * m * o,
+        (kFrom, kTo) -> {
+          for (int oo = 0; oo < o; oo++) {
+            for (int kk = kFrom; kk < kTo; kk++) {
+              gw[oo * k + kk] = 0f;
+            }
+          }
+          for (int j0 = 0; j0 < m; j0 += CHUNK) {
+            int j1 = Math.min(m, j0 + CHUNK);
+            int kk = kFrom;
+            for (; kk + 4 <= kTo; kk += 4) {
+              int oo = 0;
+              for (; oo + 2 <= o; oo += 2) {
+                block2x4(adder, c, k, m, w, g, gw, oo, kk, j0, j1);
+              }
+              for (; oo < o; oo++) {
+                for (int q = kk; q < kk + 4; q++) {
+                  single(adder, c, k, m, w, g, gw, oo, q, j0, j1);
+                }
+              }
+            }
+            for (; kk < kTo; kk++) {
+              for (int oo = 0; oo < o; oo++) {
+                single(adder, c, k, m, w, g, gw, oo, kk, j0, j1);
+              }
+            }
+          }
+        });
+  }
+
+  private static void block2x4(
+      boolean adder,
+      float[] c,
+      int k,
+      int m,
+      float[] w,
+      float[] g,
+      float[] gw,
+      int oo,
+      int kk,
+      int j0,
+      int j1) {
+    float s = adder ? 1f : 0f;
+    float w00 = s * w[oo * k + kk];
+    float w01 = s * w[oo * k + kk + 1];
+    float w02 = s * w[oo * k + kk + 2];
+    float w03 = s * w[oo * k + kk + 3];
+    float w10 = s * w[(oo + 1) * k + kk];
+    float w11 = s * w[(oo + 1) * k + kk + 1];
+    float w12 = s * w[(oo + 1) * k + kk + 2];
+    float w13 = s * w[(oo + 1) * k + kk + 3];
+    FloatVector a00 = FloatVector.zero(S);
+    FloatVector a01 = a00;
+    FloatVector a02 = a00;
+    FloatVector a03 = a00;
+    FloatVector a10 = a00;
+    FloatVector a11 = a00;
+    FloatVector a12 = a00;
+    FloatVector a13 = a00;
+    int g0r = oo * m;
+    int g1r = g0r + m;
+    int c0r = kk * m;
+    int c1r = c0r + m;
+    int c2r = c1r + m;
+    int c3r = c2r + m;
+    int j = j0;
+    for (; j + L <= j1; j += L) {
+      FloatVector g0 = FloatVector.fromArray(S, g, g0r + j);
+      FloatVector g1 = FloatVector.fromArray(S, g, g1r + j);
+      FloatVector c0 = FloatVector.fromArray(S, c, c0r + j);
+      FloatVector c1 = FloatVector.fromArray(S, c, c1r + j);
+      FloatVector c2 = FloatVector.fromArray(S, c, c2r + j);
+      FloatVector c3 = FloatVector.fromArray(S, c, c3r + j);
+      a00 = g0.fma(c0.sub(w00), a00);
+      a01 = g0.fma(c1.sub(w01), a01);
+      a02 = g0.fma(c2.sub(w02), a02);
+      a03 = g0.fma(c3.sub(w03), a03);
+      a10 = g1.fma(c0.sub(w10), a10);
+      a11 = g1.fma(c1.sub(w11), a11);
+      a12 = g1.fma(c2.sub(w12), a12);
+      a13 = g1.fma(c3.sub(w13), a13);
+    }
+    float r00 = a00.reduceLanes(VectorOperators.ADD);
+    float r01 = a01.reduceLanes(VectorOperators.ADD);
+    float r02 = a02.reduceLanes(VectorOperators.ADD);
+    float r03 = a03.reduceLanes(VectorOperators.ADD);
+    float r10 = a10.reduceLanes(VectorOperators.ADD);
+    float r11 = a11.reduceLanes(VectorOperators.ADD);
+    float r12 = a12.reduceLanes(VectorOperators.ADD);
+    float r13 = a13.reduceLanes(VectorOperators.ADD);
+    for (; j < j1; j++) {
+      float g0 = g[g0r + j];
+      float g1 = g[g1r + j];
+      r00 += g0 * (c[c0r + j] - w00);
+      r01 += g0 * (c[c1r + j] - w01);
+      r02 += g0 * (c[c2r + j] - w02);
+      r03 += g0 * (c[c3r + j] - w03);
+      r10 += g1 * (c[c0r + j] - w10);
+      r11 += g1 * (c[c1r + j] - w11);
+      r12 += g1 * (c[c2r + j] - w12);
+      r13 += g1 * (c[c3r + j] - w13);
+    }
+    gw[oo * k + kk] += r00;
+    gw[oo * k + kk + 1] += r01;
+    gw[oo * k + kk + 2] += r02;
+    gw[oo * k + kk + 3] += r03;
+    gw[(oo + 1) * k + kk] += r10;
+    gw[(oo + 1) * k + kk + 1] += r11;
+    gw[(oo + 1) * k + kk + 2] += r12;
+    gw[(oo + 1) * k + kk + 3] += r13;
+  }
+
+  private static void single(
+      boolean adder,
+      float[] c,
+      int k,
+      int m,
+      float[] w,
+      float[] g,
+      float[] gw,
+      int oo,
+      int kk,
+      int j0,
+      int j1) {
+    float wv = adder ? w[oo * k + kk] : 0f;
+    FloatVector a = FloatVector.zero(S);
+    int j = j0;
+    for (; j + L <= j1; j += L) {
+      FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
+      a = gv.fma(FloatVector.fromArray(S, c, kk * m + j).sub(wv), a);
+    }
+    float r = a.reduceLanes(VectorOperators.ADD);
+    for (; j < j1; j++) {
+      r += g[oo * m + j] * (c[kk * m + j] - wv);
+    }
+    gw[oo * k + kk] += r;
+  }
+
+  /** dx = dy where the ReLU output is positive, else 0 (the plain ternary loop does not vectorize). */
+  static void reluGradient(float[] y, float[] dy, float[] dx, int from, int to) {
+    int i = from;
+    FloatVector zero = FloatVector.zero(S);
+    for (; i + L <= to; i += L) {
+      FloatVector yv = FloatVector.fromArray(S, y, i);
+      FloatVector.fromArray(S, dy, i)
+          .blend(zero, yv.compare(VectorOperators.LE, 0f))
+          .intoArray(dx, i);
+    }
+    for (; i < to; i++) {
+      dx[i] = y[i] > 0f ? dy[i] : 0f;
+    }
+  }
+
+  /** Elements summed in float lanes before the partial sum moves to double. */
+  private static final int SUM_CHUNK = 4096;
+
+  /** sum of a[from..to), in float lanes per chunk and double across chunks. */
+  static double sum(float[] a, int from, int to) {
+    double total = 0;
+    for (int c0 = from; c0 < to; c0 += SUM_CHUNK) {
+      int c1 = Math.min(to, c0 + SUM_CHUNK);
+      FloatVector acc = FloatVector.zero(S);
+      int i = c0;
+      for (; i + L <= c1; i += L) {
+        acc = acc.add(FloatVector.fromArray(S, a, i));
+      }
+      double part = acc.reduceLanes(VectorOperators.ADD);
+      for (; i < c1; i++) {
+        part += a[i];
+      }
+      total += part;
+    }
+    return total;
+  }
+
+  /** sum of (a[i] - mean)^2 over [from, to). */
+  static double squaredDeviation(float[] a, int from, int to, float mean) {
+    double total = 0;
+    for (int c0 = from; c0 < to; c0 += SUM_CHUNK) {
+      int c1 = Math.min(to, c0 + SUM_CHUNK);
+      FloatVector acc = FloatVector.zero(S);
+      int i = c0;
+      for (; i + L <= c1; i += L) {
+        FloatVector d = FloatVector.fromArray(S, a, i).sub(mean);
+        acc = d.fma(d, acc);
+      }
+      double part = acc.reduceLanes(VectorOperators.ADD);
+      for (; i < c1; i++) {
+        double d = a[i] - mean;
+        part += d * d;
+      }
+      total += part;
+    }
+    return total;
+  }
+
+  /** sum of a[i] * b[i] over [from, to). */
+  static double dot(float[] a, float[] b, int from, int to) {
+    double total = 0;
+    for (int c0 = from; c0 < to; c0 += SUM_CHUNK) {
+      int c1 = Math.min(to, c0 + SUM_CHUNK);
+      FloatVector acc = FloatVector.zero(S);
+      int i = c0;
+      for (; i + L <= c1; i += L) {
+        acc = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), acc);
+      }
+      double part = acc.reduceLanes(VectorOperators.ADD);
+      for (; i < c1; i++) {
+        part += a[i] * b[i];
+      }
+      total += part;
+    }
+    return total;
+  }
+}

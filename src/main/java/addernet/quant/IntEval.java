@@ -1,0 +1,46 @@
+package addernet.quant;
+
+import addernet.data.ImageSet;
+import addernet.nn.Workers;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+
+/** Test-set accuracy of the integer reference: argmax of the integer logits, first index on ties. */
+public final class IntEval {
+  private IntEval() {}
+
+  public static int[] pixels(ImageSet set, int index) {
+    int plane = set.rows() * set.cols();
+    int[] p = new int[plane];
+    for (int i = 0; i < plane; i++) {
+      p[i] = set.pixels()[index * plane + i] & 0xff;
+    }
+    return p;
+  }
+
+  public static int predict(IntNetwork net, int[] pixels) {
+    int[] logits = net.logits(pixels);
+    int best = 0;
+    for (int c = 1; c < logits.length; c++) {
+      if (logits[c] > logits[best]) {
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  /** Accuracy on the whole set; {@code done} is told of each finished image (for progress bars). */
+  public static double accuracy(IntNetwork net, ImageSet set, Workers workers, IntConsumer done) {
+    AtomicInteger correct = new AtomicInteger();
+    // Images are independent and the reference is pure, so the parallel result is the serial one.
+    workers.forRange(set.count(), 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        if (predict(net, pixels(set, i)) == set.label(i)) {
+          correct.incrementAndGet();
+        }
+        done.accept(i);
+      }
+    });
+    return (double) correct.get() / set.count();
+  }
+}

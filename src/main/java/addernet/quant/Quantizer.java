@@ -1,0 +1,239 @@
+package addernet.quant;
+
+import addernet.data.ImageSet;
+import addernet.data.Normalization;
+import addernet.nn.BatchNorm;
+import addernet.nn.Network;
+import addernet.nn.Workers;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Post-training quantization of a float AdderNet into the integer network of the numeric
+ * contract.
+ *
+ * <h2>Scales (contract sections 1 and 5)</h2>
+ *
+ * Layer 0's scale is fixed by the input: the hardware takes {@code u >> input_shift}, so one step
+ * is {@code 2^input_shift / 255} in the [0, 1] pixel domain. The training normalization
+ * {@code x = (u/255 - mean) / std} is folded into layer 0's weights: {@code |x - w| = |u/255 -
+ * (mean + std w)| / std}, so the weights move to {@code mean + std w} and the 1/std goes into the
+ * requantization. Because the shift truncates, a quantized pixel q stands on average for
+ * {@code (q + 1/2)} steps; the weights are shifted by the same half step so the difference stays
+ * centred.
+ *
+ * <p>Every later adder layer's input is a ReLU output, so it lies in [0, hi]. Its shared scale is
+ * chosen from the activations alone, by calibration: the clip value c (mapped to hi = 2^(B-1)-1)
+ * minimises the mean squared quantization error of the calibration activations (or, if asked, is
+ * a fixed percentile of them). The weights need no say in it: a weight beyond the grid is clipped
+ * to its edge, and because every activation lies inside the grid, |x - w| then changes by the
+ * same amount (w - edge) for every x. That constant is folded exactly into the requantization
+ * bias, so clipping weights costs nothing and the grid can be as fine as the activations allow.
+ *
+ * <h2>Requantization (contract section 7)</h2>
+ *
+ * With y = g (acc - E) the float pre-BN output (g the layer's step, E the clipped weights'
+ * correction), BN's eval form z = k y + h, ReLU and the next scale s' give q = a acc + b with
+ * a = k g / s', b = (h - k g E) / s'. Cutting a to D signed digits shifts it slightly; the bias is
+ * moved so the cut costs nothing at the batch-norm mean, where most accumulators are.
+ */
+public final class Quantizer {
+  private static final int SAMPLES = 200_000;
+  private static final int CANDIDATES = 256;
+  /** The logits keep this much headroom above the largest calibration logit. */
+  private static final double LOGIT_HEADROOM = 2.0;
+
+  private Quantizer() {}
+
+  /** Chooses every scale from the first {@code config.calibrationImages()} images of {@code set}. */
+  public static Scales calibrate(
+      Network net, Normalization norm, ImageSet set, QuantConfig config, Workers workers) {
+    List<FloatStage> stages = FloatStage.of(net);
+    int count = Math.min(config.calibrationImages(), set.count());
+    int layers = stages.size();
+    float[][] samples = new float[layers + 1][SAMPLES];
+    int[] seen = new int[layers + 1];
+    double[] maxAbs = new double[layers + 1];
+    SplittableRandom rnd = new SplittableRandom(17);
+    FloatPass.run(net, stages, set, count, norm, workers, (s, values, batch) -> {
+      for (float v : values) {
+        maxAbs[s] = Math.max(maxAbs[s], Math.abs(v));
+        // Reservoir sampling keeps a uniform sample whatever the number of activations.
+        int n = seen[s]++;
+        if (n < SAMPLES) {
+          samples[s][n] = v;
+        } else {
+          long j = rnd.nextLong(n + 1L);
+          if (j < SAMPLES) {
+            samples[s][(int) j] = v;
+          }
+        }
+      }
+    });
+    double[] scales = new double[layers];
+    scales[0] = firstScale(config.bitsOf(stages.get(0).name()));
+    for (int s = 1; s < layers; s++) {
+      int hi = (1 << (config.bitsOf(stages.get(s).name()) - 1)) - 1;
+      float[] x = Arrays.copyOf(samples[s], Math.min(seen[s], SAMPLES));
+      double clip = config.clipPercentile() > 0
+          ? percentile(x, config.clipPercentile())
+          : mseClip(x, maxAbs[s], hi);
+      if (!(clip > 0)) {
+        clip = 1; // a layer whose input is all zero: any scale represents it exactly
+      }
+      scales[s] = clip / hi;
+    }
+    double logitMax = Math.max(maxAbs[layers], 1e-6);
+    double logit = logitMax * LOGIT_HEADROOM / ((1L << (config.logitBits() - 1)) - 1);
+    return new Scales(scales, logit);
+  }
+
+  /** Contract section 5: one step of the first layer's input, in the [0, 1] pixel domain. */
+  public static double firstScale(int bits) {
+    return Math.scalb(1.0, IntNetwork.inputShift(bits)) / 255.0;
+  }
+
+  /** The half-step offset of a truncated pixel (see the class comment); 0 when nothing is cut. */
+  static double firstOffset(int bits) {
+    return IntNetwork.inputShift(bits) > 0 ? 0.5 : 0.0;
+  }
+
+  static double percentile(float[] x, double p) {
+    if (x.length == 0) {
+      return 0;
+    }
+    float[] s = x.clone();
+    Arrays.sort(s);
+    int i = (int) Math.min(s.length - 1, Math.max(0, Math.ceil(p / 100 * s.length) - 1));
+    return s[i];
+  }
+
+  /** The clip in (0, max] that minimises the squared error of quantizing x onto 0..hi. */
+  static double mseClip(float[] x, double max, int hi) {
+    double best = max;
+    double bestErr = Double.POSITIVE_INFINITY;
+    for (int j = CANDIDATES; j >= 1; j--) {
+      double clip = max * j / CANDIDATES;
+      double s = clip / hi;
+      double err = 0;
+      for (float v : x) {
+        double q = Math.min(hi, Math.max(0, Math.rint(v / s)));
+        double d = v - q * s;
+        err += d * d;
+      }
+      if (err < bestErr) {
+        bestErr = err;
+        best = clip;
+      }
+    }
+    return best;
+  }
+
+  /** The weights of stage {@code s} on its grid, and each output channel's clipping correction. */
+  record GridWeights(int[] q, double[] correction) {}
+
+  /**
+   * Stage weights in grid units: w / s for hidden layers, (mean + std w) / s0 - offset for the
+   * first (normalization folded in, section 5).
+   */
+  static double[] onGrid(FloatStage st, int index, double scale, int bits, Normalization norm) {
+    float[] w = st.weights();
+    double[] r = new double[w.length];
+    double offset = index == 0 ? firstOffset(bits) : 0;
+    for (int i = 0; i < w.length; i++) {
+      r[i] = index == 0 ? (norm.mean() + norm.std() * w[i]) / scale - offset : w[i] / scale;
+    }
+    return r;
+  }
+
+  static GridWeights toGrid(double[] r, int channels, int bits) {
+    int lo = -(1 << (bits - 1));
+    int hi = (1 << (bits - 1)) - 1;
+    int per = r.length / channels;
+    int[] q = new int[r.length];
+    double[] e = new double[channels];
+    for (int i = 0; i < r.length; i++) {
+      q[i] = (int) Math.max(lo, Math.min(hi, Math.rint(r[i])));
+      e[i / per] += r[i] < lo ? lo - r[i] : r[i] > hi ? r[i] - hi : 0;
+    }
+    return new GridWeights(q, e);
+  }
+
+  /** Builds the integer network (contract sections 5 to 7) with the given scales. */
+  public static IntNetwork quantize(Network net, Normalization norm, Scales scales, QuantConfig config) {
+    List<FloatStage> stages = FloatStage.of(net);
+    if (scales.input().length != stages.size()) {
+      throw new IllegalArgumentException(
+          "scales for " + scales.input().length + " layers, network has " + stages.size());
+    }
+    for (String name : config.layerBits().keySet()) {
+      if (stages.stream().noneMatch(s -> s.name().equals(name))) {
+        throw new IllegalArgumentException(
+            "no layer named '" + name + "'; this network has "
+                + stages.stream().map(FloatStage::name).toList());
+      }
+    }
+    FloatStage first = stages.get(0);
+    if (first.padding() > 0 && norm.mean() != 0) {
+      // The hardware pads with raw pixel 0, the float network with normalized 0 (pixel = mean).
+      throw new IllegalArgumentException(
+          first.name() + ": zero padding in the first layer differs between raw and normalized pixels");
+    }
+    List<IntLayer> out = new ArrayList<>();
+    for (int s = 0; s < stages.size(); s++) {
+      FloatStage st = stages.get(s);
+      int bits = config.bitsOf(st.name());
+      double scale = scales.input(s);
+      if (s == 0 && Math.abs(scale - firstScale(bits)) > 1e-12 * scale) {
+        throw new IllegalArgumentException(
+            "layer 0's scale must be " + firstScale(bits) + " (contract section 5), got " + scale);
+      }
+      GridWeights gw = toGrid(onGrid(st, s, scale, bits, norm), st.outChannels(), bits);
+      double g = s == 0 ? scale / norm.std() : scale;
+      boolean last = s == stages.size() - 1;
+      double next;
+      int lo;
+      int hi;
+      if (last) {
+        next = scales.logit();
+        lo = -(1 << (config.logitBits() - 1));
+        hi = (1 << (config.logitBits() - 1)) - 1;
+      } else {
+        next = scales.input(s + 1);
+        lo = 0;
+        hi = (1 << (config.bitsOf(stages.get(s + 1).name()) - 1)) - 1;
+      }
+      Requant rq = requant(st.batchNorm(), g, gw.correction(), next, config, lo, hi,
+          -(long) st.reduction() * ((1L << bits) - 1));
+      out.add(new IntLayer(st.name(), st.fullyConnected(), st.inputShape().channels(),
+          st.inputShape().height(), st.inputShape().width(), st.outChannels(), st.kernel(),
+          st.stride(), st.padding(), bits, gw.q(), rq, st.pool()));
+    }
+    return new IntNetwork(net.name(), net.inputShape().channels(), net.inputShape().height(),
+        net.inputShape().width(), out, config.logitBits());
+  }
+
+  /** Folds batch norm (eval form), the clipping correction and the next scale (section 7). */
+  static Requant requant(BatchNorm bn, double g, double[] correction, double next,
+      QuantConfig config, int lo, int hi, long accMin) {
+    int c = bn.channels();
+    double[] a = new double[c];
+    double[] b = new double[c];
+    double[] center = new double[c];
+    for (int i = 0; i < c; i++) {
+      double k = bn.gamma().value()[i] / Math.sqrt(bn.runningVar()[i] + (double) bn.eps());
+      double h = bn.beta().value()[i] - bn.runningMean()[i] * k;
+      a[i] = k * g / next;
+      b[i] = (h - k * g * correction[i]) / next;
+      center[i] = Math.max(accMin, Math.min(0, bn.runningMean()[i] / g + correction[i]));
+    }
+    Requant cut = Requant.fromAffine(a, b, config.requantPrecision(), config.requantTerms(), lo, hi);
+    for (int i = 0; i < c; i++) {
+      b[i] += (a[i] - cut.multiplier(i)) * center[i];
+    }
+    // Same multipliers (they depend on a only), bias corrected at the batch-norm mean.
+    return Requant.fromAffine(a, b, config.requantPrecision(), config.requantTerms(), lo, hi);
+  }
+}

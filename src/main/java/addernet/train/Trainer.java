@@ -1,0 +1,253 @@
+package addernet.train;
+
+import addernet.data.Augmentation;
+import addernet.data.ImageSet;
+import addernet.data.Normalization;
+import addernet.nn.Mode;
+import addernet.nn.Network;
+import addernet.nn.NetworkSpec;
+import addernet.nn.Shape;
+import addernet.nn.SoftmaxCrossEntropy;
+import addernet.nn.Tensor;
+import addernet.nn.Workers;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Mini-batch training of one network on one image set: seeded shuffling, optional augmentation,
+ * SGD with momentum, weight decay and a per-step cosine schedule, evaluation and a checkpoint
+ * after every epoch.
+ *
+ * <p>The epoch's shuffle and augmentation come from a generator seeded by (seed, epoch), so a run
+ * resumed from a checkpoint continues exactly as the uninterrupted run would have.
+ */
+public final class Trainer {
+  /** Receives progress; every method is optional. */
+  public interface Progress {
+    default void epochStarted(int epoch, int epochs, int steps) {}
+
+    default void stepDone(int step, double meanLoss, double accuracy, double imagesPerSecond) {}
+
+    default void epochDone(EpochMetrics metrics) {}
+  }
+
+  public static final Progress SILENT = new Progress() {};
+
+  private static final int EVAL_BATCH = 500;
+
+  private final Network network;
+  private final Recipe recipe;
+  private final ImageSet train;
+  private final ImageSet test;
+  private final Normalization normalization;
+  private final Workers workers;
+  private final Sgd sgd;
+  private final List<EpochMetrics> metrics;
+  private final Augmentation augment;
+  private final int stepsPerEpoch;
+  private final CosineSchedule schedule;
+  private int epochsDone;
+
+  private final float[] batchImages;
+  private final int[] batchLabels;
+  private Tensor scoreGradient;
+
+  private Trainer(
+      Network network,
+      Recipe recipe,
+      ImageSet train,
+      ImageSet test,
+      Normalization normalization,
+      Workers workers,
+      int epochsDone,
+      List<EpochMetrics> metrics,
+      Map<String, float[]> momentum) {
+    this.network = network;
+    this.recipe = recipe;
+    this.train = train;
+    this.test = test;
+    this.normalization = normalization;
+    this.workers = workers;
+    this.epochsDone = epochsDone;
+    this.metrics = new ArrayList<>(metrics);
+    this.sgd = new Sgd(recipe.momentum(), recipe.weightDecay(), recipe.eta());
+    momentum.forEach((k, v) -> sgd.velocity().put(k, v.clone()));
+    this.augment = recipe.augment();
+    check(train, network);
+    check(test, network);
+    if (train.count() < recipe.batch()) {
+      throw new IllegalArgumentException(
+          "batch " + recipe.batch() + " is larger than the " + train.count() + " training images");
+    }
+    this.stepsPerEpoch = train.count() / recipe.batch();
+    this.schedule = new CosineSchedule(recipe.learningRate(), (long) stepsPerEpoch * recipe.epochs());
+    this.batchImages = new float[recipe.batch() * network.inputShape().size()];
+    this.batchLabels = new int[recipe.batch()];
+  }
+
+  /** A new network with weights drawn from the recipe's seed. */
+  public static Trainer start(
+      NetworkSpec spec, Recipe recipe, ImageSet train, ImageSet test, Workers workers) {
+    return new Trainer(
+        Network.build(spec, recipe.seed()), recipe, train, test, train.statistics(), workers, 0,
+        List.of(), Map.of());
+  }
+
+  /** Continues from a checkpoint with its recipe, weights, momentum and metrics. */
+  public static Trainer resume(Checkpoint ck, ImageSet train, ImageSet test, Workers workers) {
+    return new Trainer(
+        ck.network(), ck.recipe(), train, test, ck.normalization(), workers, ck.epoch(), ck.metrics(),
+        ck.momentum());
+  }
+
+  private static void check(ImageSet set, Network net) {
+    Shape in = net.inputShape();
+    if (in.channels() != 1 || in.height() != set.rows() || in.width() != set.cols()) {
+      throw new IllegalArgumentException(
+          net.name() + " takes " + in + " inputs, the " + set.name() + " images are 1x" + set.rows()
+              + "x" + set.cols());
+    }
+    if (set.classes() > net.classes()) {
+      throw new IllegalArgumentException(
+          "the " + set.name() + " labels go up to " + (set.classes() - 1) + " but " + net.name()
+              + " scores only " + net.classes() + " classes");
+    }
+  }
+
+  public Network network() {
+    return network;
+  }
+
+  public Recipe recipe() {
+    return recipe;
+  }
+
+  public int epochsDone() {
+    return epochsDone;
+  }
+
+  public List<EpochMetrics> metrics() {
+    return List.copyOf(metrics);
+  }
+
+  public int stepsPerEpoch() {
+    return stepsPerEpoch;
+  }
+
+  public Checkpoint checkpoint() {
+    Map<String, float[]> momentum = new LinkedHashMap<>();
+    sgd.velocity().forEach((k, v) -> momentum.put(k, v.clone()));
+    return new Checkpoint(network, normalization, epochsDone, recipe, metrics, momentum);
+  }
+
+  /** Trains the remaining epochs, saving a checkpoint and metrics.json in {@code out} after each. */
+  public void run(Path out, Progress progress) throws IOException {
+    while (epochsDone < recipe.epochs()) {
+      trainEpoch(progress);
+      checkpoint().save(out);
+      Checkpoint.writeMetrics(out.resolve("metrics.json"), metrics);
+    }
+  }
+
+  /** One epoch over the shuffled training set (the last partial batch is left out), then eval. */
+  public EpochMetrics trainEpoch(Progress progress) {
+    int epoch = epochsDone + 1;
+    long start = System.nanoTime();
+    SplittableRandom random = new SplittableRandom(recipe.seed() * 0x9E3779B97F4A7C15L + epoch);
+    int[] order = new int[train.count()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    for (int i = order.length - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    progress.epochStarted(epoch, recipe.epochs(), stepsPerEpoch);
+    double lossSum = 0;
+    long correct = 0;
+    int batch = recipe.batch();
+    double lr = 0;
+    for (int s = 0; s < stepsPerEpoch; s++) {
+      train.fill(order, s * batch, batch, normalization, augment, random, batchImages, batchLabels);
+      lr = schedule.at((long) (epoch - 1) * stepsPerEpoch + s);
+      SoftmaxCrossEntropy.Result r = step(batchImages, batchLabels, lr);
+      if (!Double.isFinite(r.loss())) {
+        throw new TrainingDivergedException(
+            network.name() + ": the training loss became " + r.loss() + " in epoch " + epoch + ", step "
+                + (s + 1) + " of " + stepsPerEpoch + " (learning rate " + String.format("%.4g", lr) + ")");
+      }
+      lossSum += r.loss();
+      correct += r.correct();
+      double secs = (System.nanoTime() - start) / 1e9;
+      progress.stepDone(
+          s + 1, lossSum / (s + 1), (double) correct / ((long) (s + 1) * batch), (s + 1) * batch / secs);
+    }
+    double trainSeconds = (System.nanoTime() - start) / 1e9;
+    double[] eval = evaluate(test);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    EpochMetrics m =
+        new EpochMetrics(
+            epoch,
+            lr,
+            lossSum / stepsPerEpoch,
+            (double) correct / ((long) stepsPerEpoch * batch),
+            eval[0],
+            eval[1],
+            (long) stepsPerEpoch * batch / trainSeconds,
+            seconds);
+    metrics.add(m);
+    epochsDone = epoch;
+    progress.epochDone(m);
+    return m;
+  }
+
+  /** One SGD step on a batch given image by image (N x H x W, normalized). */
+  public SoftmaxCrossEntropy.Result step(float[] images, int[] labels, double learningRate) {
+    int batch = labels.length;
+    Tensor x = Tensor.fromImages(network.inputShape(), batch, images);
+    Tensor scores = network.forward(x, Mode.TRAIN, workers);
+    if (scoreGradient == null || scoreGradient.batch() != batch) {
+      scoreGradient = new Tensor(scores.shape(), batch);
+    }
+    SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.evaluate(scores, labels, scoreGradient);
+    if (!Double.isFinite(r.loss())) {
+      return r;
+    }
+    network.backward(scoreGradient, workers);
+    sgd.step(network.params(), learningRate);
+    return r;
+  }
+
+  /** Mean loss and accuracy on {@code set} in eval mode. */
+  public double[] evaluate(ImageSet set) {
+    return evaluate(network, set, normalization, workers);
+  }
+
+  public static double[] evaluate(Network net, ImageSet set, Normalization norm, Workers workers) {
+    int[] order = new int[set.count()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    double loss = 0;
+    long correct = 0;
+    int size = net.inputShape().size();
+    for (int from = 0; from < set.count(); from += EVAL_BATCH) {
+      int n = Math.min(EVAL_BATCH, set.count() - from);
+      float[] images = new float[n * size];
+      int[] labels = new int[n];
+      set.fill(order, from, n, norm, Augmentation.NONE, null, images, labels);
+      Tensor scores = net.forward(Tensor.fromImages(net.inputShape(), n, images), Mode.EVAL, workers);
+      SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.evaluate(scores, labels, null);
+      loss += r.loss() * n;
+      correct += r.correct();
+    }
+    return new double[] {loss / set.count(), (double) correct / set.count()};
+  }
+}

@@ -1,0 +1,32 @@
+package addernet.export;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The package shipped in model/ is valid by its own reader and matches the contract's LeNet-5. */
+class ShippedModelTest {
+  @Test
+  void shippedEightBitLenetReadsBackAndReproducesItsGoldenVectors() throws Exception {
+    ModelPackage p = ModelPackage.read(Path.of("model/lenet5-adder-8bit"));
+    assertEquals("lenet5-adder", p.network().name());
+    assertEquals(5, p.network().layers().size());
+    assertEquals(1, p.network().inputShift());
+    assertEquals(10, p.network().classes());
+    // Contract section 3: conv3's K = 16 * 4 * 4 = 256 is this net's largest; 256 * 255 <= 2^16.
+    assertEquals(256, p.network().layers().get(2).k());
+    assertEquals(17, p.network().accBits(2));
+    int agree = 0;
+    for (int v = 0; v < p.golden().count(); v++) {
+      int[] logits = p.network().logits(p.golden().pixels()[v]);
+      int best = 0;
+      for (int c = 1; c < logits.length; c++) {
+        best = logits[c] > logits[best] ? c : best;
+      }
+      agree += best == p.golden().labels()[v] ? 1 : 0;
+    }
+    assertTrue(agree >= p.golden().count() / 2, agree + " of " + p.golden().count() + " golden images classified right");
+  }
+}
