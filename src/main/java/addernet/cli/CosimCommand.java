@@ -1,7 +1,18 @@
 package addernet.cli;
 
+import addernet.cosim.AccelCosim;
+import addernet.cosim.AccelSimulator;
 import addernet.cosim.ArrayCosim;
 import addernet.cosim.ArrayHarness;
+import addernet.data.FashionMnist;
+import addernet.data.ImageSet;
+import addernet.gen.AcceleratorGenerator;
+import addernet.gen.OutputFolder;
+import addernet.quant.IntNetwork;
+import addernet.quant.RandomNetworks;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -22,26 +33,59 @@ import picocli.CommandLine.Option;
     description = {
       "Check generated RTL against the Java integer reference, bit for bit, in Verilator.",
       "",
-      "With --random N, random signed integer matrix products (shapes up to 3x the array, K up"
-          + " to the array's max K) are cut into N output tiles, streamed through the Verilated"
-          + " array and every output is compared with the reference. The first product is the"
-          + " accumulator's worst case. The harness is built once per RTL version into"
-          + " DIR/verilator-build/.",
+      "Whole network (--model with --rtl from 'generate --model'): Fashion-MNIST test images"
+          + " stream through the Verilated accelerator, a batch at a time; every logit is"
+          + " compared with the reference, and with --layers every layer's output too (read"
+          + " from the accelerator's writeback trace port). --stall P makes both AXI4-Streams"
+          + " stall P% of the cycles at random.",
       "",
-      "On a mismatch the first differing output is named (tile, row, column, expected, got),"
-          + " the failing product is replayed with FST tracing into --wave, and the exit status"
-          + " is 1.",
+      "Bare array (--rtl from 'generate --bits'): with --random N, random signed matrix"
+          + " products (shapes up to 3x the array, K up to the array's max K) are cut into N"
+          + " output tiles and every output is compared. The first product is the accumulator's"
+          + " worst case.",
       "",
-      "Example:  addernet cosim --rtl build/array8x8 --random 1000 --seed 1 --report cosim.json"
+      "Random networks (--random-networks N): N small random AdderNets with random array"
+          + " sizes are generated, co-simulated layer by layer under random stalls, and"
+          + " discarded; failing ones are kept under --keep.",
+      "",
+      "The harness is built once per RTL version into RTL/verilator-build/. On a mismatch the"
+          + " first differing output is named, the failing batch is replayed with FST tracing"
+          + " into --wave, and the exit status is 1.",
+      "",
+      "Examples:",
+      "  addernet cosim --model model/lenet5-adder-8bit --rtl build/lenet --images 10000",
+      "  addernet cosim --rtl build/array8x8 --random 1000 --seed 1 --report cosim.json",
+      "  addernet cosim --random-networks 20 --seed 7"
     })
 final class CosimCommand implements Callable<Integer> {
-  @Option(names = "--rtl", required = true, description = "A folder written by 'addernet generate'.")
+  @Option(names = "--rtl", description = "A folder written by 'addernet generate'.")
   Path rtl;
 
-  @Option(names = "--random", required = true, description = "Number of random output tiles to check.")
-  int random;
+  @Option(names = "--model", description = "The model package the accelerator in --rtl was generated from.")
+  Path model;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Seed of the random products (default ${DEFAULT-VALUE}).")
+  @Option(names = "--images", description = "With --model: how many test images (default: all 10,000).")
+  Integer images;
+
+  @Option(names = "--data", description = "Fashion-MNIST folder (default: Debian's /usr/share/datasets/fashion-mnist).")
+  Path data;
+
+  @Option(names = "--layers", description = "With --model: also compare every layer's output.")
+  boolean layers;
+
+  @Option(names = "--stall", defaultValue = "0", description = "Percent of cycles each stream stalls at random (default ${DEFAULT-VALUE}).")
+  int stall;
+
+  @Option(names = "--random", description = "Bare array: number of random output tiles to check.")
+  Integer random;
+
+  @Option(names = "--random-networks", description = "Number of random networks to generate and check.")
+  Integer randomNetworks;
+
+  @Option(names = "--keep", description = "With --random-networks: folder for the RTL of failing networks (default: runs/failing-networks).")
+  Path keep;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seed of random data, stalls and networks (default ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--report", description = "Also write the summary as JSON to this file.")
@@ -52,26 +96,33 @@ final class CosimCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (!Files.isDirectory(rtl)) {
-      throw new UserError("--rtl " + rtl + " is not a folder; generate one with 'addernet generate'");
-    }
-    if (random < 1) {
-      throw new UserError("--random must be a positive number of tiles, got " + random);
+    int modes = (model != null ? 1 : 0) + (random != null ? 1 : 0) + (randomNetworks != null ? 1 : 0);
+    if (modes != 1) {
+      throw new UserError("choose exactly one of --model, --random or --random-networks (see --help)");
     }
     if (report != null) {
       checkWritable(report);
     }
-    ArrayHarness harness = ArrayHarness.build(rtl);
+    if (randomNetworks != null) {
+      return randomNetworks();
+    }
+    if (rtl == null) {
+      throw new UserError("--rtl is required with --model and --random");
+    }
+    if (!Files.isDirectory(rtl)) {
+      throw new UserError("--rtl " + rtl + " is not a folder; generate one with 'addernet generate'");
+    }
     Path waveFile = wave != null ? wave : rtl.resolve("cosim-failure.fst");
+    return model != null ? network(waveFile) : array(waveFile);
+  }
+
+  private int array(Path waveFile) throws IOException {
+    if (random < 1) {
+      throw new UserError("--random must be a positive number of tiles, got " + random);
+    }
+    ArrayHarness harness = ArrayHarness.build(rtl);
     ArrayCosim.Report r;
-    try (ProgressBar bar =
-        new ProgressBarBuilder()
-            .setTaskName("cosim")
-            .setInitialMax(random)
-            .setUnit(" tiles", 1)
-            .setStyle(ProgressBarStyle.ASCII)
-            .continuousUpdate()
-            .build()) {
+    try (ProgressBar bar = bar("cosim", random, " tiles")) {
       r = new ArrayCosim(harness).runRandom(random, seed, waveFile, bar::stepBy);
     }
     System.out.printf(
@@ -82,12 +133,134 @@ final class CosimCommand implements Callable<Integer> {
         r.cycles(), r.seconds(), r.cyclesPerSecond());
     if (r.firstMismatch() != null) {
       System.out.println("first mismatch: " + r.firstMismatch().describe());
+      System.out.println("waveform of the failing product: " + r.waveform());
+    }
+    if (report != null) {
+      writeJson(report, r);
+    }
+    return r.mismatches() == 0 ? 0 : 1;
+  }
+
+  private int network(Path waveFile) throws IOException {
+    IntNetwork net = GenerateCommand.readModel(model);
+    ImageSet test;
+    try {
+      test = FashionMnist.read(data != null ? data : FashionMnist.DEFAULT_DIR).test();
+    } catch (IOException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+    int n = images == null ? test.count() : images;
+    if (n < 1 || n > test.count()) {
+      throw new UserError("--images must be in 1.." + test.count() + ", got " + n);
+    }
+    int size = test.rows() * test.cols();
+    int[][] pixels = new int[n][size];
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      for (int p = 0; p < size; p++) {
+        pixels[i][p] = test.pixels()[i * size + p] & 0xff;
+      }
+      labels[i] = test.label(i);
+    }
+    AccelCosim cosim = new AccelCosim(rtl, net);
+    System.err.println("cosim: building the Verilator model of " + rtl + " (once per RTL version)");
+    AccelSimulator.prepare(rtl);
+    AccelCosim.Report r;
+    try (ProgressBar bar = bar("cosim", n, " images")) {
+      r = cosim.run(pixels, labels, new AccelCosim.Options(stall, (int) seed, layers, waveFile), bar::stepBy);
+    }
+    System.out.printf(
+        "cosim %s on a %dx%d array, batch %d: %d images, %d values compared%s, %d mismatches%n",
+        r.network(), r.rows(), r.cols(), r.batch(), r.images(), r.compared(),
+        layers ? " (every layer)" : " (logits)", r.mismatches());
+    System.out.printf(
+        "accuracy: RTL %.2f%%, Java reference %.2f%%%n", 100 * r.rtlAccuracy(), 100 * r.referenceAccuracy());
+    System.out.printf(
+        "%.0f cycles per image (ideal %.0f = adder operations / PEs; %.2fx), %.1f images/s, %.0f"
+            + " simulated cycles/s, %.1f s%n",
+        r.cyclesPerImage(), r.idealCyclesPerImage(), r.cyclesOverIdeal(), r.imagesPerSecond(),
+        r.simulatedCyclesPerSecond(), r.seconds());
+    if (r.firstMismatch() != null) {
+      System.out.println("first mismatch: " + r.firstMismatch().describe());
       System.out.println("waveform of the failing batch: " + r.waveform());
     }
     if (report != null) {
       writeJson(report, r);
     }
     return r.mismatches() == 0 ? 0 : 1;
+  }
+
+  /** One entry of the random-networks report. */
+  record NetworkRun(long seed, String network, int rows, int cols, int batch, int images,
+      long compared, long mismatches, String firstMismatch, String keptRtl) {}
+
+  record NetworksReport(long seed, int networks, int failed, long compared, List<NetworkRun> runs) {}
+
+  private int randomNetworks() throws IOException {
+    if (randomNetworks < 1) {
+      throw new UserError("--random-networks must be positive, got " + randomNetworks);
+    }
+    Path keepDir = keep != null ? keep : Path.of("runs", "failing-networks");
+    List<NetworkRun> runs = new ArrayList<>();
+    int failed = 0;
+    long compared = 0;
+    Path work = Files.createTempDirectory("addernet-random-networks");
+    try (ProgressBar bar = bar("networks", randomNetworks, " nets")) {
+      for (int i = 0; i < randomNetworks; i++) {
+        long s = seed * 1_000_003L + i;
+        IntNetwork net = RandomNetworks.create(s);
+        SplittableRandom rnd = new SplittableRandom(s);
+        var opt = AcceleratorGenerator.fit(net, 1 + rnd.nextInt(6), 1 + rnd.nextInt(6), 1 + rnd.nextInt(3));
+        Path dir = work.resolve("net" + i);
+        AcceleratorGenerator.generate(net, opt, dir);
+        int count = 2 * opt.batch() + 1;
+        int size = net.inChannels() * net.inHeight() * net.inWidth();
+        int[][] pixels = new int[count][size];
+        for (int[] img : pixels) {
+          for (int p = 0; p < size; p++) {
+            img[p] = rnd.nextInt(256);
+          }
+        }
+        AccelCosim.Report r =
+            new AccelCosim(dir, net).run(pixels, null,
+                new AccelCosim.Options(1 + rnd.nextInt(40), (int) s, true, dir.resolve("failure.fst")), n -> {});
+        compared += r.compared();
+        String kept = null;
+        if (r.mismatches() > 0) {
+          failed++;
+          Files.createDirectories(keepDir);
+          Path dest = keepDir.resolve(net.name());
+          OutputFolder.deleteTree(dest);
+          Files.move(dir, dest);
+          kept = dest.toString();
+          System.err.println("\n" + net.name() + " (" + opt + "): " + r.firstMismatch().describe() + "; RTL kept in " + dest);
+        } else {
+          OutputFolder.deleteTree(dir);
+        }
+        runs.add(new NetworkRun(s, net.name(), opt.rows(), opt.cols(), opt.batch(), count,
+            r.compared(), r.mismatches(),
+            r.firstMismatch() == null ? null : r.firstMismatch().describe(), kept));
+        bar.step();
+      }
+    } finally {
+      OutputFolder.deleteTree(work);
+    }
+    System.out.printf("%d random networks, %d values compared layer by layer, %d failed%n",
+        randomNetworks, compared, failed);
+    if (report != null) {
+      writeJson(report, new NetworksReport(seed, randomNetworks, failed, compared, runs));
+    }
+    return failed == 0 ? 0 : 1;
+  }
+
+  static ProgressBar bar(String task, long max, String unit) {
+    return new ProgressBarBuilder()
+        .setTaskName(task)
+        .setInitialMax(max)
+        .setUnit(unit, 1)
+        .setStyle(ProgressBarStyle.ASCII)
+        .continuousUpdate()
+        .build();
   }
 
   static void checkWritable(Path file) {

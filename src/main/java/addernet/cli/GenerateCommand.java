@@ -1,10 +1,15 @@
 package addernet.cli;
 
 import addernet.cosim.Verilator;
+import addernet.export.ModelPackage;
+import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
 import addernet.gen.PeOp;
+import addernet.quant.IntNetwork;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,35 +19,51 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Emit Verilog for a systolic array of adder-only processing elements.",
+      "Emit Verilog: a whole-network accelerator for a model package (--model), or a bare"
+          + " systolic array of adder-only processing elements (--bits, --max-k).",
       "",
       "Each PE computes acc <- acc - |a - b| on signed B-bit operands; activations flow east,"
           + " weights flow south, each tile's sum stays in its PE (output-stationary). The"
-          + " accumulator is sized for the worst case of the largest reduction length --max-k"
-          + " (docs/numeric-contract.md, section 3), or --acc-bits is checked against it.",
+          + " accumulator is sized for the worst case of the largest reduction length"
+          + " (docs/numeric-contract.md, section 3).",
       "",
-      "Writes one .sv file per module (Verilog-2001 style), filelist.f and array.json into"
-          + " --out, all or nothing.",
+      "With --model, the accelerator runs every layer of the packaged network as tiles on an"
+          + " R x C array, a batch of --batch images at a time: AXI4-Stream in (one pixel byte"
+          + " per beat, images back to back), AXI4-Stream out (32-bit signed logits, tlast on"
+          + " each image's last), start/busy/done and a cycle counter (docs/accelerator.md)."
+          + " Weight ROMs are weights_colJ.mem files read by $readmemh from the working"
+          + " directory, so run simulators and synthesis from the output folder.",
       "",
-      "Example:  addernet generate --rows 8 --cols 8 --bits 8 --out build/array8x8"
+      "Everything goes into --out through a temporary folder, all or nothing; accel.json or"
+          + " array.json records the configuration.",
+      "",
+      "Examples:",
+      "  addernet generate --model model/lenet5-adder-8bit --rows 8 --cols 8 --out build/lenet",
+      "  addernet generate --rows 8 --cols 8 --bits 8 --out build/array8x8"
     })
 final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--rows", required = true, description = "PE rows (outputs computed in parallel along P).")
+  @Option(names = "--model", description = "A model package (addernet quantize): generate the whole-network accelerator.")
+  Path model;
+
+  @Option(names = "--rows", required = true, description = "PE rows (output positions computed in parallel).")
   int rows;
 
-  @Option(names = "--cols", required = true, description = "PE columns (outputs computed in parallel along T).")
+  @Option(names = "--cols", required = true, description = "PE columns (output channels computed in parallel).")
   int cols;
 
-  @Option(names = "--bits", defaultValue = "8", description = "Data width of activations and weights, 2..16 (default ${DEFAULT-VALUE}).")
+  @Option(names = "--batch", description = "With --model: images per run (default: --rows, which keeps the array busy on the 1x1 layers).")
+  Integer batch;
+
+  @Option(names = "--bits", defaultValue = "8", description = "Bare array: data width of activations and weights, 2..16 (default ${DEFAULT-VALUE}).")
   int bits;
 
-  @Option(names = "--max-k", defaultValue = "1024", description = "Largest reduction length K the array must sum without overflow (default ${DEFAULT-VALUE}).")
+  @Option(names = "--max-k", defaultValue = "1024", description = "Bare array: largest reduction length K to sum without overflow (default ${DEFAULT-VALUE}).")
   long maxK;
 
-  @Option(names = "--acc-bits", description = "Accumulator width; default: the narrowest that is safe for --max-k.")
+  @Option(names = "--acc-bits", description = "Bare array: accumulator width; default: the narrowest that is safe for --max-k.")
   Integer accBits;
 
-  @Option(names = "--op", defaultValue = "adder", description = "PE operation: adder (AdderNet) or mac (the CNN twin, for comparison). Default ${DEFAULT-VALUE}.")
+  @Option(names = "--op", defaultValue = "adder", description = "Bare array: PE operation, adder (AdderNet) or mac (the CNN twin, for comparison). Default ${DEFAULT-VALUE}.")
   String op;
 
   @Option(names = "--out", required = true, description = "Output folder (replaced as a whole if it exists).")
@@ -53,23 +74,45 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PeOp peOp;
-    try {
-      peOp = PeOp.fromId(op);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--op: " + e.getMessage());
-    }
-    ArrayConfig cfg =
-        accBits == null
-            ? ArrayConfig.derived(rows, cols, bits, maxK, peOp)
-            : new ArrayConfig(rows, cols, bits, accBits, maxK, peOp);
-    ArrayGenerator.generate(cfg, out);
-    System.out.printf(
-        "generated a %dx%d %s array, %d-bit data, %d-bit accumulator (safe for K <= %d) in %s%n",
-        cfg.rows(), cfg.cols(), cfg.op().id(), cfg.dataBits(), cfg.accBits(), cfg.maxK(), out);
-    if (lint) {
+    List<String> sources;
+    String top;
+    if (model != null) {
+      IntNetwork net = readModel(model);
+      var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch);
+      AcceleratorGenerator.generate(net, opt, out);
+      var m = AcceleratorGenerator.read(out);
+      System.out.printf(
+          "generated the %s accelerator: %dx%d adder PEs, batch %d, %d-bit data, %d-bit"
+              + " accumulators, %d issue cycles per batch (%.0f per image; ideal %.0f) in %s%n",
+          net.name(), m.rows(), m.cols(), m.batch(), m.dataBits(), m.accBits(),
+          m.issueCyclesPerBatch(), (double) m.issueCyclesPerBatch() / m.batch(),
+          (double) m.adderOpsPerImage() / (m.rows() * m.cols()), out);
+      sources = m.sources();
+      top = m.top();
+    } else {
+      if (batch != null) {
+        throw new UserError("--batch only applies with --model");
+      }
+      PeOp peOp;
+      try {
+        peOp = PeOp.fromId(op);
+      } catch (IllegalArgumentException e) {
+        throw new UserError("--op: " + e.getMessage());
+      }
+      ArrayConfig cfg =
+          accBits == null
+              ? ArrayConfig.derived(rows, cols, bits, maxK, peOp)
+              : new ArrayConfig(rows, cols, bits, accBits, maxK, peOp);
+      ArrayGenerator.generate(cfg, out);
+      System.out.printf(
+          "generated a %dx%d %s array, %d-bit data, %d-bit accumulator (safe for K <= %d) in %s%n",
+          cfg.rows(), cfg.cols(), cfg.op().id(), cfg.dataBits(), cfg.accBits(), cfg.maxK(), out);
       var manifest = ArrayGenerator.read(out);
-      String complaints = Verilator.lint(out, manifest.sources(), manifest.top());
+      sources = manifest.sources();
+      top = manifest.top();
+    }
+    if (lint) {
+      String complaints = Verilator.lint(out, sources, top);
       if (!complaints.isEmpty()) {
         System.err.println(complaints);
         throw new UserError("verilator --lint-only -Wall reported warnings on " + out);
@@ -77,5 +120,13 @@ final class GenerateCommand implements Callable<Integer> {
       System.out.println("verilator --lint-only -Wall: clean");
     }
     return 0;
+  }
+
+  static IntNetwork readModel(Path dir) {
+    try {
+      return ModelPackage.read(dir).network();
+    } catch (IOException e) {
+      throw new UserError(e.getMessage(), e);
+    }
   }
 }
