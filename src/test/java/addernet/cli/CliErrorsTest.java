@@ -135,6 +135,48 @@ class CliErrorsTest {
   }
 
   @Test
+  void acceleratorWiderThanTheNetworkIsRefusedBeforeAnyVerilog() throws IOException {
+    Outcome o = run("generate", "--model", "model/lenet5-adder-8bit", "--rows", "8", "--cols",
+        "200", "--out", tmp.resolve("rtl").toString());
+    assertEquals(2, o.code(), o.err());
+    assertTrue(o.err().contains("--cols 200 exceeds the widest layer") && o.err().contains("120"), o.err());
+    assertNothingWritten();
+  }
+
+  @Test
+  void missingModelPackageIsNamed() throws IOException {
+    Path missing = tmp.resolve("no-such-package");
+    Outcome o = run("generate", "--model", missing.toString(), "--rows", "2", "--cols", "2",
+        "--out", tmp.resolve("rtl").toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains(missing.toString()), o.err());
+    assertNothingWritten();
+  }
+
+  @Test
+  void batchWithoutAModelIsRefused() throws IOException {
+    Outcome o = generate("--batch", "4");
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("--batch only applies with --model"), o.err());
+    assertNothingWritten();
+  }
+
+  @Test
+  void cosimNeedsExactlyOneMode() {
+    Outcome o = run("cosim", "--rtl", tmp.toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("choose exactly one of --model, --random or --random-networks"), o.err());
+  }
+
+  @Test
+  void unknownSynthesisTargetIsRefused() {
+    assertEquals(0, generate().code());
+    Outcome o = run("synth", "--rtl", tmp.resolve("rtl").toString(), "--target", "asic");
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("--target must be generic, ice40 or xc7, got asic"), o.err());
+  }
+
+  @Test
   void everySubcommandTeachesThroughHelp() {
     for (String cmd : new String[] {"train", "quantize", "generate", "cosim", "synth", "bench"}) {
       Outcome o = run(cmd, "--help");
