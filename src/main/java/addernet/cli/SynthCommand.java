@@ -62,11 +62,12 @@ final class SynthCommand implements Callable<Integer> {
     if (report != null) {
       CosimCommand.checkWritable(report);
     }
-    String[] flows =
+    // DSP blocks disabled first (LUT-only), then allowed.
+    List<Yosys.Target> flows =
         switch (target) {
-          case "generic" -> new String[] {"synth -top %s"};
-          case "ice40" -> new String[] {"synth_ice40 -top %s", "synth_ice40 -dsp -top %s"};
-          case "xc7" -> new String[] {"synth_xilinx -nodsp -top %s", "synth_xilinx -top %s"};
+          case "generic" -> List.of(Yosys.Target.GENERIC);
+          case "ice40" -> List.of(Yosys.Target.ICE40_NO_DSP, Yosys.Target.ICE40);
+          case "xc7" -> List.of(Yosys.Target.XC7_NO_DSP, Yosys.Target.XC7);
           default -> throw new UserError("--target must be generic, ice40 or xc7, got " + target);
         };
     List<String> sources;
@@ -97,7 +98,7 @@ final class SynthCommand implements Callable<Integer> {
                 PeOp.MAC),
             twin);
       }
-      for (String flow : flows) {
+      for (Yosys.Target flow : flows) {
         Run adder = synth("adder", rtl, sources, top, flow);
         runs.add(adder);
         print(adder);
@@ -111,7 +112,7 @@ final class SynthCommand implements Callable<Integer> {
             Resources b = mac.modules().get(module);
             if (a != null && b != null && b.luts() > 0) {
               double r = (double) a.luts() / b.luts();
-              ratios.put(String.format(flow, top) + " " + module, r);
+              ratios.put(flow.command(top, false) + " " + module, r);
               System.out.printf("  adder/MAC LUTs, %s: %.3f%n", module, r);
             }
           }
@@ -128,13 +129,12 @@ final class SynthCommand implements Callable<Integer> {
     return 0;
   }
 
-  private Run synth(String design, Path dir, List<String> sources, String top, String flow) {
-    Yosys.Target t = Yosys.Target.of(String.format(flow, top));
-    Map<String, Map<String, Integer>> cells = Yosys.cellsPerModule(dir, sources, top, t);
+  private Run synth(String design, Path dir, List<String> sources, String top, Yosys.Target flow) {
+    Map<String, Map<String, Integer>> cells = Yosys.cellsPerModule(dir, sources, top, flow);
     Map<String, Resources> modules = new LinkedHashMap<>();
     cells.forEach((m, c) -> modules.put(m, Resources.of(c)));
     int muls = Yosys.wordLevelCells(dir, sources, top).getOrDefault("$mul", 0);
-    return new Run(design, String.format(flow, top), muls, modules);
+    return new Run(design, flow.command(top, false), muls, modules);
   }
 
   private static void print(Run r) {

@@ -58,42 +58,22 @@ public final class Yosys {
       this.script = script;
     }
 
-    /** The target whose script, without flattening, is {@code flow}. */
-    public static Target of(String flow) {
-      for (Target t : values()) {
-        String top = flow.substring(flow.lastIndexOf(' ') + 1);
-        if (String.format(t.script, top).replace(" -flatten", "").equals(flow)) {
-          return t;
-        }
-      }
-      throw new IllegalArgumentException("no synthesis target runs " + flow);
+    /** The yosys command for {@code top}, flattened or keeping the module hierarchy. */
+    public String command(String top, boolean flatten) {
+      String c = String.format(script, top);
+      return flatten ? c : c.replace(" -flatten", "");
     }
   }
 
   /** Cells of the flattened design after synthesis for {@code target}. */
   public static Map<String, Integer> synthesizedCells(
       Path dir, List<String> sources, String top, Target target) {
-    return stat(dir, sources, top, String.format(target.script, top));
+    return stat(dir, sources, top, target.command(top, true));
   }
 
   private static Map<String, Integer> stat(
       Path dir, List<String> sources, String top, String passes) {
-    try {
-      Path statFile = Files.createTempFile("yosys-stat", ".txt");
-      try {
-        StringBuilder script = new StringBuilder("read_verilog -sv");
-        for (String s : sources) {
-          script.append(' ').append(dir.resolve(s).toAbsolutePath());
-        }
-        script.append("; ").append(passes).append("; tee -q -o ").append(statFile).append(" stat");
-        run(List.of(executable().toString(), "-q", "-p", script.toString()), dir);
-        return parseStat(Files.readString(statFile));
-      } finally {
-        Files.deleteIfExists(statFile);
-      }
-    } catch (IOException e) {
-      throw new UserError("cannot run yosys: " + e.getMessage(), e);
-    }
+    return parseStat(statText(dir, sources, passes, "stat"));
   }
 
   /**
@@ -102,7 +82,11 @@ public final class Yosys {
    */
   public static Map<String, Map<String, Integer>> cellsPerModule(
       Path dir, List<String> sources, String top, Target target) {
-    String flow = String.format(target.script, top).replace(" -flatten", "");
+    return parseModules(statText(dir, sources, target.command(top, false), "stat -top " + top));
+  }
+
+  /** Reads the sources, runs {@code passes}, and returns what {@code stat} printed. */
+  private static String statText(Path dir, List<String> sources, String passes, String stat) {
     try {
       Path statFile = Files.createTempFile("yosys-stat", ".txt");
       try {
@@ -110,10 +94,9 @@ public final class Yosys {
         for (String s : sources) {
           script.append(' ').append(dir.resolve(s).toAbsolutePath());
         }
-        script.append("; ").append(flow).append("; tee -q -o ").append(statFile)
-            .append(" stat -top ").append(top);
+        script.append("; ").append(passes).append("; tee -q -o ").append(statFile).append(' ').append(stat);
         run(List.of(executable().toString(), "-q", "-p", script.toString()), dir);
-        return parseModules(Files.readString(statFile));
+        return Files.readString(statFile);
       } finally {
         Files.deleteIfExists(statFile);
       }
