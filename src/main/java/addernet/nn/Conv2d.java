@@ -200,8 +200,13 @@ public final class Conv2d implements Layer {
                 int s = src + iy * w + kx - padding;
                 int lo = firstInside(kx, w);
                 int hi = endInside(kx, w, ow);
-                Arrays.fill(c, d, d + lo, 0f);
-                Arrays.fill(c, d + Math.max(lo, hi), d + ow, 0f);
+                // Most rows lie fully inside the image; skip the (empty) fills there.
+                if (lo > 0) {
+                  Arrays.fill(c, d, d + lo, 0f);
+                }
+                if (hi < ow) {
+                  Arrays.fill(c, d + Math.max(lo, hi), d + ow, 0f);
+                }
                 if (stride == 1) {
                   if (hi > lo) {
                     System.arraycopy(x, s + lo, c, d + lo, hi - lo);

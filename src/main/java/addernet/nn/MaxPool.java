@@ -65,22 +65,19 @@ public final class MaxPool implements Layer {
               for (int ox = 0; ox < ow; ox++) {
                 int corner = src + oy * size * w + ox * size;
                 if (size == 2) {
-                  int best = corner;
-                  float bv = x[corner];
-                  if (x[corner + 1] > bv) {
-                    bv = x[corner + 1];
-                    best = corner + 1;
-                  }
-                  if (x[corner + w] > bv) {
-                    bv = x[corner + w];
-                    best = corner + w;
-                  }
-                  if (x[corner + w + 1] > bv) {
-                    bv = x[corner + w + 1];
-                    best = corner + w + 1;
-                  }
-                  y[dst + oy * ow + ox] = bv;
-                  arg[dst + oy * ow + ox] = best;
+                  // Branch-free selects: on random activations the branchy version mispredicts
+                  // half the time. Ties go to the first position in row-major order.
+                  float a = x[corner];
+                  float b = x[corner + 1];
+                  float c = x[corner + w];
+                  float d = x[corner + w + 1];
+                  int top = b > a ? corner + 1 : corner;
+                  float topV = b > a ? b : a;
+                  int bottom = d > c ? corner + w + 1 : corner + w;
+                  float bottomV = d > c ? d : c;
+                  boolean lower = bottomV > topV;
+                  y[dst + oy * ow + ox] = lower ? bottomV : topV;
+                  arg[dst + oy * ow + ox] = lower ? bottom : top;
                   continue;
                 }
                 int best = corner;
