@@ -139,7 +139,6 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
   private val kern = romU(_.kernel, 8)(layer)
   private val inH = romS(_.inH)(layer)
   private val inW = romS(_.inW)(layer)
-  private val inWU = romU(_.inW, 16)(layer)
   private val planeIn = romS(l => l.inH * l.inW)(layer)
   private val rowBlocks = romU(cfg.rowBlocks, 24)(layer)
   private val colBlocks = romU(cfg.colBlocks, 16)(layer)
@@ -256,7 +255,6 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
   }
   private val row = d2.rows(curRow)
   private val dl = d2.layer
-  private def perLayerU(f: LayerParams => UInt): UInt = VecInit(cfg.layers.toSeq.map(f))(dl)
   private val pooled = VecInit(cfg.layers.toSeq.map(_.pool.B))(dl)
   private val py = Mux(pooled, row.oy >> 1, row.oy)
   private val px = Mux(pooled, row.ox >> 1, row.ox)

@@ -46,22 +46,25 @@ public final class Yosys {
 
   /** The synthesis flows we report on; iCE40 with its DSP blocks allowed, so any use shows. */
   public enum Target {
-    GENERIC("synth -flatten -top %s"),
-    ICE40("synth_ice40 -dsp -flatten -top %s"),
-    ICE40_NO_DSP("synth_ice40 -flatten -top %s"),
-    XC7("synth_xilinx -flatten -top %s"),
-    XC7_NO_DSP("synth_xilinx -nodsp -flatten -top %s");
+    GENERIC("synth -top %s", " -flatten", ""),
+    ICE40("synth_ice40 -dsp -top %s", "", " -noflatten"),
+    ICE40_NO_DSP("synth_ice40 -top %s", "", " -noflatten"),
+    XC7("synth_xilinx -top %s", " -flatten", ""),
+    XC7_NO_DSP("synth_xilinx -nodsp -top %s", " -flatten", "");
 
     private final String script;
+    private final String flat;
+    private final String hierarchical;
 
-    Target(String script) {
+    Target(String script, String flat, String hierarchical) {
       this.script = script;
+      this.flat = flat;
+      this.hierarchical = hierarchical;
     }
 
     /** The yosys command for {@code top}, flattened or keeping the module hierarchy. */
     public String command(String top, boolean flatten) {
-      String c = String.format(script, top);
-      return flatten ? c : c.replace(" -flatten", "");
+      return String.format(script, top) + (flatten ? flat : hierarchical);
     }
   }
 
