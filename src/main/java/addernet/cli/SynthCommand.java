@@ -113,7 +113,8 @@ final class SynthCommand implements Callable<Integer> {
             if (a != null && b != null && b.luts() > 0) {
               double r = (double) a.luts() / b.luts();
               ratios.put(flow.command(top, false) + " " + module, r);
-              System.out.printf("  adder/MAC LUTs, %s: %.3f%n", module, r);
+              System.out.printf("  adder/MAC LUTs, %s: %.3f (DSP blocks: adder %d, MAC %d)%n",
+                  module, r, a.dsps(), b.dsps());
             }
           }
         }
