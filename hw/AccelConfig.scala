@@ -55,6 +55,12 @@ final case class AccelConfig(
   require(logitBits >= 2 && logitBits <= 32, "logit bits must be in 2..32")
   require(layers.nonEmpty, "a network needs layers")
   require(maxTerms >= 1, "requantization needs at least one digit")
+  // Row positions, images and channel counters are 16-bit registers in the controller.
+  require(batch + rows < (1 << 15), s"batch $batch is too large (positions are counted in 16 bits)")
+  for (l <- layers) {
+    require(l.inH < (1 << 15) && l.inW < (1 << 15) && l.outC + cols < (1 << 15) && l.kernel < 256,
+      s"${l.name}: dimensions beyond the controller's 16-bit counters (or a kernel over 255)")
+  }
   for (l <- layers; t <- l.terms) require(t.length <= maxTerms, s"${l.name}: more than $maxTerms digits")
   for (i <- 1 until layers.length) {
     val p = layers(i - 1)
