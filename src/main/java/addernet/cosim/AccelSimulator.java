@@ -1,20 +1,11 @@
 package addernet.cosim;
 
 import addernet.gen.AcceleratorGenerator;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A running Verilated accelerator. Each batch of images goes over a pipe in one message; the
@@ -35,9 +26,7 @@ public final class AccelSimulator implements AutoCloseable {
       int[] logits, int[] lastBeats, long acceleratorCycles, long simCycles, List<Write> writes,
       int status) {}
 
-  private final Process process;
-  private final OutputStream toSim;
-  private final DataInputStream fromSim;
+  private final HarnessProcess harness;
 
   /** Builds (or reuses) the Verilated model of the accelerator in {@code rtlDir}. */
   public static Path prepare(Path rtlDir) {
@@ -45,25 +34,10 @@ public final class AccelSimulator implements AutoCloseable {
     return VerilatorBuild.build(rtlDir, m.sources(), m.top(), HARNESS, portsHeader(m));
   }
 
+  /** Starts the model; with {@code fst} non-null it records a waveform there. */
   public AccelSimulator(Path rtlDir, Path fst) {
-    Path exe = prepare(rtlDir);
-    List<String> cmd = new ArrayList<>(List.of(exe.toString()));
-    if (fst != null) {
-      cmd.add("--trace");
-      cmd.add(fst.toAbsolutePath().toString());
-    }
-    try {
-      // $readmemh paths in the RTL are relative to the folder that holds the .mem files.
-      process =
-          new ProcessBuilder(cmd)
-              .directory(rtlDir.toFile())
-              .redirectError(ProcessBuilder.Redirect.INHERIT)
-              .start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start " + exe, e);
-    }
-    toSim = new BufferedOutputStream(process.getOutputStream(), 1 << 16);
-    fromSim = new DataInputStream(new BufferedInputStream(process.getInputStream(), 1 << 16));
+    // $readmemh paths in the RTL are relative to the folder that holds the .mem files.
+    harness = new HarnessProcess(prepare(rtlDir), rtlDir, fst);
   }
 
   static String portsHeader(AcceleratorGenerator.Manifest m) {
@@ -88,77 +62,28 @@ public final class AccelSimulator implements AutoCloseable {
 
   /** As {@link #run}, but with {@code resetAfter > 0} reset is asserted after that many cycles. */
   public Batch run(byte[] pixels, int stallPercent, int seed, boolean trace, int resetAfter) {
-    try {
-      ByteBuffer hdr = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
-      hdr.putInt(pixels.length).putInt(stallPercent).putInt(seed).putInt(trace ? 1 : 0)
-          .putInt(resetAfter);
-      toSim.write(hdr.array());
-      toSim.write(pixels);
-      toSim.flush();
-      int m = readInts(1)[0];
-      int[] logits = readInts(m);
-      int nl = readInts(1)[0];
-      int[] lasts = readInts(nl);
-      long accCycles = Integer.toUnsignedLong(readInts(1)[0]);
-      long simCycles = readLong();
-      int t = readInts(1)[0];
-      int[] raw = readInts(4 * t);
-      List<Write> writes = new ArrayList<>(t);
-      for (int i = 0; i < t; i++) {
-        writes.add(new Write(raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]));
-      }
-      int status = readInts(1)[0];
-      return new Batch(logits, lasts, accCycles, simCycles, writes, status);
-    } catch (EOFException e) {
-      throw new IllegalStateException("the Verilated accelerator stopped unexpectedly" + exitNote(), e);
-    } catch (IOException e) {
-      throw new UncheckedIOException("lost the pipe to the Verilated accelerator" + exitNote(), e);
+    ByteBuffer hdr = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
+    hdr.putInt(pixels.length).putInt(stallPercent).putInt(seed).putInt(trace ? 1 : 0)
+        .putInt(resetAfter);
+    harness.send(hdr.array(), pixels);
+    int m = harness.readInts(1)[0];
+    int[] logits = harness.readInts(m);
+    int nl = harness.readInts(1)[0];
+    int[] lasts = harness.readInts(nl);
+    long accCycles = Integer.toUnsignedLong(harness.readInts(1)[0]);
+    long simCycles = harness.readLongs(1)[0];
+    int t = harness.readInts(1)[0];
+    int[] raw = harness.readInts(4 * t);
+    List<Write> writes = new ArrayList<>(t);
+    for (int i = 0; i < t; i++) {
+      writes.add(new Write(raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]));
     }
-  }
-
-  private String exitNote() {
-    try {
-      if (process.waitFor(2, TimeUnit.SECONDS)) {
-        return " (exit code " + process.exitValue() + ")";
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    return "";
-  }
-
-  private int[] readInts(int n) throws IOException {
-    byte[] b = read(fromSim, 4 * n);
-    int[] out = new int[n];
-    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
-    return out;
-  }
-
-  private long readLong() throws IOException {
-    return ByteBuffer.wrap(read(fromSim, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
-  }
-
-  private static byte[] read(InputStream in, int n) throws IOException {
-    byte[] b = in.readNBytes(n);
-    if (b.length != n) {
-      throw new EOFException();
-    }
-    return b;
+    int status = harness.readInts(1)[0];
+    return new Batch(logits, lasts, accCycles, simCycles, writes, status);
   }
 
   @Override
   public void close() {
-    try {
-      toSim.write(new byte[4]);
-      toSim.flush();
-      toSim.close();
-      process.waitFor(60, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      // already gone
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      process.destroy();
-    }
+    harness.close();
   }
 }
