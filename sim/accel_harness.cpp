@@ -1,4 +1,5 @@
-// Thin Verilator harness for the whole-network accelerator (see README, "Co-simulation").
+// Thin Verilator harness for the whole-network accelerator
+// (see README, "From a trained network to checked RTL").
 // Java decides what to send and what to expect; this program clocks the model, drives the
 // AXI4-Stream input and output with seeded random stalls, and reports what came out.
 //
@@ -11,25 +12,10 @@
 //        (its own counter), uint64 simulated cycles for the batch, int32 t, then t trace
 //        records of 4 x int32 (column, layer, address, value), int32 status after the batch
 //        (bit 0 busy, bit 1 m_axis_tvalid, bit 2 s_axis_tready, bit 3 done)
-#include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 #include <vector>
 
-#include "Vtop.h"
-#include "verilated.h"
-#include "verilated_fst_c.h"
+#include "harness.h"
 #include "ports.h"
-
-static bool read_exact(void* buf, size_t bytes) { return fread(buf, 1, bytes, stdin) == bytes; }
-
-static void write_exact(const void* buf, size_t bytes) {
-  if (fwrite(buf, 1, bytes, stdout) != bytes) {
-    fprintf(stderr, "harness: cannot write to stdout\n");
-    exit(3);
-  }
-}
 
 // xorshift32: the stall pattern depends only on the seed Java sends.
 static uint32_t rng_state = 1;
@@ -41,30 +27,9 @@ static uint32_t next_rand() {
 }
 
 int main(int argc, char** argv) {
-  const char* trace_path = nullptr;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) trace_path = argv[++i];
-  }
-  auto ctx = std::make_unique<VerilatedContext>();
-  if (trace_path) ctx->traceEverOn(true);
-  auto top = std::make_unique<Vtop>(ctx.get());
-  std::unique_ptr<VerilatedFstC> fst;
-  if (trace_path) {
-    fst = std::make_unique<VerilatedFstC>();
-    top->trace(fst.get(), 99);
-    fst->open(trace_path);
-  }
-  uint64_t time = 0;
-  auto tick = [&]() {
-    top->clock = 0;
-    top->eval();
-    if (fst) fst->dump(time);
-    time++;
-    top->clock = 1;
-    top->eval();
-    if (fst) fst->dump(time);
-    time++;
-  };
+  Bench bench(argc, argv);
+  Vtop* top = bench.top.get();
+  auto tick = [&]() { bench.tick(); };
 
   top->start = 0;
   top->s_axis_tvalid = 0;
@@ -109,19 +74,13 @@ int main(int argc, char** argv) {
       top->s_axis_tdata = offer ? pixels[sent] : 0;
       bool ready = stall == 0 || static_cast<int32_t>(next_rand() % 100) >= stall;
       top->m_axis_tready = ready;
-      top->clock = 0;
-      top->eval();
+      bench.half(0);
       const bool in_fire = offer && top->s_axis_tready;
       const bool out_fire = ready && top->m_axis_tvalid;
       const int32_t out_data = static_cast<int32_t>(top->m_axis_tdata);
       const bool out_last = top->m_axis_tlast;
-      if (want_trace) collect_trace(top.get(), trace);
-      if (fst) fst->dump(time);
-      time++;
-      top->clock = 1;
-      top->eval();
-      if (fst) fst->dump(time);
-      time++;
+      if (want_trace) collect_trace(top, trace);
+      bench.half(1);
       cycles++;
       if (in_fire) sent++;
       if (out_fire) {
@@ -161,7 +120,5 @@ int main(int argc, char** argv) {
     write_exact(&status, sizeof status);
     fflush(stdout);
   }
-  if (fst) fst->close();
-  top->final();
   return 0;
 }

@@ -21,6 +21,8 @@ import java.util.List;
  */
 public final class VerilatorBuild {
   public static final String BUILD_DIR = "verilator-build";
+  /** Included by every harness. */
+  private static final String COMMON = "/sim/harness.h";
 
   private VerilatorBuild() {}
 
@@ -28,12 +30,13 @@ public final class VerilatorBuild {
       Path rtlDir, List<String> sources, String top, String harnessResource, String portsHeader) {
     Path verilator = Verilator.executable();
     String harness = resource(harnessResource);
+    String common = resource(COMMON);
     String harnessFile = Path.of(harnessResource).getFileName().toString();
     Path build = rtlDir.resolve(BUILD_DIR).toAbsolutePath();
     Path exe = build.resolve("harness");
     Path stamp = build.resolve("stamp");
     try {
-      String hash = hash(rtlDir, sources, harness, portsHeader, Verilator.version());
+      String hash = hash(rtlDir, sources, harness, common, portsHeader, Verilator.version());
       if (Files.isExecutable(exe)
           && Files.isRegularFile(stamp)
           && Files.readString(stamp).strip().equals(hash)) {
@@ -42,6 +45,7 @@ public final class VerilatorBuild {
       OutputFolder.deleteTree(build);
       Files.createDirectories(build);
       Files.writeString(build.resolve(harnessFile), harness);
+      Files.writeString(build.resolve("harness.h"), common);
       Files.writeString(build.resolve("ports.h"), portsHeader);
       List<String> cmd = new ArrayList<>();
       cmd.add(verilator.toString());

@@ -1,0 +1,60 @@
+// Shared by the Verilator harnesses: the pipe to Java and a clocked model whose FST trace is
+// compiled in but opened only when asked (--trace FILE), because tracing costs ~8x in speed.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "Vtop.h"
+#include "verilated.h"
+#include "verilated_fst_c.h"
+
+static bool read_exact(void* buf, size_t bytes) { return fread(buf, 1, bytes, stdin) == bytes; }
+
+static void write_exact(const void* buf, size_t bytes) {
+  if (fwrite(buf, 1, bytes, stdout) != bytes) {
+    fprintf(stderr, "harness: cannot write to stdout\n");
+    exit(3);
+  }
+}
+
+struct Bench {
+  std::unique_ptr<VerilatedContext> ctx;
+  std::unique_ptr<Vtop> top;
+  std::unique_ptr<VerilatedFstC> fst;
+  uint64_t time = 0;
+
+  Bench(int argc, char** argv) : ctx(std::make_unique<VerilatedContext>()) {
+    const char* trace_path = nullptr;
+    for (int i = 1; i < argc; i++) {
+      if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) trace_path = argv[++i];
+    }
+    if (trace_path) ctx->traceEverOn(true);
+    top = std::make_unique<Vtop>(ctx.get());
+    if (trace_path) {
+      fst = std::make_unique<VerilatedFstC>();
+      top->trace(fst.get(), 99);
+      fst->open(trace_path);
+    }
+  }
+
+  /** Drives the clock to {@code level} and settles the model. */
+  void half(int level) {
+    top->clock = level;
+    top->eval();
+    if (fst) fst->dump(time);
+    time++;
+  }
+
+  void tick() {
+    half(0);
+    half(1);
+  }
+
+  ~Bench() {
+    if (fst) fst->close();
+    top->final();
+  }
+};
