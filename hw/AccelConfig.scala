@@ -48,7 +48,8 @@ final case class AccelConfig(
     maxTerms: Int,
     logitBits: Int,
     inputShift: Int,
-    layers: Array[LayerParams]) {
+    layers: Array[LayerParams],
+    trace: Boolean) {
   require(rows >= 1 && cols >= 1, "array sizes must be positive")
   require(batch >= 1, "batch must be positive")
   require(dataBits >= 2 && dataBits <= 16, "data bits must be in 2..16")

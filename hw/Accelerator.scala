@@ -48,7 +48,8 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
     val m_axis_tvalid = Output(Bool())
     val m_axis_tready = Input(Bool())
     val m_axis_tlast = Output(Bool())
-    val trace = Output(Vec(C, Valid(new WriteTrace(cfg, AW))))
+    // Layer-by-layer co-simulation only; an FPGA build leaves it out (it costs ~40 pins per column).
+    val trace = if (cfg.trace) Some(Output(Vec(C, Valid(new WriteTrace(cfg, AW))))) else None
   })
 
   // ---------------------------------------------------------------- per-layer constants
@@ -326,10 +327,12 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
       mem.io.waddr := Mux(loading, ldAddr(bankAddrBits - 1, 0), infoD.addr(bankAddrBits - 1, 0))
       mem.io.wdata := Mux(loading, pixelQ.pad(B)(B - 1, 0), value(B - 1, 0))
     }
-    io.trace(j).valid := vD
-    io.trace(j).bits.layer := infoD.layer
-    io.trace(j).bits.addr := infoD.addr
-    io.trace(j).bits.data := value
+    io.trace.foreach { t =>
+      t(j).valid := vD
+      t(j).bits.layer := infoD.layer
+      t(j).bits.addr := infoD.addr
+      t(j).bits.data := value
+    }
   }
 
 

@@ -69,6 +69,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Output folder (replaced as a whole if it exists).")
   Path out;
 
+  @Option(names = "--no-trace", description = "With --model: leave out the writeback trace port (per-column layer/address/data outputs that only layer-by-layer co-simulation reads). Use it for FPGA builds: it saves about 60 pins per column; cosim then checks logits only.")
+  boolean noTrace;
+
   @Option(names = "--lint", description = "Also run verilator --lint-only -Wall on the result and fail on any warning.")
   boolean lint;
 
@@ -78,7 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
     String top;
     if (model != null) {
       IntNetwork net = readModel(model);
-      var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch);
+      var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace);
       AcceleratorGenerator.generate(net, opt, out);
       var m = AcceleratorGenerator.read(out);
       System.out.printf(
@@ -92,6 +95,9 @@ final class GenerateCommand implements Callable<Integer> {
     } else {
       if (batch != null) {
         throw new UserError("--batch only applies with --model");
+      }
+      if (noTrace) {
+        throw new UserError("--no-trace only applies with --model (a bare array has no trace port)");
       }
       PeOp peOp;
       try {

@@ -73,8 +73,20 @@ public final class AccelCosim {
     }
   }
 
+  /** Layer-by-layer comparison reads the trace port, which an FPGA build may have left out. */
+  private void requireTrace() {
+    if (!manifest.trace()) {
+      throw new addernet.cli.UserError(
+          rtlDir + " was generated with --no-trace, so only logits can be compared; regenerate"
+              + " without --no-trace to compare every layer");
+    }
+  }
+
   /** Streams {@code images} (pixels 0..255) through the RTL; {@code labels} may be null. */
   public Report run(int[][] images, int[] labels, Options opt, LongConsumer progress) {
+    if (opt.compareLayers()) {
+      requireTrace();
+    }
     int n = manifest.batch();
     int inSize = manifest.inSize();
     int classes = manifest.classes();

@@ -36,8 +36,16 @@ public final class AcceleratorGenerator {
     return new Options((int) Math.min(rows, positions), Math.min(cols, widest), batch);
   }
 
-  /** The array shape and batch, validated; everything else follows from the network. */
-  public record Options(int rows, int cols, int batch) {
+  /**
+   * The array shape and batch, validated; everything else follows from the network. {@code
+   * trace} keeps the writeback trace port that layer-by-layer co-simulation reads; FPGA builds
+   * drop it.
+   */
+  public record Options(int rows, int cols, int batch, boolean trace) {
+    public Options(int rows, int cols, int batch) {
+      this(rows, cols, batch, true);
+    }
+
     public Options {
       if (rows < 1) {
         throw new UserError("--rows must be a positive number of PE rows, got " + rows);
@@ -64,6 +72,7 @@ public final class AcceleratorGenerator {
       int logitBits,
       int inSize,
       int classes,
+      boolean trace,
       long issueCyclesPerBatch,
       long adderOpsPerImage,
       List<String> sources,
@@ -113,7 +122,7 @@ public final class AcceleratorGenerator {
       AccelConfig cfg =
           new AccelConfig(
               opt.rows(), opt.cols(), opt.batch(), dataBits, accBits, maxTerms, net.logitBits(),
-              net.inputShift(), layers.toArray(new LayerParams[0]));
+              net.inputShift(), layers.toArray(new LayerParams[0]), opt.trace());
       if ((long) cfg.bankDepth() >= 1L << 24 || cfg.weightDepth() >= 1 << 24) {
         throw new UserError(
             "buffers of " + cfg.bankDepth() + " words per bank do not fit the 24-bit address"
@@ -139,7 +148,7 @@ public final class AcceleratorGenerator {
           Manifest m =
               new Manifest(
                   1, TOP, net.name(), opt.rows(), opt.cols(), opt.batch(), cfg.dataBits(),
-                  cfg.accBits(), net.logitBits(), cfg.inSize(), cfg.classes(), cfg.issueCycles(),
+                  cfg.accBits(), net.logitBits(), cfg.inSize(), cfg.classes(), opt.trace(), cfg.issueCycles(),
                   net.adderOpsPerImage(), sources, mems);
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
         });

@@ -1,10 +1,13 @@
 package addernet.cosim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import addernet.cli.UserError;
 import addernet.gen.AcceleratorGenerator;
 import addernet.quant.IntNetwork;
 import addernet.quant.RandomNetworks;
@@ -49,6 +52,27 @@ class AcceleratorCosimTest {
     assertNull(r.firstMismatch(), () -> opt + ": " + r.firstMismatch().describe());
     int outputs = net.layers().stream().mapToInt(l -> l.outSize()).sum();
     assertEquals((long) images.length * (outputs + net.classes()), r.compared());
+  }
+
+  @Test
+  void withoutTheTracePortLogitsStillMatchAndLayerComparisonIsRefused() throws IOException {
+    IntNetwork net = RandomNetworks.create(11);
+    var fitted = AcceleratorGenerator.fit(net, 3, 2, 2);
+    var opt = new AcceleratorGenerator.Options(fitted.rows(), fitted.cols(), fitted.batch(), false);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, opt, rtl);
+    String top = Files.readString(rtl.resolve(AcceleratorGenerator.TOP + ".sv"));
+    assertFalse(top.contains("trace_0_valid"), "the trace port should be gone");
+    int[][] images = randomImages(net, 5, 11);
+    AccelCosim cosim = new AccelCosim(rtl, net);
+    AccelCosim.Report r = cosim.run(images, null, new AccelCosim.Options(20, 3, false, null), n -> {});
+    assertNull(r.firstMismatch(), () -> r.firstMismatch().describe());
+    assertEquals((long) images.length * net.classes(), r.compared());
+    UserError e =
+        assertThrows(
+            UserError.class,
+            () -> cosim.run(images, null, new AccelCosim.Options(0, 1, true, null), n -> {}));
+    assertTrue(e.getMessage().contains("--no-trace"), e.getMessage());
   }
 
   @Test
