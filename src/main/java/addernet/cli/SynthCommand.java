@@ -1,5 +1,7 @@
 package addernet.cli;
 
+import addernet.fpga.FpgaFlow;
+import addernet.fpga.Ice40Device;
 import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
@@ -31,8 +33,12 @@ import picocli.CommandLine.Option;
           + " With --mac-twin (bare arrays), the same array with multiply-accumulate PEs is"
           + " synthesised beside it and the adder/MAC ratios are printed.",
       "",
-      "Place and route (nextpnr-ice40), clock frequency and the MAC twin of a whole"
-          + " accelerator are not built yet.",
+      "For iCE40 each design is then placed and routed with nextpnr-ice40 on the smallest part"
+          + " it fits (hx1k, up5k, hx8k; or --device) by the open flow the generated folder"
+          + " carries (fpga/Makefile), which also writes the bitstream; the achieved clock"
+          + " frequency is reported. A bare array is placed inside a pin-light shell"
+          + " (fpga/MeshFpgaTop.v); an accelerator needs to be generated with --no-trace to fit"
+          + " a package's pins.",
       "",
       "Example:  addernet synth --rtl build/array8x8 --target ice40 --mac-twin --report synth.json"
     })
@@ -46,11 +52,37 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--mac-twin", description = "Also synthesise the multiply-accumulate twin (bare arrays).")
   boolean macTwin;
 
+  @Option(names = "--no-pnr", description = "iCE40: skip place and route (resources only).")
+  boolean noPnr;
+
+  @Option(names = "--device", defaultValue = "auto", description = "iCE40 part to place on: auto (the smallest that fits), hx1k, up5k or hx8k.")
+  String device;
+
+  @Option(names = "--freq", defaultValue = "12", description = "iCE40 clock constraint in MHz (default ${DEFAULT-VALUE}, the boards' oscillator); place and route fails if it is not met.")
+  int freq;
+
   @Option(names = "--report", description = "Also write the figures as JSON to this file.")
   Path report;
 
   /** One synthesis run: per module and the total, plus word-level multipliers of the design. */
-  record Run(String design, String flow, int multiplierCells, Map<String, Resources> modules) {}
+  record Run(
+      String design, String flow, int multiplierCells, Map<String, Resources> modules, Pnr pnr) {
+    Run withPnr(Pnr p) {
+      return new Run(design, flow, multiplierCells, modules, p);
+    }
+  }
+
+  /** Place and route of one design: where, how fast, how full; or why it was not done. */
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  record Pnr(
+      String device,
+      String pkg,
+      Double targetMhz,
+      Double fmaxMhz,
+      Map<String, Map<String, Integer>> utilisation,
+      String bitstream,
+      Double seconds,
+      String note) {}
 
   record Report(String rtl, String target, List<Run> runs, Map<String, Double> adderOverMacLuts) {}
 
@@ -61,6 +93,12 @@ final class SynthCommand implements Callable<Integer> {
     }
     if (report != null) {
       CosimCommand.checkWritable(report);
+    }
+    if (!device.equals("auto")) {
+      Ice40Device.byId(device); // refuse a bad name before minutes of synthesis
+    }
+    if (freq < 1 || freq > 1000) {
+      throw new UserError("--freq must be a clock in MHz, 1..1000, got " + freq);
     }
     // DSP blocks disabled first (LUT-only), then allowed.
     List<Yosys.Target> flows =
@@ -99,12 +137,12 @@ final class SynthCommand implements Callable<Integer> {
             twin);
       }
       for (Yosys.Target flow : flows) {
-        Run adder = synth("adder", rtl, sources, top, flow);
+        Run adder = placeAndRoute(synth("adder", rtl, sources, top, flow), rtl, flow);
         runs.add(adder);
         print(adder);
         if (twin != null) {
           var tm = ArrayGenerator.read(twin);
-          Run mac = synth("mac twin", twin, tm.sources(), tm.top(), flow);
+          Run mac = placeAndRoute(synth("mac twin", twin, tm.sources(), tm.top(), flow), twin, flow);
           runs.add(mac);
           print(mac);
           for (String module : List.of("PE", "(total)")) {
@@ -135,7 +173,56 @@ final class SynthCommand implements Callable<Integer> {
     Map<String, Resources> modules = new LinkedHashMap<>();
     cells.forEach((m, c) -> modules.put(m, Resources.of(c)));
     int muls = Yosys.wordLevelCells(dir, sources, top).getOrDefault("$mul", 0);
-    return new Run(design, flow.command(top, false), muls, modules);
+    return new Run(design, flow.command(top, false), muls, modules, null);
+  }
+
+  /** iCE40 LUT-only runs go on to nextpnr; a design too big for every part gets a note instead. */
+  private Run placeAndRoute(Run r, Path dir, Yosys.Target flow) {
+    if (noPnr || flow != Yosys.Target.ICE40_NO_DSP) {
+      return r;
+    }
+    Resources total = r.modules().get("(total)");
+    int pins = FpgaFlow.pins(dir);
+    List<Ice40Device> parts;
+    try {
+      // The estimate is a lower bound (nextpnr packs LUTs and flip-flops into cells only in
+      // part), so auto moves on to the next larger part when the packer overflows a smaller one.
+      parts = device.equals("auto")
+          ? List.of(Ice40Device.values()).subList(
+              Ice40Device.smallestFitting(total.luts(), total.flipFlops(), total.blockRams(), pins)
+                  .ordinal(),
+              Ice40Device.values().length)
+          : List.of(Ice40Device.byId(device));
+    } catch (UserError e) {
+      System.out.println("  place and route skipped: " + e.getMessage());
+      return r.withPnr(new Pnr(null, null, null, null, null, null, null, e.getMessage()));
+    }
+    FpgaFlow.PlaceAndRoute p = null;
+    String why = null;
+    for (Ice40Device dev : parts) {
+      System.out.printf("  placing and routing %s on iCE40 %s (%s) at %d MHz ...%n", r.design(), dev.id, dev.pkg, freq);
+      try {
+        p = FpgaFlow.run(dir, dev, freq);
+        break;
+      } catch (FpgaFlow.DoesNotFit e) {
+        why = e.getMessage();
+        System.out.println("  " + why);
+      }
+    }
+    if (p == null) {
+      String note = "does not fit: " + why;
+      return r.withPnr(new Pnr(null, null, null, null, null, null, null, note));
+    }
+    Map<String, Map<String, Integer>> util = new LinkedHashMap<>();
+    p.utilisation().forEach((k, v) -> util.put(k, Map.of("used", v[0], "available", v[1])));
+    System.out.printf("  %s: Fmax %.1f MHz (constraint %d MHz), %s, %.0f s%n", p.device(), p.fmaxMhz(), freq,
+        util.entrySet().stream()
+            .map(e -> e.getKey() + " " + e.getValue().get("used") + "/" + e.getValue().get("available"))
+            .collect(java.util.stream.Collectors.joining(", ")),
+        p.seconds());
+    // The twin lives in a temporary folder: its bitstream is not kept.
+    String bit = dir.equals(rtl) ? p.bitstream() : null;
+    return r.withPnr(new Pnr(p.device(), p.pkg(), p.targetMhz(), p.fmaxMhz(), util, bit, p.seconds(), null));
   }
 
   private static void print(Run r) {

@@ -1,6 +1,7 @@
 package addernet.gen;
 
 import addernet.cli.UserError;
+import addernet.fpga.FpgaFlow;
 import addernet.hw.AccelConfig;
 import addernet.hw.LayerParams;
 import addernet.quant.IntLayer;
@@ -151,6 +152,7 @@ public final class AcceleratorGenerator {
                   cfg.accBits(), net.logitBits(), cfg.inSize(), cfg.classes(), opt.trace(), cfg.issueCycles(),
                   net.adderOpsPerImage(), sources, mems);
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
+          FpgaFlow.write(dir, new FpgaFlow.Design(net.name(), TOP, sources, mems));
         });
   }
 

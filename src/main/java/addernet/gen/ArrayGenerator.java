@@ -1,6 +1,8 @@
 package addernet.gen;
 
 import addernet.cli.UserError;
+import addernet.fpga.FpgaFlow;
+import addernet.fpga.MeshShell;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -33,6 +35,17 @@ public final class ArrayGenerator {
             throw new IOException("the Chisel generator wrote no Verilog");
           }
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), ArrayManifest.of(cfg, sources));
+          Files.createDirectories(dir.resolve(FpgaFlow.DIR));
+          Files.writeString(
+              dir.resolve(MeshShell.FILE),
+              MeshShell.verilog(Files.readString(dir.resolve(TOP + ".sv")), TOP));
+          List<String> fpgaSources = new ArrayList<>(sources);
+          fpgaSources.add(MeshShell.FILE);
+          FpgaFlow.write(
+              dir,
+              new FpgaFlow.Design(
+                  "mesh" + cfg.rows() + "x" + cfg.cols() + "_" + cfg.op().id(), MeshShell.TOP,
+                  fpgaSources, List.of()));
         });
   }
 
