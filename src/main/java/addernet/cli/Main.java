@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       CosimCommand.class,
       SynthCommand.class,
       BenchCommand.class,
+      EnergyCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
