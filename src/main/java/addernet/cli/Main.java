@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       SynthCommand.class,
       BenchCommand.class,
       EnergyCommand.class,
+      ReportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
