@@ -267,8 +267,9 @@ public final class RunReport {
       o.put("better_fit", fit.betterFit());
       jl.add(o);
       String png = "weights-" + safe(folder) + "-" + e.getKey() + ".png";
-      Charts.histogramWithFits(out.resolve(png), folder + " " + e.getKey(), e.getValue(), fit);
-      pictures.add(png);
+      if (draw(s, png, file -> Charts.histogramWithFits(file, folder + " " + e.getKey(), e.getValue(), fit))) {
+        pictures.add(png);
+      }
     }
     WeightFit all = WeightFit.of(pooled);
     s.html.append(fitRow("all layers pooled", all)).append("</table>\n");
@@ -286,8 +287,8 @@ public final class RunReport {
     summary.weights.add(String.format(Locale.ROOT, "%s %s (KS D %.3f Laplace, %.3f Gaussian)",
         folder, all.betterFit(), all.ksLaplace(), all.ksNormal()));
     String pooledPng = "weights-" + safe(folder) + "-pooled.png";
-    Charts.histogramWithFits(out.resolve(pooledPng), folder + ", all weighted layers pooled", pooled, all);
-    s.html.append(img(pooledPng, folder + " weights pooled"));
+    chart(s, pooledPng, folder + " weights pooled",
+        png -> Charts.histogramWithFits(png, folder + ", all weighted layers pooled", pooled, all));
     s.html.append("<div class=\"small\">");
     for (String png : pictures) {
       s.html.append(img(png, png));
@@ -626,9 +627,28 @@ public final class RunReport {
   }
 
   private void chart(Section s, String png, String alt, Drawing d) throws IOException {
-    d.draw(out.resolve(png));
-    s.html.append(img(png, alt));
-    s.json.withArray("charts").add(png);
+    if (draw(s, png, d)) {
+      s.html.append(img(png, alt));
+    }
+  }
+
+  /**
+   * Draws one PNG. Java2D needs fonts and the FreeType library even headless; where a machine
+   * lacks them the chart is named as not drawn and the page keeps its tables, which carry the
+   * same numbers.
+   */
+  private boolean draw(Section s, String png, Drawing d) throws IOException {
+    try {
+      d.draw(out.resolve(png));
+      s.json.withArray("charts").add(png);
+      return true;
+    } catch (RuntimeException | LinkageError | InternalError e) {
+      String why = png + ": " + e;
+      s.json.withArray("charts_not_drawn").add(why);
+      s.html.append("<p class=\"missing\">chart not drawn (").append(esc(why))
+          .append("); the table has the numbers</p>\n");
+      return false;
+    }
   }
 
   private void writeJson() throws IOException {
