@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
       CosimCommand.class,
       SynthCommand.class,
       BenchCommand.class,
+      EnergyCommand.class,
+      ReportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
