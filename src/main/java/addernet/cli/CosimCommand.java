@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
           + " stream through the Verilated accelerator, a batch at a time; every logit is"
           + " compared with the reference, and with --layers every layer's output too (read"
           + " from the accelerator's writeback trace port). --stall P makes both AXI4-Streams"
-          + " stall P% of the cycles at random.",
+          + " stall P%% of the cycles at random.",
       "",
       "Bare array (--rtl from 'generate --bits'): with --random N, random signed matrix"
           + " products (shapes up to 3x the array, K up to the array's max K) are cut into N"
