@@ -87,6 +87,19 @@ public final class RunReport {
       json.withArray("unreadable").add(msg);
       html.append("<p class=\"missing\">could not read ").append(esc(msg)).append("</p>\n");
     }
+
+    /** The JSON files that parse, in order; the others are named as unreadable. */
+    Map<Path, JsonNode> read(List<Path> files) {
+      Map<Path, JsonNode> out = new LinkedHashMap<>();
+      for (Path f : files) {
+        try {
+          out.put(f, JSON.readTree(f.toFile()));
+        } catch (IOException e) {
+          unreadable(f, e);
+        }
+      }
+      return out;
+    }
   }
 
   private final Path run;
@@ -318,14 +331,9 @@ public final class RunReport {
     Map<String, Map<String, Double>> bars = new LinkedHashMap<>();
     List<String> categories = new ArrayList<>(List.of("float"));
     TreeMap<Integer, String> bitCategories = new TreeMap<>(java.util.Comparator.reverseOrder());
-    for (Path f : reports) {
-      JsonNode r;
-      try {
-        r = JSON.readTree(f.toFile());
-      } catch (IOException e) {
-        s.unreadable(f, e);
-        continue;
-      }
+    for (Map.Entry<Path, JsonNode> report : s.read(reports).entrySet()) {
+      Path f = report.getKey();
+      JsonNode r = report.getValue();
       int bits = r.path("bits").asInt();
       int qat = r.path("qat_epochs").asInt(0);
       Double fl = num(r, "float_accuracy");
@@ -387,14 +395,9 @@ public final class RunReport {
       return s;
     }
     ArrayNode jr = s.json.putArray("reports");
-    for (Path f : reports) {
-      JsonNode r;
-      try {
-        r = JSON.readTree(f.toFile());
-      } catch (IOException e) {
-        s.unreadable(f, e);
-        continue;
-      }
+    for (Map.Entry<Path, JsonNode> report : s.read(reports).entrySet()) {
+      Path f = report.getKey();
+      JsonNode r = report.getValue();
       ObjectNode o = jr.addObject();
       o.put("file", rel(f));
       o.put("rtl", r.path("rtl").asText(""));
@@ -520,14 +523,9 @@ public final class RunReport {
     s.html.append("<table><tr><th>report</th><th>design</th><th>images / tiles</th><th>values compared</th>"
         + "<th>mismatches</th><th>RTL accuracy</th><th>reference accuracy</th><th>cycles/image (x ideal)</th>"
         + "<th>first mismatch</th></tr>\n");
-    for (Path f : reports) {
-      JsonNode r;
-      try {
-        r = JSON.readTree(f.toFile());
-      } catch (IOException e) {
-        s.unreadable(f, e);
-        continue;
-      }
+    for (Map.Entry<Path, JsonNode> report : s.read(reports).entrySet()) {
+      Path f = report.getKey();
+      JsonNode r = report.getValue();
       ObjectNode o = jr.addObject();
       o.put("file", rel(f));
       r.fields().forEachRemaining(e -> {
