@@ -127,4 +127,16 @@ public final class RandomNetworks {
     }
     return new IntNetwork("lenet5-shaped-" + seed, 1, 28, 28, layers, 16);
   }
+
+  /** {@code net} with every layer reducing by {@code op} instead: same shapes, weights, constants. */
+  public static IntNetwork withOperation(IntNetwork net, PeOp op) {
+    List<IntLayer> layers = new ArrayList<>();
+    for (IntLayer l : net.layers()) {
+      layers.add(new IntLayer(l.name(), op, l.fullyConnected(), l.inChannels(), l.inHeight(),
+          l.inWidth(), l.outChannels(), l.kernel(), l.stride(), l.padding(), l.dataBits(),
+          l.weights(), l.requant(), l.pool()));
+    }
+    return new IntNetwork(net.name(), net.inChannels(), net.inHeight(), net.inWidth(), layers,
+        net.logitBits());
+  }
 }
