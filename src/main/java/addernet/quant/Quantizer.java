@@ -158,6 +158,25 @@ public final class Quantizer {
   }
 
   /**
+   * The real value of one weight step of stage {@code index} (in the units {@link #onGrid}
+   * divides by): the input's shared scale for adder layers, and for multiply layers either that
+   * too ({@link QuantConfig#macSharedScale}) or their own, max |w| / (2^(B-1) - 1), so no weight
+   * is clipped.
+   */
+  public static double weightScale(FloatStage st, int index, double inputScale, int bits,
+      Normalization norm, QuantConfig config) {
+    if (st.op() == PeOp.ADDER || config.macSharedScale()) {
+      return inputScale;
+    }
+    double[] r = onGrid(st, index, 1.0, bits, norm);
+    double max = 0;
+    for (double v : r) {
+      max = Math.max(max, Math.abs(v));
+    }
+    return max > 0 ? max / ((1 << (bits - 1)) - 1) : inputScale;
+  }
+
+  /**
    * The first multiply layer's constant per output channel, in the units of the float pre-BN
    * output: a pixel q stands for (q + offset) s0 in [0, 1], normalized ((q + offset) s0 - mean) /
    * std, so sum_k x_k w_k = s0 s_w sum_k q_k wq_k + (offset s0 - mean) s_w sum_k wq_k, with wq the
@@ -221,7 +240,8 @@ public final class Quantizer {
         throw new IllegalArgumentException(
             "layer 0's scale must be " + firstScale(bits) + " (contract section 5), got " + scale);
       }
-      GridWeights gw = toGrid(onGrid(st, s, scale, bits, norm), st.outChannels(), bits);
+      double weightScale = weightScale(st, s, scale, bits, norm, config);
+      GridWeights gw = toGrid(onGrid(st, s, weightScale, bits, norm), st.outChannels(), bits);
       double g;
       double[] correction;
       long accMin;
@@ -232,10 +252,9 @@ public final class Quantizer {
         accMin = -(long) st.reduction() * ((1L << bits) - 1);
         accMax = 0;
       } else {
-        // The CNN twin keeps the adder's scheme: its weights sit on the same shared grid as its
-        // input (docs/quantization.md), so the accumulator's step is s_x s_w = s^2. A clipped
-        // weight just stays clipped: unlike |x - w| its error depends on x, nothing can fold it.
-        double weightScale = scale;
+        // A product needs no common grid: the accumulator's step is s_x s_w whatever the two
+        // are, and the requantization absorbs it. Sharing the input's grid (as the adder must)
+        // leaves a CNN's small weights a few levels (docs/quantization.md).
         g = scale * weightScale;
         double[] d = s == 0
             ? multiplyOffsets(gw.q(), st.outChannels(), scale, weightScale, bits, norm)

@@ -53,7 +53,6 @@ class QuantizerTest {
     Network net = TinyNets.network(TinyNets.SPEC.replace("adder", "multiply"), 11, DATA);
     double e12 = relativeLogitError(net, 12);
     double e8 = relativeLogitError(net, 8);
-    System.out.println("multiply: 12-bit " + e12 + ", 8-bit " + e8);
     IntNetwork q = Quantizer.quantize(net, TinyNets.NORM,
         new Scales(new double[] {Quantizer.firstScale(8), 0.05, 0.05}, 0.01), QuantConfig.withBits(8));
     assertTrue(q.layers().stream().allMatch(l -> l.op() == addernet.gen.PeOp.MAC), q.layers().toString());
