@@ -176,7 +176,7 @@ final class CosimCommand implements Callable<Integer> {
     System.out.printf(
         "accuracy: RTL %.2f%%, Java reference %.2f%%%n", 100 * r.rtlAccuracy(), 100 * r.referenceAccuracy());
     System.out.printf(
-        "%.0f cycles per image (ideal %.0f = adder operations / PEs; %.2fx), %.1f images/s, %.0f"
+        "%.0f cycles per image (ideal %.0f = PE operations / PEs; %.2fx), %.1f images/s, %.0f"
             + " simulated cycles/s, %.1f s%n",
         r.cyclesPerImage(), r.idealCyclesPerImage(), r.cyclesOverIdeal(), r.imagesPerSecond(),
         r.simulatedCyclesPerSecond(), r.seconds());
