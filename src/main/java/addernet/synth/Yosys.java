@@ -15,8 +15,7 @@ import java.util.regex.Pattern;
 
 /** Runs yosys on generated Verilog and reads its cell statistics. */
 public final class Yosys {
-  // Instances of parameterised modules are listed as $paramod$<hash>\Name: a backslash too.
-  private static final Pattern CELL_LINE = Pattern.compile("^\\s+(\\$?[A-Za-z_][\\w$\\\\]*)\\s+(\\d+)\\s*$");
+  private static final Pattern CELL_LINE = Pattern.compile("^\\s+(\\$?[A-Za-z_][\\w$]*)\\s+(\\d+)\\s*$");
 
   private Yosys() {}
 
