@@ -38,13 +38,19 @@ final case class LayerParams(
   require(terms.length == outC && bias.length == outC, s"$name: requant constants for $outC channels expected")
 }
 
-/** Everything the whole-network accelerator is generated from, validated before any Verilog. */
+/**
+ * Everything the whole-network accelerator is generated from, validated before any Verilog.
+ * `op` is the mesh's PE operation: the AdderNet's adder, or the MAC of its CNN twin (then
+ * `accBits` comes from the MAC's bound, numeric contract section 3); nothing else in the
+ * accelerator depends on it.
+ */
 final case class AccelConfig(
     rows: Int,
     cols: Int,
     batch: Int,
     dataBits: Int,
     accBits: Int,
+    op: PEOp,
     maxTerms: Int,
     logitBits: Int,
     inputShift: Int,
@@ -74,7 +80,7 @@ final case class AccelConfig(
   val layerBits: Int = log2(layers.length)
   private def log2(n: Int): Int = math.max(1, 32 - Integer.numberOfLeadingZeros(n - 1))
 
-  def arrayConfig: ArrayConfig = ArrayConfig(rows, cols, dataBits, accBits, PEOp.Adder)
+  def arrayConfig: ArrayConfig = ArrayConfig(rows, cols, dataBits, accBits, op)
 
   val last: LayerParams = layers.last
   val classes: Int = last.outC * last.outH * last.outW

@@ -13,9 +13,9 @@ class WriteTrace(cfg: AccelConfig, addrBits: Int) extends Bundle {
 
 /**
  * The whole-network engine: a batch of images streams in (AXI4-Stream, one pixel per beat),
- * every adder layer runs as a schedule of output tiles on the PE mesh, requantization (adds and
- * shifts) and max-pool write each layer's output into the other of two activation buffers, and
- * the integer logits stream out (AXI4-Stream, 32-bit signed, tlast on each image's last logit).
+ * every layer runs as a schedule of output tiles on the PE mesh (adder PEs, or MAC PEs for the CNN
+ * twin), requantization (adds and shifts) and max-pool write each layer's output into the other
+ * of two activation buffers, and the integer logits stream out (AXI4-Stream, 32-bit signed, tlast on each image's last logit).
  *
  * Dataflow per tile (numeric contract, section 4, with im2col addressing done by counters):
  * cycle tau issues element k: every row reads its own replica of the source bank holding input

@@ -55,7 +55,8 @@ import picocli.CommandLine.Option;
       "Examples:",
       "  addernet cosim --model model/lenet5-adder-8bit --rtl build/lenet --images 10000",
       "  addernet cosim --rtl build/array8x8 --random 1000 --seed 1 --report cosim.json",
-      "  addernet cosim --random-networks 20 --seed 7"
+      "  addernet cosim --random-networks 20 --seed 7",
+      "  addernet cosim --random-networks 20 --op mac   (the CNN twin on MAC PEs)"
     })
 final class CosimCommand implements Callable<Integer> {
   @Option(names = "--rtl", description = "A folder written by 'addernet generate'.")
@@ -81,6 +82,9 @@ final class CosimCommand implements Callable<Integer> {
 
   @Option(names = "--random-networks", description = "Number of random networks to generate and check.")
   Integer randomNetworks;
+
+  @Option(names = "--op", defaultValue = "adder", description = "With --random-networks: adder networks, or mac for the CNN twin's multiply networks on MAC PEs (default ${DEFAULT-VALUE}).")
+  String op;
 
   @Option(names = "--keep", description = "With --random-networks: folder for the RTL of failing networks (default: runs/failing-networks).")
   Path keep;
@@ -176,7 +180,7 @@ final class CosimCommand implements Callable<Integer> {
     System.out.printf(
         "accuracy: RTL %.2f%%, Java reference %.2f%%%n", 100 * r.rtlAccuracy(), 100 * r.referenceAccuracy());
     System.out.printf(
-        "%.0f cycles per image (ideal %.0f = adder operations / PEs; %.2fx), %.1f images/s, %.0f"
+        "%.0f cycles per image (ideal %.0f = PE operations / PEs; %.2fx), %.1f images/s, %.0f"
             + " simulated cycles/s, %.1f s%n",
         r.cyclesPerImage(), r.idealCyclesPerImage(), r.cyclesOverIdeal(), r.imagesPerSecond(),
         r.simulatedCyclesPerSecond(), r.seconds());
@@ -200,6 +204,12 @@ final class CosimCommand implements Callable<Integer> {
     if (randomNetworks < 1) {
       throw new UserError("--random-networks must be positive, got " + randomNetworks);
     }
+    addernet.gen.PeOp peOp;
+    try {
+      peOp = addernet.gen.PeOp.fromId(op);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--op: " + e.getMessage());
+    }
     Path keepDir = keep != null ? keep : Path.of("runs", "failing-networks");
     List<NetworkRun> runs = new ArrayList<>();
     int failed = 0;
@@ -208,7 +218,7 @@ final class CosimCommand implements Callable<Integer> {
     try (ProgressBar bar = bar("networks", randomNetworks, " nets")) {
       for (int i = 0; i < randomNetworks; i++) {
         long s = seed * 1_000_003L + i;
-        IntNetwork net = RandomNetworks.create(s);
+        IntNetwork net = RandomNetworks.create(s, peOp);
         SplittableRandom rnd = new SplittableRandom(s);
         var opt = AcceleratorGenerator.fit(net, 1 + rnd.nextInt(6), 1 + rnd.nextInt(6), 1 + rnd.nextInt(3));
         Path dir = work.resolve("net" + i);

@@ -32,7 +32,9 @@ import picocli.CommandLine.Option;
           + " per beat, images back to back), AXI4-Stream out (32-bit signed logits, tlast on"
           + " each image's last), start/busy/done and a cycle counter (docs/accelerator.md)."
           + " Weight ROMs are weights_colJ.mem files read by $readmemh from the working"
-          + " directory, so run simulators and synthesis from the output folder.",
+          + " directory, so run simulators and synthesis from the output folder. The PEs"
+          + " follow the package: adder layers give adder PEs, the multiply layers of a CNN"
+          + " twin's package give MAC PEs (acc + a * b, the MAC's accumulator bound).",
       "",
       "Everything goes into --out through a temporary folder, all or nothing; accel.json or"
           + " array.json records the configuration.",
@@ -85,9 +87,9 @@ final class GenerateCommand implements Callable<Integer> {
       AcceleratorGenerator.generate(net, opt, out);
       var m = AcceleratorGenerator.read(out);
       System.out.printf(
-          "generated the %s accelerator: %dx%d adder PEs, batch %d, %d-bit data, %d-bit"
+          "generated the %s accelerator: %dx%d %s PEs, batch %d, %d-bit data, %d-bit"
               + " accumulators, %d issue cycles per batch (%.0f per image; ideal %.0f) in %s%n",
-          net.name(), m.rows(), m.cols(), m.batch(), m.dataBits(), m.accBits(),
+          net.name(), m.rows(), m.cols(), m.peOp().id(), m.batch(), m.dataBits(), m.accBits(),
           m.issueCyclesPerBatch(), (double) m.issueCyclesPerBatch() / m.batch(),
           (double) m.adderOpsPerImage() / (m.rows() * m.cols()), out);
       sources = m.sources();

@@ -106,6 +106,12 @@ final class QuantizeCommand implements Callable<Integer> {
           + "constant they lose is folded exactly into the requantization bias.")
   double clipPercentile;
 
+  @Option(names = "--mac-weight-scale", defaultValue = "own", paramLabel = "own|shared",
+      description = "multiply layers (a CNN twin's checkpoint) only: 'own' (default) gives each"
+          + " layer's weights their own scale, max |w| / (2^(B-1) - 1); 'shared' puts them on the"
+          + " input's grid as adder layers must (much worse at 8 bits: docs/quantization.md)")
+  String macWeightScale;
+
   @Option(names = "--requant-terms", defaultValue = "" + QuantConfig.DEFAULT_REQUANT_TERMS, paramLabel = "D",
       description = "signed-digit terms per requantization multiplier, one adder each (default: ${DEFAULT-VALUE})")
   int requantTerms;
@@ -138,8 +144,11 @@ final class QuantizeCommand implements Callable<Integer> {
     QuantConfig config;
     QatConfig qat;
     try {
+      if (!macWeightScale.equals("own") && !macWeightScale.equals("shared")) {
+        throw new UserError("--mac-weight-scale must be own or shared, got " + macWeightScale);
+      }
       config = new QuantConfig(bits, layerBits, logitBits, QuantConfig.DEFAULT_REQUANT_PRECISION,
-          requantTerms, calibrationImages, clipPercentile);
+          requantTerms, calibrationImages, clipPercentile, macWeightScale.equals("shared"));
       qat = new QatConfig(qatEpochs, 128, qatLearningRate, 0.9, 5e-4, 0.2, false, 1);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
@@ -201,6 +210,9 @@ final class QuantizeCommand implements Callable<Integer> {
       provenance.put("qat_epochs", qatEpochs);
       provenance.put("calibration_images", calibrationImages);
       provenance.put("clip_rule", clipPercentile == 0 ? "mse" : "percentile " + clipPercentile);
+      if (net.layers().stream().anyMatch(l -> l.op() != addernet.gen.PeOp.ADDER)) {
+        provenance.put("mac_weight_scale", macWeightScale);
+      }
       provenance.put("input_normalization", Map.of("mean", ck.normalization().mean(), "std", ck.normalization().std()));
       provenance.put("float_accuracy", floatAccuracy);
       provenance.put("quantized_accuracy", quantAccuracy);
@@ -226,6 +238,7 @@ final class QuantizeCommand implements Callable<Integer> {
       r.put("logit_bits", net.logitBits());
       r.put("logit_scale", scales.logit());
       ArrayNode ls = r.putArray("layers");
+      var stages = addernet.quant.FloatStage.of(ck.network());
       for (int i = 0; i < net.layers().size(); i++) {
         IntLayer l = net.layers().get(i);
         ObjectNode o = ls.addObject();
@@ -233,7 +246,10 @@ final class QuantizeCommand implements Callable<Integer> {
         o.put("data_bits", l.dataBits());
         o.put("acc_bits", net.accBits(i));
         o.put("k", l.k());
+        o.put("operation", l.op() == addernet.gen.PeOp.ADDER ? "adder" : "multiply");
         o.put("scale", scales.input(i));
+        o.put("weight_scale", Quantizer.weightScale(stages.get(i), i, scales.input(i),
+            l.dataBits(), ck.normalization(), config));
         o.put("requant_shift", l.requant().shift());
         o.put("requant_terms", l.requant().maxTerms());
       }

@@ -30,8 +30,12 @@ import picocli.CommandLine.Option;
       "",
       "iCE40 and Xilinx 7-series are reported twice: with DSP blocks disabled (LUT-only) and"
           + " enabled, since on DSP-rich parts a multiplier costs DSP blocks rather than LUTs."
-          + " With --mac-twin (bare arrays), the same array with multiply-accumulate PEs is"
-          + " synthesised beside it and the adder/MAC ratios are printed.",
+          + " With --mac-twin, the same array, or the same accelerator (network shape, array,"
+          + " batch, data width and weight ROMs), is generated with multiply-accumulate PEs and"
+          + " the MAC's accumulator width into a temporary folder, synthesised beside it, and"
+          + " the adder/MAC LUT ratios are printed per module. With --twin-rtl, an accelerator"
+          + " generated from the real CNN twin's package (same array and batch) is compared"
+          + " the same way.",
       "",
       "For iCE40 each design is then placed and routed with nextpnr-ice40 on the smallest part"
           + " it fits (hx1k, up5k, hx8k; or --device) by the open flow the generated folder"
@@ -40,7 +44,9 @@ import picocli.CommandLine.Option;
           + " (fpga/MeshFpgaTop.v); an accelerator needs to be generated with --no-trace to fit"
           + " a package's pins.",
       "",
-      "Example:  addernet synth --rtl build/array8x8 --target ice40 --mac-twin --report synth.json"
+      "Examples:",
+      "  addernet synth --rtl build/array8x8 --target ice40 --mac-twin --report synth.json",
+      "  addernet synth --rtl build/lenet4x4 --target ice40 --mac-twin --twin-rtl build/cnn4x4"
     })
 final class SynthCommand implements Callable<Integer> {
   @Option(names = "--rtl", required = true, description = "A folder written by 'addernet generate'.")
@@ -49,8 +55,12 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--target", defaultValue = "ice40", description = "generic, ice40 or xc7 (default ${DEFAULT-VALUE}).")
   String target;
 
-  @Option(names = "--mac-twin", description = "Also synthesise the multiply-accumulate twin (bare arrays).")
+  @Option(names = "--mac-twin", description = "Also synthesise the multiply-accumulate twin of the array or accelerator.")
   boolean macTwin;
+
+  @Option(names = "--twin-rtl", paramLabel = "DIR",
+      description = "Also synthesise this MAC accelerator (generate --model of the CNN twin's package, same --rows, --cols, --batch) and compare.")
+  Path twinRtl;
 
   @Option(names = "--no-pnr", description = "iCE40: skip place and route (resources only).")
   boolean noPnr;
@@ -111,50 +121,60 @@ final class SynthCommand implements Callable<Integer> {
     List<String> sources;
     String top;
     ArrayConfig arrayCfg = null;
+    AcceleratorGenerator.Manifest accel = null;
     if (Files.isRegularFile(rtl.resolve(ArrayGenerator.CONFIG_FILE))) {
       var m = ArrayGenerator.read(rtl);
       sources = m.sources();
       top = m.top();
       arrayCfg = m.config();
+      if (twinRtl != null) {
+        throw new UserError("--twin-rtl compares whole accelerators; " + rtl + " is a bare array");
+      }
     } else {
-      var m = AcceleratorGenerator.read(rtl);
-      sources = m.sources();
-      top = m.top();
-      if (macTwin) {
-        throw new UserError("--mac-twin of a whole accelerator is not built yet; use it on a bare array");
+      accel = AcceleratorGenerator.read(rtl);
+      sources = accel.sources();
+      top = accel.top();
+      if ((macTwin || twinRtl != null) && accel.peOp() != PeOp.ADDER) {
+        throw new UserError(rtl + " already has " + accel.peOp().id() + " PEs; --mac-twin and"
+            + " --twin-rtl compare an adder accelerator with MAC ones");
       }
     }
+    AcceleratorGenerator.Manifest cnn = twinRtl == null ? null : checkedCnnTwin(accel);
     List<Run> runs = new java.util.ArrayList<>();
     Map<String, Double> ratios = new LinkedHashMap<>();
     Path twin = null;
     try {
-      if (macTwin && arrayCfg.op() == PeOp.ADDER) {
+      if (macTwin && arrayCfg != null && arrayCfg.op() == PeOp.ADDER) {
         twin = Files.createTempDirectory("addernet-mac-twin").resolve("rtl");
         ArrayGenerator.generate(
             new ArrayConfig(arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(),
                 PeOp.MAC.accumulatorBits(arrayCfg.dataBits(), arrayCfg.maxK()), arrayCfg.maxK(),
                 PeOp.MAC),
             twin);
+      } else if (macTwin && accel != null) {
+        twin = Files.createTempDirectory("addernet-mac-twin").resolve("rtl");
+        AcceleratorGenerator.twin(rtl, PeOp.MAC, twin);
+        var tm = AcceleratorGenerator.read(twin);
+        System.out.printf("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)%n",
+            tm.rows(), tm.cols(), tm.dataBits(), tm.accBits(), accel.accBits());
       }
       for (Yosys.Target flow : flows) {
         Run adder = placeAndRoute(synth("adder", rtl, sources, top, flow), rtl, flow);
         runs.add(adder);
         print(adder);
         if (twin != null) {
-          var tm = ArrayGenerator.read(twin);
-          Run mac = placeAndRoute(synth("mac twin", twin, tm.sources(), tm.top(), flow), twin, flow);
+          List<String> twinSources =
+              arrayCfg != null ? ArrayGenerator.read(twin).sources() : AcceleratorGenerator.read(twin).sources();
+          Run mac = placeAndRoute(synth("mac twin", twin, twinSources, top, flow), twin, flow);
           runs.add(mac);
           print(mac);
-          for (String module : List.of("PE", "(total)")) {
-            Resources a = adder.modules().get(module);
-            Resources b = mac.modules().get(module);
-            if (a != null && b != null && b.luts() > 0) {
-              double r = (double) a.luts() / b.luts();
-              ratios.put(flow.command(top, false) + " " + module, r);
-              System.out.printf("  adder/MAC LUTs, %s: %.3f (DSP blocks: adder %d, MAC %d)%n",
-                  module, r, a.dsps(), b.dsps());
-            }
-          }
+          compare(adder, mac, flow, top, arrayCfg != null, "", ratios);
+        }
+        if (cnn != null) {
+          Run mac = placeAndRoute(synth("mac cnn", twinRtl, cnn.sources(), cnn.top(), flow), twinRtl, flow);
+          runs.add(mac);
+          print(mac);
+          compare(adder, mac, flow, top, false, " vs cnn", ratios);
         }
       }
     } finally {
@@ -166,6 +186,46 @@ final class SynthCommand implements Callable<Integer> {
       CosimCommand.writeJson(report, new Report(rtl.toString(), target, runs, ratios));
     }
     return 0;
+  }
+
+  /** The --twin-rtl folder, checked to be a MAC accelerator of the same array and batch. */
+  private AcceleratorGenerator.Manifest checkedCnnTwin(AcceleratorGenerator.Manifest adder) {
+    if (!Files.isDirectory(twinRtl)) {
+      throw new UserError("--twin-rtl " + twinRtl + " is not a folder; generate one with"
+          + " 'addernet generate --model CNN-PACKAGE'");
+    }
+    var m = AcceleratorGenerator.read(twinRtl);
+    if (m.peOp() != PeOp.MAC) {
+      throw new UserError("--twin-rtl " + twinRtl + " has " + m.peOp().id() + " PEs; generate it"
+          + " from the CNN twin's package (multiply layers)");
+    }
+    if (m.rows() != adder.rows() || m.cols() != adder.cols() || m.batch() != adder.batch()) {
+      throw new UserError("--twin-rtl " + twinRtl + " is a " + m.rows() + "x" + m.cols()
+          + " array with batch " + m.batch() + ", " + rtl + " a " + adder.rows() + "x"
+          + adder.cols() + " array with batch " + adder.batch() + "; generate both alike");
+    }
+    return m;
+  }
+
+  /**
+   * Adder/MAC LUT ratios: for a bare array the PE and the total; for an accelerator every module
+   * both designs have (their hierarchies match) and the total.
+   */
+  private static void compare(Run adder, Run mac, Yosys.Target flow, String top, boolean array,
+      String suffix, Map<String, Double> ratios) {
+    List<String> modules = array
+        ? List.of("PE", "(total)")
+        : adder.modules().keySet().stream().filter(mac.modules()::containsKey).toList();
+    for (String module : modules) {
+      Resources a = adder.modules().get(module);
+      Resources b = mac.modules().get(module);
+      if (a != null && b != null && b.luts() > 0) {
+        double r = (double) a.luts() / b.luts();
+        ratios.put(flow.command(top, false) + " " + module + suffix, r);
+        System.out.printf("  adder/MAC%s LUTs, %s: %.3f (DSP blocks: adder %d, MAC %d)%n",
+            suffix, module, r, a.dsps(), b.dsps());
+      }
+    }
   }
 
   private Run synth(String design, Path dir, List<String> sources, String top, Yosys.Target flow) {

@@ -71,6 +71,14 @@ public final class AccelCosim {
               + " classes, but the model has " + inSize + " and " + net.classes()
               + "; generate the RTL from this model");
     }
+    addernet.gen.PeOp op = manifest.peOp();
+    for (IntLayer l : net.layers()) {
+      if (l.op() != op) {
+        throw new addernet.cli.UserError(
+            rtlDir + " has " + op.id() + " PEs, but layer " + l.name() + " of the model is a "
+                + l.op().id() + " layer; generate the RTL from this model");
+      }
+    }
   }
 
   /** Layer-by-layer comparison reads the trace port, which an FPGA build may have left out. */

@@ -1,6 +1,7 @@
 package addernet.export;
 
 import addernet.gen.OutputFolder;
+import addernet.gen.PeOp;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
 import addernet.quant.Requant;
@@ -101,6 +102,7 @@ public record ModelPackage(
       ObjectNode n = layers.addObject();
       n.put("name", l.name());
       n.put("type", l.fullyConnected() ? "fc" : "conv");
+      n.put("operation", operationKeyword(l.op()));
       n.put("in_channels", l.inChannels());
       n.put("in_height", l.inHeight());
       n.put("in_width", l.inWidth());
@@ -159,6 +161,11 @@ public record ModelPackage(
     ObjectNode sums = root.putObject("files");
     files.forEach(sums::put);
     JSON.writeValue(dir.resolve(MANIFEST).toFile(), root);
+  }
+
+  /** The package's name for a layer's operation: the network spec's keyword (adder, multiply). */
+  static String operationKeyword(PeOp op) {
+    return op == PeOp.ADDER ? "adder" : "multiply";
   }
 
   /** Width of layer i's output: the next layer's data bits, or the logit bits for the last. */
@@ -299,6 +306,18 @@ public record ModelPackage(
         if (!type.equals("conv") && !type.equals("fc")) {
           throw bad(f + ".type", "must be conv or fc, got '" + type + "'");
         }
+        // Packages written before the CNN twin have no operation: every layer was an adder layer.
+        PeOp op = PeOp.ADDER;
+        if (l.has("operation")) {
+          JsonNode o = l.get("operation");
+          if (o.isTextual() && o.asText().equals("adder")) {
+            op = PeOp.ADDER;
+          } else if (o.isTextual() && o.asText().equals("multiply")) {
+            op = PeOp.MAC;
+          } else {
+            throw bad(f + ".operation", "must be adder or multiply, got " + o);
+          }
+        }
         int inC = integer(l, "in_channels", f + ".in_channels", c, c);
         int inH = integer(l, "in_height", f + ".in_height", hh, hh);
         int inW = integer(l, "in_width", f + ".in_width", ww, ww);
@@ -320,17 +339,18 @@ public record ModelPackage(
         Requant rq = requant(obj(l, "requant", f + ".requant"), f + ".requant", outC, last, outBits);
         IntLayer layer;
         try {
-          layer = new IntLayer(name, type.equals("fc"), inC, inH, inW, outC, k, stride, pad, bits,
+          layer = new IntLayer(name, op, type.equals("fc"), inC, inH, inW, outC, k, stride, pad, bits,
               weights, rq, pool);
         } catch (IllegalArgumentException e) {
           throw bad(f, e.getMessage());
         }
         integer(l, "out_height", f + ".out_height", layer.outHeight(), layer.outHeight());
         integer(l, "out_width", f + ".out_width", layer.outWidth(), layer.outWidth());
-        int acc = addernet.gen.PeOp.ADDER.accumulatorBits(bits, layer.k());
+        layers.add(layer);
+        // The MAC's bound depends on the input range, i.e. on the layers before (section 3).
+        int acc = partial(ch, h, w, layers, logitBits).accBits(i);
         integer(l, "acc_bits", f + ".acc_bits", acc, acc);
         checkBound(rq, acc, f + ".requant");
-        layers.add(layer);
         c = layer.outChannels();
         hh = layer.outHeight();
         ww = layer.outWidth();
@@ -353,6 +373,16 @@ public record ModelPackage(
         }
       }
       return new ModelPackage(net, new Scales(scales, logitScale), prov, golden);
+    }
+
+    /** The layers read so far as a network, for the accumulator bound of the last one. */
+    private IntNetwork partial(int ch, int h, int w, List<IntLayer> layers, int logitBits)
+        throws PackageException {
+      try {
+        return new IntNetwork("partial", ch, h, w, layers, logitBits);
+      } catch (IllegalArgumentException e) {
+        throw bad("layers", e.getMessage());
+      }
     }
 
     private void checkFiles() throws IOException {

@@ -60,11 +60,18 @@ public final class AcceleratorGenerator {
     }
   }
 
-  /** What a generated folder holds, as {@code accel.json}. */
+  /**
+   * What a generated folder holds, as {@code accel.json}. {@code op} is the mesh's PE operation
+   * (adder, or mac for the CNN twin; absent in folders written before the twin: adder). {@code
+   * maxTerms}, {@code inputShift} and {@code layers} (every layer's shape and requantization)
+   * together with the weight ROM images are the whole generator config, so the folder can be
+   * generated again, e.g. with the other PE operation ({@link #twin}).
+   */
   public record Manifest(
       int formatVersion,
       String top,
       String network,
+      String op,
       int rows,
       int cols,
       int batch,
@@ -76,8 +83,67 @@ public final class AcceleratorGenerator {
       boolean trace,
       long issueCyclesPerBatch,
       long adderOpsPerImage,
+      int maxTerms,
+      int inputShift,
+      List<LayerShape> layers,
       List<String> sources,
-      List<String> memFiles) {}
+      List<String> memFiles) {
+
+    /** The PE operation; folders from before the MAC twin have none and are adder designs. */
+    public PeOp peOp() {
+      return op == null ? PeOp.ADDER : PeOp.fromId(op);
+    }
+  }
+
+  /** One layer of {@code accel.json}: a {@link LayerParams} without its weights (they are in the ROM images). */
+  public record LayerShape(
+      String name, int inC, int inH, int inW, int outC, int kernel, int stride, int pad,
+      boolean pool, int shift, int lo, int hi, int[][] terms, long[] bias) {
+    static LayerShape of(LayerParams l) {
+      return new LayerShape(l.name(), l.inC(), l.inH(), l.inW(), l.outC(), l.kernel(), l.stride(),
+          l.pad(), l.pool(), l.shift(), l.lo(), l.hi(), l.terms(), l.bias());
+    }
+
+    LayerParams withWeights(int[] weights) {
+      return new LayerParams(name, inC, inH, inW, outC, kernel, stride, pad, pool, shift, lo, hi,
+          terms, bias, weights);
+    }
+  }
+
+  /**
+   * The mesh's accumulator width (numeric contract, section 3) for layers run at {@code dataBits}.
+   * Adder: the bound for any signed operands, as for the bare array. MAC: each layer's input range
+   * (the shifted pixels, then the previous layer's clamp; [0, 2^(B-1) - 1] after ReLU) times signed
+   * {@code dataBits}-bit weights, since that is what the mesh can be sent.
+   */
+  public static int accumulatorBits(PeOp op, int dataBits, int inputShift, List<LayerParams> layers) {
+    int bits = 0;
+    long wMax = (1L << (dataBits - 1)) - 1;
+    long xLo = 0;
+    long xHi = 255 >> inputShift;
+    for (LayerParams l : layers) {
+      bits = Math.max(bits, op == PeOp.ADDER
+          ? PeOp.ADDER.accumulatorBits(dataBits, l.k())
+          : PeOp.macAccumulatorBits(l.k(), xLo, xHi, -wMax - 1, wMax));
+      xLo = Math.min(0, l.lo()); // zero padding feeds 0 whatever the clamp
+      xHi = Math.max(0, l.hi());
+    }
+    return bits;
+  }
+
+  /** The one PE operation of a network's layers; the mesh has a single one. */
+  static PeOp operationOf(IntNetwork net) {
+    PeOp op = net.layers().get(0).op();
+    for (IntLayer l : net.layers()) {
+      if (l.op() != op) {
+        throw new UserError(
+            "cannot build an accelerator for " + net.name() + ": " + l.name() + " is a "
+                + l.op().id() + " layer but " + net.layers().get(0).name() + " is a " + op.id()
+                + " layer, and the PE mesh has one operation");
+      }
+    }
+    return op;
+  }
 
   /** Builds the generator's config from the network, refusing what the hardware cannot do. */
   public static AccelConfig config(IntNetwork net, Options opt) {
@@ -97,15 +163,14 @@ public final class AcceleratorGenerator {
           "--rows " + opt.rows() + " exceeds the most output positions any layer has per batch ("
               + positions + "); use --rows " + positions + " or fewer, or a larger --batch");
     }
+    PeOp op = operationOf(net);
     int dataBits = net.layers().stream().mapToInt(IntLayer::dataBits).max().orElseThrow();
-    int accBits = 0;
     int maxTerms = 1;
     List<LayerParams> layers = new ArrayList<>();
     for (IntLayer l : net.layers()) {
       if (l.k() > ArrayConfig.MAX_K) {
         throw new UserError(l.name() + ": K = " + l.k() + " exceeds the supported " + ArrayConfig.MAX_K);
       }
-      accBits = Math.max(accBits, PeOp.ADDER.accumulatorBits(dataBits, l.k()));
       Requant r = l.requant();
       maxTerms = Math.max(maxTerms, r.maxTerms());
       layers.add(
@@ -114,16 +179,24 @@ public final class AcceleratorGenerator {
               l.stride(), l.padding(), l.pool(), r.shift(), r.lo(), r.hi(), r.terms(), r.bias(),
               l.weights()));
     }
+    return config(net.name(), opt, op, dataBits, maxTerms, net.logitBits(), net.inputShift(), layers);
+  }
+
+  /** The validated generator config for layers that are already in the generator's terms. */
+  static AccelConfig config(String network, Options opt, PeOp op, int dataBits, int maxTerms,
+      int logitBits, int inputShift, List<LayerParams> layers) {
+    int accBits = accumulatorBits(op, dataBits, inputShift, layers);
     if (accBits > 30) {
       throw new UserError(
-          "accumulators of " + accBits + " bits are needed; the requantizer supports up to 30"
-              + " (lower the data width or the layers' K)");
+          op.id() + " accumulators of " + accBits + " bits are needed; the requantizer supports"
+              + " up to 30 (lower the data width or the layers' K)");
     }
     try {
       AccelConfig cfg =
           new AccelConfig(
-              opt.rows(), opt.cols(), opt.batch(), dataBits, accBits, maxTerms, net.logitBits(),
-              net.inputShift(), layers.toArray(new LayerParams[0]), opt.trace());
+              opt.rows(), opt.cols(), opt.batch(), dataBits, accBits,
+              addernet.hw.PEOp$.MODULE$.byName(op.id()), maxTerms, logitBits, inputShift,
+              layers.toArray(new LayerParams[0]), opt.trace());
       if ((long) cfg.bankDepth() >= 1L << 24 || cfg.weightDepth() >= 1 << 24) {
         throw new UserError(
             "buffers of " + cfg.bankDepth() + " words per bank do not fit the 24-bit address"
@@ -131,29 +204,101 @@ public final class AcceleratorGenerator {
       }
       return cfg;
     } catch (IllegalArgumentException e) {
-      throw new UserError("cannot build an accelerator for " + net.name() + ": " + e.getMessage(), e);
+      throw new UserError("cannot build an accelerator for " + network + ": " + e.getMessage(), e);
     }
   }
 
   public static void generate(IntNetwork net, Options opt, Path out) {
-    AccelConfig cfg = config(net, opt);
+    generate(config(net, opt), net.name(), net.adderOpsPerImage(), out);
+  }
+
+  private static void generate(AccelConfig cfg, String network, long opsPerImage, Path out) {
     OutputFolder.write(
         out,
         dir -> {
           addernet.hw.GenerateAccelerator.apply(cfg, dir.toString());
           List<String> sources = ArrayGenerator.verilogSources(dir);
           List<String> mems = new ArrayList<>();
-          for (int j = 0; j < opt.cols(); j++) {
+          for (int j = 0; j < cfg.cols(); j++) {
             mems.add(addernet.hw.GenerateAccelerator.memFilePrefix() + j + ".mem");
+          }
+          List<LayerShape> layers = new ArrayList<>();
+          for (LayerParams l : cfg.layers()) {
+            layers.add(LayerShape.of(l));
           }
           Manifest m =
               new Manifest(
-                  1, TOP, net.name(), opt.rows(), opt.cols(), opt.batch(), cfg.dataBits(),
-                  cfg.accBits(), net.logitBits(), cfg.inSize(), cfg.classes(), opt.trace(), cfg.issueCycles(),
-                  net.adderOpsPerImage(), sources, mems);
+                  1, TOP, network, cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
+                  cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
+                  cfg.trace(), cfg.issueCycles(), opsPerImage, cfg.maxTerms(), cfg.inputShift(),
+                  layers, sources, mems);
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
-          FpgaFlow.write(dir, new FpgaFlow.Design(net.name(), TOP, sources, mems));
+          FpgaFlow.write(dir, new FpgaFlow.Design(network, TOP, sources, mems));
         });
+  }
+
+  /**
+   * Generates into {@code out} the accelerator of folder {@code rtlDir} with {@code op} PEs: the
+   * same network shape, requantization, array, batch, data width and weight ROM contents, the
+   * accumulator width of {@code op}'s bound. For the MAC twin of an adder design this is the
+   * adder network's weights multiplied instead: the hardware cost of the same accelerator, not
+   * a meaningful CNN (see {@code synth --twin-rtl} for that).
+   */
+  public static void twin(Path rtlDir, PeOp op, Path out) {
+    Manifest m = read(rtlDir);
+    if (m.layers() == null || m.layers().isEmpty()) {
+      throw new UserError(
+          rtlDir.resolve(CONFIG_FILE) + " does not list its layers (it was generated by an older"
+              + " version); generate it again from its model package");
+    }
+    int[][] weights = readWeightRoms(rtlDir, m);
+    List<LayerParams> layers = new ArrayList<>();
+    for (int i = 0; i < m.layers().size(); i++) {
+      layers.add(m.layers().get(i).withWeights(weights[i]));
+    }
+    AccelConfig cfg = config(m.network(), new Options(m.rows(), m.cols(), m.batch(), m.trace()),
+        op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
+    generate(cfg, m.network(), m.adderOpsPerImage(), out);
+  }
+
+  /**
+   * Every layer's weights ([t][k]) back from the per-column ROM images: column j holds, layer
+   * after layer, the weights of channels j, j + C, ... one K-long block each (GenerateAccelerator).
+   */
+  static int[][] readWeightRoms(Path rtlDir, Manifest m) {
+    int cols = m.cols();
+    List<List<String>> words = new ArrayList<>();
+    for (int j = 0; j < cols; j++) {
+      Path mem = rtlDir.resolve(m.memFiles().get(j));
+      try {
+        words.add(Files.readAllLines(mem));
+      } catch (IOException e) {
+        throw new UserError("cannot read " + mem + ": " + e.getMessage(), e);
+      }
+    }
+    int bits = m.dataBits();
+    int[][] out = new int[m.layers().size()][];
+    int base = 0;
+    for (int i = 0; i < m.layers().size(); i++) {
+      LayerShape l = m.layers().get(i);
+      int k = l.inC() * l.kernel() * l.kernel();
+      int blocks = (l.outC() + cols - 1) / cols;
+      out[i] = new int[l.outC() * k];
+      for (int t = 0; t < l.outC(); t++) {
+        List<String> col = words.get(t % cols);
+        for (int q = 0; q < k; q++) {
+          int line = base + (t / cols) * k + q;
+          if (line >= col.size()) {
+            throw new UserError(rtlDir.resolve(m.memFiles().get(t % cols)) + " has " + col.size()
+                + " words, " + l.name() + " needs word " + line);
+          }
+          long w = Long.parseLong(col.get(line).strip(), 16);
+          out[i][t * k + q] = (int) (w << (64 - bits) >> (64 - bits)); // sign-extend
+        }
+      }
+      base += blocks * k;
+    }
+    return out;
   }
 
   public static Manifest read(Path rtlDir) {

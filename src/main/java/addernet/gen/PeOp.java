@@ -31,10 +31,6 @@ public enum PeOp {
   }
 
   /**
-   * The largest magnitude one step can add to the accumulator for signed {@code dataBits}-bit
-   * operands: |a - b| <= 2^B - 1 for the adder, |a * b| <= 2^(2B-2) for the MAC.
-   */
-  /**
    * One accumulator step exactly as the PE does it (numeric contract, section 2). The sum never
    * leaves the accumulator's range when K is within the configured bound, so no wrapping is
    * modelled here.
@@ -43,6 +39,10 @@ public enum PeOp {
     return this == ADDER ? acc - Math.abs((long) a - b) : acc + (long) a * b;
   }
 
+  /**
+   * The largest magnitude one step can add to the accumulator for signed {@code dataBits}-bit
+   * operands: |a - b| <= 2^B - 1 for the adder, |a * b| <= 2^(2B-2) for the MAC.
+   */
   public long maxStepMagnitude(int dataBits) {
     return this == ADDER ? (1L << dataBits) - 1 : 1L << (2 * dataBits - 2);
   }
@@ -55,6 +55,33 @@ public enum PeOp {
   public int accumulatorBits(int dataBits, long maxK) {
     long worst = Math.multiplyExact(maxK, maxStepMagnitude(dataBits));
     long need = this == ADDER ? worst : worst + 1;
+    int n = 1;
+    while ((1L << (n - 1)) < need) {
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * The MAC's accumulator width when the operands are known to be narrower than "any signed
+   * B-bit value" (numeric contract, section 3): activations in [aMin, aMax] (in a network they
+   * are the input pixels or the previous layer's clamp, so after ReLU they are non-negative) and
+   * weights in [bMin, bMax]. Each product lies between the smallest and largest corner product,
+   * so the sum of K of them lies in [K p_min, K p_max]; the width is the narrowest signed one that
+   * holds both ends.
+   */
+  public static int macAccumulatorBits(long maxK, long aMin, long aMax, long bMin, long bMax) {
+    if (aMin > aMax || bMin > bMax || maxK < 1) {
+      throw new IllegalArgumentException(
+          "empty operand range or K: a in [" + aMin + ", " + aMax + "], b in [" + bMin + ", "
+              + bMax + "], K = " + maxK);
+    }
+    long[] corners = {aMin * bMin, aMin * bMax, aMax * bMin, aMax * bMax};
+    long pMin = Math.min(0, Math.min(Math.min(corners[0], corners[1]), Math.min(corners[2], corners[3])));
+    long pMax = Math.max(0, Math.max(Math.max(corners[0], corners[1]), Math.max(corners[2], corners[3])));
+    long negative = Math.multiplyExact(maxK, -pMin); // 2^(n-1) >= this
+    long positive = Math.addExact(Math.multiplyExact(maxK, pMax), 1); // 2^(n-1) >= this
+    long need = Math.max(negative, positive);
     int n = 1;
     while ((1L << (n - 1)) < need) {
       n++;

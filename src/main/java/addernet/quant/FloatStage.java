@@ -1,5 +1,6 @@
 package addernet.quant;
 
+import addernet.gen.PeOp;
 import addernet.nn.BatchNorm;
 import addernet.nn.Conv2d;
 import addernet.nn.Dense;
@@ -14,8 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One weighted adder layer of a float network together with what follows it up to the next
- * weighted layer: batch norm, optional ReLU, optional 2x2 max-pool, optional flatten. This is the
+ * One weighted layer of a float network (an adder layer, or a multiply layer of the CNN twin)
+ * together with what follows it up to the next weighted layer: batch norm, optional ReLU, optional 2x2 max-pool, optional flatten. This is the
  * unit that becomes one {@link IntLayer} (numeric contract, sections 6 and 7).
  *
  * @param name hardware-facing name: conv1, conv2, ..., fc1, fc2, ... in network order
@@ -36,6 +37,12 @@ public record FloatStage(
     return weighted instanceof Dense;
   }
 
+  /** The PE operation that reduces this layer: adder, or MAC for a multiply layer. */
+  public PeOp op() {
+    Operation o = weighted instanceof Conv2d c ? c.operation() : ((Dense) weighted).operation();
+    return o == Operation.ADDER ? PeOp.ADDER : PeOp.MAC;
+  }
+
   public float[] weights() {
     return weighted instanceof Conv2d c ? c.weight().value() : ((Dense) weighted).weight().value();
   }
@@ -44,7 +51,7 @@ public record FloatStage(
     return weighted.outputShape().channels();
   }
 
-  /** K of the adder product: inputs per output. */
+  /** K of the layer's product: inputs per output. */
   public int reduction() {
     return inputShape.channels() * kernel() * kernel();
   }
@@ -63,7 +70,7 @@ public record FloatStage(
 
   /**
    * Splits a network into stages and checks that it is one the hardware can run: every weighted
-   * layer an adder layer followed by batch norm, then optionally ReLU, a 2x2 max-pool and a
+   * layer (adder or multiply) followed by batch norm, then optionally ReLU, a 2x2 max-pool and a
    * flatten; no ReLU after the last (its batch-norm outputs are the logits). The first problem is
    * named by layer index.
    */
@@ -82,16 +89,10 @@ public record FloatStage(
         if (pendingFlattenFrom != null) {
           throw unsupported(net, i, "a convolution after flatten");
         }
-        if (c.operation() != Operation.ADDER) {
-          throw unsupported(net, i, "a multiply convolution (only adder layers are quantized)");
-        }
         in = c.inputShape();
         name = "conv" + (++convs);
       } else if (l instanceof Dense d) {
-        if (d.operation() != Operation.ADDER) {
-          throw unsupported(net, i, "a multiply fc layer (only adder layers are quantized)");
-        }
-        // A fully-connected layer is an adder conv whose kernel covers its (square) input,
+        // A fully-connected layer is a conv whose kernel covers its (square) input,
         // flattened channel-major exactly as Flatten does (contract section 6).
         in = pendingFlattenFrom != null ? pendingFlattenFrom : d.inputShape();
         if (in.height() != in.width()) {
@@ -99,12 +100,12 @@ public record FloatStage(
         }
         name = "fc" + (++fcs);
       } else {
-        throw unsupported(net, i, "'" + l.describe() + "' where an adder conv or fc layer must come");
+        throw unsupported(net, i, "'" + l.describe() + "' where a conv or fc layer must come");
       }
       pendingFlattenFrom = null;
       int wi = i++;
       if (i >= layers.size() || !(layers.get(i) instanceof BatchNorm bn)) {
-        throw unsupported(net, wi, "an adder layer without batch norm right after it");
+        throw unsupported(net, wi, "a conv or fc layer without batch norm right after it");
       }
       i++;
       boolean relu = i < layers.size() && layers.get(i) instanceof Relu;
@@ -129,7 +130,7 @@ public record FloatStage(
       stages.add(new FloatStage(name, wi, layers.get(wi), in, bn, relu, pool));
     }
     if (stages.isEmpty()) {
-      throw new IllegalArgumentException(net.name() + ": no adder layer to quantize");
+      throw new IllegalArgumentException(net.name() + ": no conv or fc layer to quantize");
     }
     for (int s = 0; s < stages.size(); s++) {
       boolean last = s == stages.size() - 1;

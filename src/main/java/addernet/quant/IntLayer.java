@@ -1,14 +1,18 @@
 package addernet.quant;
 
+import addernet.gen.PeOp;
+
 /**
- * One quantized adder layer as the hardware runs it (numeric contract, sections 6 and 7): an
- * adder convolution or fully-connected layer on {@code dataBits}-bit integers, its requantization
- * and an optional 2x2 max-pool. A fully-connected layer is a convolution whose kernel covers the
+ * One quantized layer as the hardware runs it (numeric contract, sections 6 and 7): an adder
+ * convolution or fully-connected layer (or, for the CNN twin, a multiply one: {@code op} is the
+ * PE operation that reduces it) on {@code dataBits}-bit integers, its requantization and an
+ * optional 2x2 max-pool. A fully-connected layer is a convolution whose kernel covers the
  * whole input ({@code kernel == inHeight == inWidth}, no padding), which is also how its weights
  * are laid out ([t][c][ky][kx] equals [t][k] for the flattened input).
  */
 public record IntLayer(
     String name,
+    PeOp op,
     boolean fullyConnected,
     int inChannels,
     int inHeight,
@@ -22,7 +26,19 @@ public record IntLayer(
     Requant requant,
     boolean pool) {
 
+  /** An adder layer, the AdderNet's own. */
+  public IntLayer(
+      String name, boolean fullyConnected, int inChannels, int inHeight, int inWidth,
+      int outChannels, int kernel, int stride, int padding, int dataBits, int[] weights,
+      Requant requant, boolean pool) {
+    this(name, PeOp.ADDER, fullyConnected, inChannels, inHeight, inWidth, outChannels, kernel,
+        stride, padding, dataBits, weights, requant, pool);
+  }
+
   public IntLayer {
+    if (op == null) {
+      throw new IllegalArgumentException(name + ": the PE operation must be given");
+    }
     if (inChannels < 1 || inHeight < 1 || inWidth < 1 || outChannels < 1) {
       throw new IllegalArgumentException(name + ": sizes must be positive");
     }
@@ -102,7 +118,10 @@ public record IntLayer(
     return outChannels * outHeight() * outWidth();
   }
 
-  /** Adder operations (|x - w| and its accumulation) per image. */
+  /**
+   * PE operations per image: |x - w| and its accumulation for an adder layer, x * w and its
+   * accumulation for a multiply layer.
+   */
   public long adderOps() {
     return (long) positions() * outChannels * k();
   }

@@ -5,13 +5,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A quantized AdderNet as integers only: the bit-exact reference that the generated hardware must
- * match (numeric contract, sections 5 to 7). Every layer's output can be dumped.
+ * A quantized AdderNet (or its CNN twin, whose layers multiply) as integers only: the bit-exact
+ * reference that the generated hardware must match (numeric contract, sections 5 to 7). Every
+ * layer's output can be dumped.
  *
  * @param inChannels channels of the input image
  * @param inHeight input height
  * @param inWidth input width
- * @param layers the adder layers, in order; each one's output shape is the next one's input
+ * @param layers the layers, in order; each one's output shape is the next one's input
  * @param logitBits width of the last layer's clamp, the integer logits
  */
 public record IntNetwork(
@@ -64,10 +65,33 @@ public record IntNetwork(
     return layers.get(layers.size() - 1).outSize();
   }
 
-  /** Accumulator width of layer {@code i} by the bound of section 3. */
+  /**
+   * Accumulator width of layer {@code i} by the bound of section 3. The adder's bound holds for
+   * any signed operands; the MAC's uses the operands as they are in the network: the layer's
+   * input range (see {@link #inputRange}) times its signed weights.
+   */
   public int accBits(int i) {
     IntLayer l = layers.get(i);
-    return PeOp.ADDER.accumulatorBits(l.dataBits(), l.k());
+    if (l.op() == PeOp.ADDER) {
+      return PeOp.ADDER.accumulatorBits(l.dataBits(), l.k());
+    }
+    long[] x = inputRange(i);
+    long wMax = (1L << (l.dataBits() - 1)) - 1;
+    return PeOp.macAccumulatorBits(l.k(), x[0], x[1], -wMax - 1, wMax);
+  }
+
+  /**
+   * The values layer {@code i}'s input can take, {lo, hi}: the shifted pixels [0, 255 >>
+   * input_shift] for the first layer (section 5), the previous layer's clamp for the others
+   * (max-pool picks one of its values), widened to hold 0 for zero padding. After ReLU that is
+   * [0, 2^(B-1) - 1].
+   */
+  public long[] inputRange(int i) {
+    if (i == 0) {
+      return new long[] {0, 255 >> inputShift()};
+    }
+    Requant prev = layers.get(i - 1).requant();
+    return new long[] {Math.min(0, prev.lo()), Math.max(0, prev.hi())};
   }
 
   public long adderOpsPerImage() {
@@ -114,7 +138,7 @@ public record IntNetwork(
 
   private static final AccumulatorObserver NO_OBSERVER = (c, a) -> {};
 
-  /** One layer: the adder product of section 6, requantization, then the optional pool. */
+  /** One layer: the product of section 6, requantization, then the optional pool. */
   public static int[] forward(IntLayer l, int[] in) {
     return forward(l, in, NO_OBSERVER);
   }
@@ -122,7 +146,9 @@ public record IntNetwork(
   /**
    * {@link #forward(IntLayer, int[])} that also shows each output's final accumulator to {@code
    * observer}. An adder sum only decreases from 0, so the final value is also the partial sum of
-   * largest magnitude: checking it checks every step of the accumulation.
+   * largest magnitude: checking it checks every step of the accumulation. A MAC sum can go up and
+   * down, but each of its partial sums of j <= K steps lies within j times the per-step extremes,
+   * inside the same bound.
    */
   public static int[] forward(IntLayer l, int[] in, AccumulatorObserver observer) {
     int oh = l.convOutHeight();
@@ -130,6 +156,7 @@ public record IntNetwork(
     int k = l.kernel();
     int[] w = l.weights();
     int[] conv = new int[l.outChannels() * oh * ow];
+    boolean mac = l.op() == PeOp.MAC;
     for (int t = 0; t < l.outChannels(); t++) {
       int wBase = t * l.k();
       for (int oy = 0; oy < oh; oy++) {
@@ -143,7 +170,8 @@ public record IntNetwork(
                 int ix = ox * l.stride() + kx - l.padding();
                 boolean inside = iy >= 0 && iy < l.inHeight() && ix >= 0 && ix < l.inWidth();
                 int xv = inside ? in[(c * l.inHeight() + iy) * l.inWidth() + ix] : 0;
-                acc -= Math.abs(xv - w[wi]);
+                // Contract section 2: the PE operation, adder or the CNN twin's multiply.
+                acc = mac ? acc + (long) xv * w[wi] : acc - Math.abs(xv - w[wi]);
               }
             }
           }

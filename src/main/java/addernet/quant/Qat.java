@@ -51,6 +51,14 @@ public final class Qat {
     this.scales = scales;
     this.quant = quant;
     this.stages = FloatStage.of(net);
+    for (FloatStage st : stages) {
+      if (st.op() != addernet.gen.PeOp.ADDER) {
+        // Its weight grid and first-layer folding differ from the adder's (Quantizer.onGrid).
+        throw new IllegalArgumentException(
+            st.name() + " is a multiply layer: quantization-aware fine-tuning is built for adder"
+                + " layers only; quantize the CNN twin without --qat-epochs");
+      }
+    }
     int bits0 = quant.bitsOf(stages.get(0).name());
     int shift = IntNetwork.inputShift(bits0);
     double s0 = scales.input(0);

@@ -14,6 +14,8 @@ import java.util.TreeMap;
  * @param calibrationImages training images run through the float network to choose scales
  * @param clipPercentile 0 for the MSE-optimal clip (default); otherwise the percentile of the
  *     activations that is mapped to the top of the grid
+ * @param macSharedScale multiply layers (the CNN twin) put their weights on their input's grid,
+ *     as adder layers must; false (default) gives them their own weight scale
  */
 public record QuantConfig(
     int bits,
@@ -22,7 +24,8 @@ public record QuantConfig(
     int requantPrecision,
     int requantTerms,
     int calibrationImages,
-    double clipPercentile) {
+    double clipPercentile,
+    boolean macSharedScale) {
 
   public static final int DEFAULT_BITS = 8;
   public static final int DEFAULT_LOGIT_BITS = 16;
@@ -79,17 +82,26 @@ public record QuantConfig(
         DEFAULT_REQUANT_PRECISION,
         DEFAULT_REQUANT_TERMS,
         DEFAULT_CALIBRATION_IMAGES,
-        0);
+        0,
+        false);
   }
 
   public QuantConfig withLayerBits(Map<String, Integer> overrides) {
     return new QuantConfig(
-        bits, overrides, logitBits, requantPrecision, requantTerms, calibrationImages, clipPercentile);
+        bits, overrides, logitBits, requantPrecision, requantTerms, calibrationImages, clipPercentile,
+        macSharedScale);
   }
 
   public QuantConfig withCalibrationImages(int n) {
     return new QuantConfig(
-        bits, layerBits, logitBits, requantPrecision, requantTerms, n, clipPercentile);
+        bits, layerBits, logitBits, requantPrecision, requantTerms, n, clipPercentile,
+        macSharedScale);
+  }
+
+  public QuantConfig withMacSharedScale(boolean shared) {
+    return new QuantConfig(
+        bits, layerBits, logitBits, requantPrecision, requantTerms, calibrationImages,
+        clipPercentile, shared);
   }
 
   /** The data width of stage {@code name}. */

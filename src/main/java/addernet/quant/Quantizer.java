@@ -2,6 +2,7 @@ package addernet.quant;
 
 import addernet.data.ImageSet;
 import addernet.data.Normalization;
+import addernet.gen.PeOp;
 import addernet.nn.BatchNorm;
 import addernet.nn.Network;
 import addernet.nn.Workers;
@@ -136,16 +137,65 @@ public final class Quantizer {
 
   /**
    * Stage weights in grid units: w / s for hidden layers, (mean + std w) / s0 - offset for the
-   * first (normalization folded in, section 5).
+   * first adder layer (normalization folded in, section 5). A first multiply layer sees the
+   * normalized input (x - mean) / std, so its weights become w / std and the mean goes into the
+   * bias instead (see {@link #multiplyOffsets}).
    */
   static double[] onGrid(FloatStage st, int index, double scale, int bits, Normalization norm) {
     float[] w = st.weights();
     double[] r = new double[w.length];
+    if (st.op() == PeOp.MAC) {
+      for (int i = 0; i < w.length; i++) {
+        r[i] = index == 0 ? w[i] / norm.std() / scale : w[i] / scale;
+      }
+      return r;
+    }
     double offset = index == 0 ? firstOffset(bits) : 0;
     for (int i = 0; i < w.length; i++) {
       r[i] = index == 0 ? (norm.mean() + norm.std() * w[i]) / scale - offset : w[i] / scale;
     }
     return r;
+  }
+
+  /**
+   * The real value of one weight step of stage {@code index} (in the units {@link #onGrid}
+   * divides by): the input's shared scale for adder layers, and for multiply layers either that
+   * too ({@link QuantConfig#macSharedScale}) or their own, max |w| / (2^(B-1) - 1), so no weight
+   * is clipped.
+   */
+  public static double weightScale(FloatStage st, int index, double inputScale, int bits,
+      Normalization norm, QuantConfig config) {
+    if (st.op() == PeOp.ADDER || config.macSharedScale()) {
+      return inputScale;
+    }
+    double[] r = onGrid(st, index, 1.0, bits, norm);
+    double max = 0;
+    for (double v : r) {
+      max = Math.max(max, Math.abs(v));
+    }
+    return max > 0 ? max / ((1 << (bits - 1)) - 1) : inputScale;
+  }
+
+  /**
+   * The first multiply layer's constant per output channel, in the units of the float pre-BN
+   * output: a pixel q stands for (q + offset) s0 in [0, 1], normalized ((q + offset) s0 - mean) /
+   * std, so sum_k x_k w_k = s0 s_w sum_k q_k wq_k + (offset s0 - mean) s_w sum_k wq_k, with wq the
+   * grid weights (w / std = wq s_w). Later layers' inputs are exact multiples of their scale: no
+   * constant.
+   */
+  static double[] multiplyOffsets(int[] q, int channels, double s0, double weightScale,
+      int bits, Normalization norm) {
+    int per = q.length / channels;
+    double[] d = new double[channels];
+    double pixelOffset = firstOffset(bits) * s0 - norm.mean();
+    for (int t = 0; t < channels; t++) {
+      long sum = 0;
+      for (int i = t * per; i < (t + 1) * per; i++) {
+        sum += q[i];
+      }
+      d[t] = pixelOffset * weightScale * sum;
+    }
+    return d;
   }
 
   static GridWeights toGrid(double[] r, int channels, int bits) {
@@ -190,8 +240,33 @@ public final class Quantizer {
         throw new IllegalArgumentException(
             "layer 0's scale must be " + firstScale(bits) + " (contract section 5), got " + scale);
       }
-      GridWeights gw = toGrid(onGrid(st, s, scale, bits, norm), st.outChannels(), bits);
-      double g = s == 0 ? scale / norm.std() : scale;
+      double weightScale = weightScale(st, s, scale, bits, norm, config);
+      GridWeights gw = toGrid(onGrid(st, s, weightScale, bits, norm), st.outChannels(), bits);
+      double g;
+      double[] correction;
+      long accMin;
+      long accMax;
+      if (st.op() == PeOp.ADDER) {
+        g = s == 0 ? scale / norm.std() : scale;
+        correction = gw.correction();
+        accMin = -(long) st.reduction() * ((1L << bits) - 1);
+        accMax = 0;
+      } else {
+        // A product needs no common grid: the accumulator's step is s_x s_w whatever the two
+        // are, and the requantization absorbs it. Sharing the input's grid (as the adder must)
+        // leaves a CNN's small weights a few levels (docs/quantization.md).
+        g = scale * weightScale;
+        double[] d = s == 0
+            ? multiplyOffsets(gw.q(), st.outChannels(), scale, weightScale, bits, norm)
+            : new double[st.outChannels()];
+        correction = new double[d.length];
+        for (int c = 0; c < d.length; c++) {
+          correction[c] = -d[c] / g; // y = g acc + d = g (acc - correction)
+        }
+        long reach = (long) st.reduction() << (2 * bits - 2);
+        accMin = -reach;
+        accMax = reach;
+      }
       boolean last = s == stages.size() - 1;
       double next;
       int lo;
@@ -205,9 +280,8 @@ public final class Quantizer {
         lo = 0;
         hi = (1 << (config.bitsOf(stages.get(s + 1).name()) - 1)) - 1;
       }
-      Requant rq = requant(st.batchNorm(), g, gw.correction(), next, config, lo, hi,
-          -(long) st.reduction() * ((1L << bits) - 1));
-      out.add(new IntLayer(st.name(), st.fullyConnected(), st.inputShape().channels(),
+      Requant rq = requant(st.batchNorm(), g, correction, next, config, lo, hi, accMin, accMax);
+      out.add(new IntLayer(st.name(), st.op(), st.fullyConnected(), st.inputShape().channels(),
           st.inputShape().height(), st.inputShape().width(), st.outChannels(), st.kernel(),
           st.stride(), st.padding(), bits, gw.q(), rq, st.pool()));
     }
@@ -217,7 +291,7 @@ public final class Quantizer {
 
   /** Folds batch norm (eval form), the clipping correction and the next scale (section 7). */
   static Requant requant(BatchNorm bn, double g, double[] correction, double next,
-      QuantConfig config, int lo, int hi, long accMin) {
+      QuantConfig config, int lo, int hi, long accMin, long accMax) {
     int c = bn.channels();
     double[] a = new double[c];
     double[] b = new double[c];
@@ -227,7 +301,7 @@ public final class Quantizer {
       double h = bn.beta().value()[i] - bn.runningMean()[i] * k;
       a[i] = k * g / next;
       b[i] = (h - k * g * correction[i]) / next;
-      center[i] = Math.max(accMin, Math.min(0, bn.runningMean()[i] / g + correction[i]));
+      center[i] = Math.max(accMin, Math.min(accMax, bn.runningMean()[i] / g + correction[i]));
     }
     Requant cut = Requant.fromAffine(a, b, config.requantPrecision(), config.requantTerms(), lo, hi);
     for (int i = 0; i < c; i++) {

@@ -1,5 +1,6 @@
 package addernet.quant;
 
+import addernet.gen.PeOp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -8,12 +9,22 @@ import java.util.SplittableRandom;
  * Small random quantized AdderNets for co-simulation: random input size, convolutions with random
  * kernels, strides, padding, channel counts and optional pooling, one or two fully-connected
  * layers, random data widths per layer and random requantization constants (positive and
- * negative multipliers, with and without ReLU). Same seed, same network.
+ * negative multipliers, with and without ReLU), adder layers or (for the CNN twin) multiply
+ * layers. Same seed, same network.
  */
 public final class RandomNetworks {
   private RandomNetworks() {}
 
   public static IntNetwork create(long seed) {
+    return create(seed, PeOp.ADDER);
+  }
+
+  /**
+   * A random network whose layers all reduce with {@code op}: {@link PeOp#MAC} gives the CNN
+   * twin's multiply layers, with requantization constants scaled to its (signed, much larger)
+   * sums. The adder networks are the same as {@link #create(long)}'s for the same seed.
+   */
+  public static IntNetwork create(long seed, PeOp op) {
     SplittableRandom rnd = new SplittableRandom(seed);
     int c = 1 + rnd.nextInt(3);
     int h = 4 + rnd.nextInt(9);
@@ -57,13 +68,25 @@ public final class RandomNetworks {
       int lo = relu ? 0 : last ? -(1 << 15) : -(1 << (nextBits - 1));
       double[] a = new double[out];
       double[] bias = new double[out];
-      double typical = (double) k * (1 << (b - 1));
-      for (int t = 0; t < out; t++) {
-        a[t] = (rnd.nextDouble() * 1.5 + 0.1) * hi / typical * (rnd.nextInt(5) == 0 ? -1 : 1);
-        bias[t] = (rnd.nextDouble() * 2 + 0.2) * hi * Math.signum(a[t]);
+      if (op == PeOp.ADDER) {
+        // Adder sums lie in [-K 2^B, 0]; the bias brings the typical one back into range.
+        double typical = (double) k * (1 << (b - 1));
+        for (int t = 0; t < out; t++) {
+          a[t] = (rnd.nextDouble() * 1.5 + 0.1) * hi / typical * (rnd.nextInt(5) == 0 ? -1 : 1);
+          bias[t] = (rnd.nextDouble() * 2 + 0.2) * hi * Math.signum(a[t]);
+        }
+      } else {
+        // Products of random signed operands cancel: MAC sums spread about sqrt(K) products
+        // around 0, so the multiplier is scaled to that and the bias is small and of either sign.
+        double typical = Math.sqrt(k) * (1 << (b - 1)) * (1 << (b - 1)) / 4;
+        for (int t = 0; t < out; t++) {
+          a[t] = (rnd.nextDouble() * 1.5 + 0.1) * hi / typical * (rnd.nextInt(5) == 0 ? -1 : 1);
+          bias[t] = (rnd.nextDouble() - 0.3) * hi;
+        }
       }
       Requant rq = Requant.fromAffine(a, bias, 10 + rnd.nextInt(9), 1 + rnd.nextInt(6), lo, hi);
-      IntLayer layer = new IntLayer("layer" + i, fc, c, h, h, out, kernel, stride, pad, b, w, rq, pool);
+      IntLayer layer =
+          new IntLayer("layer" + i, op, fc, c, h, h, out, kernel, stride, pad, b, w, rq, pool);
       layers.add(layer);
       c = out;
       h = layer.outHeight();
@@ -72,7 +95,8 @@ public final class RandomNetworks {
         convs = Math.min(convs, i);
       }
     }
-    return new IntNetwork("random-" + seed, inC, inH, inH, layers, 16);
+    String name = op == PeOp.ADDER ? "random-" + seed : "random-" + op.id() + "-" + seed;
+    return new IntNetwork(name, inC, inH, inH, layers, 16);
   }
 
   /**
@@ -102,5 +126,17 @@ public final class RandomNetworks {
       layers.add(new IntLayer("layer" + i, i >= 3, s[0], s[1], s[1], s[2], s[3], 1, 0, 8, w, rq, s[4] == 1));
     }
     return new IntNetwork("lenet5-shaped-" + seed, 1, 28, 28, layers, 16);
+  }
+
+  /** {@code net} with every layer reducing by {@code op} instead: same shapes, weights, constants. */
+  public static IntNetwork withOperation(IntNetwork net, PeOp op) {
+    List<IntLayer> layers = new ArrayList<>();
+    for (IntLayer l : net.layers()) {
+      layers.add(new IntLayer(l.name(), op, l.fullyConnected(), l.inChannels(), l.inHeight(),
+          l.inWidth(), l.outChannels(), l.kernel(), l.stride(), l.padding(), l.dataBits(),
+          l.weights(), l.requant(), l.pool()));
+    }
+    return new IntNetwork(net.name(), net.inChannels(), net.inHeight(), net.inWidth(), layers,
+        net.logitBits());
   }
 }

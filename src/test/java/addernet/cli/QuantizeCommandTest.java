@@ -88,4 +88,29 @@ class QuantizeCommandTest {
     assertEquals(6, p.network().layers().get(0).dataBits());
     assertEquals(2, p.golden().count());
   }
+
+  @Test
+  void cnnTwinCheckpointGivesAPackageOfMultiplyLayersWithTheirOwnWeightScales() throws Exception {
+    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed");
+    Network net = Network.build(NetworkSpec.resolve("lenet5-cnn"), 3);
+    Path ck = tmp.resolve("ck");
+    new Checkpoint(net, new Normalization(0.286, 0.353), 0, Recipe.defaults(1, 1), List.of(), Map.of())
+        .save(ck);
+    Path pkg = tmp.resolve("pkg");
+    Path report = tmp.resolve("report.json");
+    Outcome o = run("quantize", "--checkpoint", ck.toString(), "--bits", "8", "--train-limit", "256",
+        "--calibration-images", "128", "--test-limit", "100", "--golden", "2", "--threads", "1",
+        "--no-progress", "--out", pkg.toString(), "--report", report.toString());
+    assertEquals(0, o.code(), o.err());
+    ModelPackage p = ModelPackage.read(pkg);
+    assertTrue(p.network().layers().stream().allMatch(l -> l.op() == addernet.gen.PeOp.MAC));
+    JsonNode layer = new ObjectMapper().readTree(report.toFile()).path("layers").get(1);
+    assertEquals("multiply", layer.path("operation").asText());
+    assertTrue(layer.path("weight_scale").asDouble() != layer.path("scale").asDouble(), layer.toString());
+    o = run("quantize", "--checkpoint", ck.toString(), "--qat-epochs", "1", "--train-limit", "256",
+        "--calibration-images", "128", "--test-limit", "100", "--threads", "1", "--no-progress",
+        "--out", tmp.resolve("qat").toString(), "--report", tmp.resolve("q.json").toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("conv1 is a multiply layer"), o.err());
+  }
 }

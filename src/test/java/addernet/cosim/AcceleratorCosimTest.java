@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import addernet.cli.UserError;
 import addernet.gen.AcceleratorGenerator;
+import addernet.gen.PeOp;
 import addernet.quant.IntNetwork;
 import addernet.quant.RandomNetworks;
 import java.io.IOException;
@@ -52,6 +53,34 @@ class AcceleratorCosimTest {
     assertNull(r.firstMismatch(), () -> opt + ": " + r.firstMismatch().describe());
     int outputs = net.layers().stream().mapToInt(l -> l.outSize()).sum();
     assertEquals((long) images.length * (outputs + net.classes()), r.compared());
+  }
+
+  @ParameterizedTest(name = "random MAC network {0}")
+  @ValueSource(longs = {111, 222})
+  void randomMacNetworksMatchTheCnnReferenceLayerByLayerUnderRandomStalls(long seed) {
+    IntNetwork net = RandomNetworks.create(seed, PeOp.MAC);
+    SplittableRandom rnd = new SplittableRandom(seed);
+    var opt = AcceleratorGenerator.fit(net, 1 + rnd.nextInt(5), 1 + rnd.nextInt(5), 1 + rnd.nextInt(3));
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, opt, rtl);
+    assertEquals(PeOp.MAC, AcceleratorGenerator.read(rtl).peOp());
+    int[][] images = randomImages(net, 2 * opt.batch() + 1, seed);
+    AccelCosim.Report r =
+        new AccelCosim(rtl, net)
+            .run(images, null, new AccelCosim.Options(30, (int) seed, true, tmp.resolve("w.fst")), n -> {});
+    assertNull(r.firstMismatch(), () -> opt + ": " + r.firstMismatch().describe());
+    int outputs = net.layers().stream().mapToInt(l -> l.outSize()).sum();
+    assertEquals((long) images.length * (outputs + net.classes()), r.compared());
+  }
+
+  @Test
+  void anAdderModelIsRefusedOnMacHardware() {
+    IntNetwork cnn = RandomNetworks.create(9, PeOp.MAC);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(cnn, AcceleratorGenerator.fit(cnn, 2, 2, 1), rtl);
+    IntNetwork adder = RandomNetworks.withOperation(cnn, PeOp.ADDER);
+    UserError e = assertThrows(UserError.class, () -> new AccelCosim(rtl, adder));
+    assertTrue(e.getMessage().contains("has mac PEs"), e.getMessage());
   }
 
   @Test

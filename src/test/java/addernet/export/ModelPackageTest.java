@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import addernet.cli.UserError;
+import addernet.gen.PeOp;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
 import addernet.quant.Requant;
 import addernet.quant.Scales;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -39,14 +41,19 @@ class ModelPackageTest {
 
   /** conv (8-bit) -> pool -> conv (6-bit) -> fc (6-bit, logits): mixed widths on purpose. */
   static IntNetwork network() {
+    return network(PeOp.ADDER);
+  }
+
+  /** {@link #network()} with every layer reducing by {@code op} (MAC: the CNN twin). */
+  static IntNetwork network(PeOp op) {
     SplittableRandom rnd = new SplittableRandom(3);
-    IntLayer c1 = new IntLayer("conv1", false, 1, 12, 12, 3, 3, 1, 0, 8, random(rnd, 27, 8),
+    IntLayer c1 = new IntLayer("conv1", op, false, 1, 12, 12, 3, 3, 1, 0, 8, random(rnd, 27, 8),
         Requant.fromAffine(new double[] {0.02, -0.015, 0.03}, new double[] {20, 25, 18}, 16, 6, 0, 31),
         true);
-    IntLayer c2 = new IntLayer("conv2", false, 3, 5, 5, 4, 3, 2, 1, 6, random(rnd, 4 * 27, 6),
+    IntLayer c2 = new IntLayer("conv2", op, false, 3, 5, 5, 4, 3, 2, 1, 6, random(rnd, 4 * 27, 6),
         Requant.fromAffine(new double[] {0.1, 0.12, 0.08, 0.09}, new double[] {30, 28, 26, 33}, 16, 6, 0, 31),
         false);
-    IntLayer fc = new IntLayer("fc1", true, 4, 3, 3, 5, 3, 1, 0, 6, random(rnd, 5 * 36, 6),
+    IntLayer fc = new IntLayer("fc1", op, true, 4, 3, 3, 5, 3, 1, 0, 6, random(rnd, 5 * 36, 6),
         Requant.fromAffine(new double[] {3, 2.5, 2, 3.5, 1}, new double[] {100, -50, 0, 20, 7}, 16, 6,
             -(1 << 15), (1 << 15) - 1),
         false);
@@ -54,7 +61,11 @@ class ModelPackageTest {
   }
 
   static ModelPackage pkg() {
-    IntNetwork net = network();
+    return pkg(PeOp.ADDER);
+  }
+
+  static ModelPackage pkg(PeOp op) {
+    IntNetwork net = network(op);
     SplittableRandom rnd = new SplittableRandom(4);
     int[][] pixels = new int[3][144];
     for (int[] p : pixels) {
@@ -104,6 +115,38 @@ class ModelPackageTest {
     assertEquals(3, back.golden().count());
     assertEquals(0.2, back.scales().input(2));
     assertEquals("test", back.provenance().get("tool"));
+  }
+
+  @Test
+  void multiplyLayersKeepTheirOperationAndTheMacAccumulatorWidth() throws IOException {
+    Path dir = tmp.resolve("cnn");
+    pkg(PeOp.MAC).write(dir);
+    JsonNode layer0 = JSON.readTree(dir.resolve("manifest.json").toFile()).path("layers").get(0);
+    assertEquals("multiply", layer0.path("operation").asText());
+    // conv1: K = 9 products of pixels >> 1 (0..127) and 8-bit weights.
+    assertEquals(PeOp.macAccumulatorBits(9, 0, 127, -128, 127), layer0.path("acc_bits").asInt());
+    IntNetwork back = ModelPackage.read(dir).network();
+    assertTrue(back.layers().stream().allMatch(l -> l.op() == PeOp.MAC), back.layers().toString());
+    int[] pixels = new int[144];
+    java.util.Arrays.fill(pixels, 200);
+    assertArrayEquals(network(PeOp.MAC).logits(pixels), back.logits(pixels));
+  }
+
+  @Test
+  void packageWithoutOperationsIsReadAsAnAdderNetwork() throws IOException {
+    Path dir = written();
+    editManifest(dir, r -> r.withArray("layers").forEach(l -> ((ObjectNode) l).remove("operation")));
+    IntNetwork back = ModelPackage.read(dir).network();
+    assertTrue(back.layers().stream().allMatch(l -> l.op() == PeOp.ADDER));
+  }
+
+  @Test
+  void unknownOperationIsNamedByManifestField() throws IOException {
+    Path dir = written();
+    editManifest(dir, r -> ((ObjectNode) r.withArray("layers").get(1)).put("operation", "mac"));
+    PackageException e = assertThrows(PackageException.class, () -> ModelPackage.read(dir));
+    assertEquals("manifest.json: layers[1].operation: must be adder or multiply, got \"mac\"",
+        e.getMessage());
   }
 
   @Test

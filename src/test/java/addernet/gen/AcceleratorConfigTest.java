@@ -27,6 +27,28 @@ class AcceleratorConfigTest {
   }
 
   @Test
+  void macTwinsAccumulatorHoldsKReluActivationsTimesTheMostNegativeWeight() {
+    IntNetwork cnn = RandomNetworks.withOperation(lenet, PeOp.MAC);
+    var cfg = AcceleratorGenerator.config(cnn, new AcceleratorGenerator.Options(8, 8, 8));
+    assertEquals("mac", cfg.op().name());
+    // conv3: K = 256 products of ReLU outputs (0..127) and 8-bit weights: 256 * 127 * 128 < 2^22.
+    assertEquals(23, cfg.accBits());
+    assertEquals(cfg.issueCycles(),
+        AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(8, 8, 8)).issueCycles());
+  }
+
+  @Test
+  void networkMixingAdderAndMultiplyLayersIsRefusedByLayer() {
+    IntNetwork cnn = RandomNetworks.withOperation(lenet, PeOp.MAC);
+    var layers = new java.util.ArrayList<>(lenet.layers());
+    layers.set(4, cnn.layers().get(4));
+    IntNetwork mixed = new IntNetwork("mixed", 1, 28, 28, layers, 16);
+    UserError e = assertThrows(UserError.class,
+        () -> AcceleratorGenerator.config(mixed, new AcceleratorGenerator.Options(8, 8, 8)));
+    assertTrue(e.getMessage().contains("layer4 is a mac layer"), e.getMessage());
+  }
+
+  @Test
   void shortReductionsStillLastOneCyclePerRow() {
     var cfg = AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(30, 4, 8));
     assertEquals(30, cfg.period(cfg.layers()[0])); // K = 25 < 30 rows

@@ -48,6 +48,34 @@ class AccumulatorBoundTest {
   }
 
   @Test
+  void macAccumulatorForReluActivationsHoldsKTimesTheLargestPositiveTimesTheMostNegative() {
+    for (int bits = 2; bits <= 16; bits++) {
+      long hi = (1L << (bits - 1)) - 1;
+      for (long k : new long[] {1, 2, 3, 25, 256, 4096, 1L << 24}) {
+        // x in [0, 2^(B-1) - 1], w signed: the sum runs from K * hi * -2^(B-1) to K * hi^2.
+        BigInteger kk = BigInteger.valueOf(k);
+        int expected = widthBySearch(
+            kk.multiply(BigInteger.valueOf(hi * -(hi + 1))), kk.multiply(BigInteger.valueOf(hi * hi)));
+        assertEquals(expected, PeOp.macAccumulatorBits(k, 0, hi, -hi - 1, hi), "bits=" + bits + " K=" + k);
+      }
+    }
+    // LeNet-5's largest reduction at 8 bits: one bit narrower than for any signed operands.
+    assertEquals(23, PeOp.macAccumulatorBits(256, 0, 127, -128, 127));
+    assertEquals(24, PeOp.MAC.accumulatorBits(8, 256));
+  }
+
+  @Test
+  void macAccumulatorOverTheFullSignedRangeIsTheArraysBound() {
+    for (int bits = 2; bits <= 16; bits++) {
+      long lo = -(1L << (bits - 1));
+      long hi = -lo - 1;
+      for (long k : new long[] {1, 7, 400, 1L << 20}) {
+        assertEquals(PeOp.MAC.accumulatorBits(bits, k), PeOp.macAccumulatorBits(k, lo, hi, lo, hi));
+      }
+    }
+  }
+
+  @Test
   void stepMatchesTheDefinitionOfEachOperation() {
     assertEquals(10 - 7, PeOp.ADDER.step(10, -3, 4));
     assertEquals(-255, PeOp.ADDER.step(0, -128, 127));

@@ -97,6 +97,47 @@ class GeneratedVerilogTest {
   }
 
   @Test
+  void macAcceleratorHasOneMultiplierPerPeAndUsesIce40DspBlocks() {
+    Path out = tmp.resolve("mac-accel");
+    var net = RandomNetworks.create(1, PeOp.MAC);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 2), out);
+    var m = AcceleratorGenerator.read(out);
+    Map<String, Integer> words = Yosys.wordLevelCells(out, m.sources(), m.top());
+    assertEquals(m.rows() * m.cols(), words.getOrDefault("$mul", 0), words.toString());
+    Map<String, Integer> ice40 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.ICE40);
+    // At least one DSP block per PE (wide accumulators can take more than one).
+    assertTrue(ice40.getOrDefault("SB_MAC16", 0) >= m.rows() * m.cols(), ice40.toString());
+  }
+
+  @Test
+  void accelFolderGeneratedAgainFromItsManifestAndRomsIsTheSameVerilog() throws Exception {
+    Path out = tmp.resolve("accel");
+    var net = RandomNetworks.create(303);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 4, 2), out);
+    Path again = tmp.resolve("again");
+    AcceleratorGenerator.twin(out, PeOp.ADDER, again);
+    var m = AcceleratorGenerator.read(out);
+    assertEquals(Files.readString(out.resolve(AcceleratorGenerator.CONFIG_FILE)),
+        Files.readString(again.resolve(AcceleratorGenerator.CONFIG_FILE)));
+    for (String f : m.sources()) {
+      assertEquals(Files.readString(out.resolve(f)), Files.readString(again.resolve(f)), f);
+    }
+    for (String f : m.memFiles()) {
+      assertEquals(Files.readString(out.resolve(f)), Files.readString(again.resolve(f)), f);
+    }
+    Path twin = tmp.resolve("twin");
+    AcceleratorGenerator.twin(out, PeOp.MAC, twin);
+    var t = AcceleratorGenerator.read(twin);
+    assertEquals(PeOp.MAC, t.peOp());
+    assertEquals(AcceleratorGenerator.config(RandomNetworks.withOperation(net, PeOp.MAC),
+        new AcceleratorGenerator.Options(m.rows(), m.cols(), m.batch())).accBits(), t.accBits());
+    assertEquals(m.issueCyclesPerBatch(), t.issueCyclesPerBatch());
+    for (String f : m.memFiles()) {
+      assertEquals(Files.readString(out.resolve(f)), Files.readString(twin.resolve(f)), f);
+    }
+  }
+
+  @Test
   void dspCheckSeesTheMacTwinsMultipliersOnIce40() {
     Path out = tmp.resolve("mac");
     ArrayGenerator.generate(ArrayConfig.derived(2, 2, 8, 100, PeOp.MAC), out);

@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import addernet.gen.PeOp;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class IntNetworkTest {
   /** A requantization that passes the accumulator through unchanged (for checking products). */
@@ -27,11 +31,12 @@ class IntNetworkTest {
     return v;
   }
 
-  @Test
-  void adderConvolutionEqualsTheAdderProductOfItsIm2colMatrix() {
+  @ParameterizedTest
+  @EnumSource(PeOp.class)
+  void convolutionEqualsThePeReductionOfItsIm2colMatrix(PeOp op) {
     SplittableRandom rnd = new SplittableRandom(4);
     int cin = 3, h = 7, w = 6, cout = 4, k = 3, stride = 2, pad = 1;
-    IntLayer l = new IntLayer("c", false, cin, h, w, cout, k, stride, pad, 6,
+    IntLayer l = new IntLayer("c", op, false, cin, h, w, cout, k, stride, pad, 6,
         randomInts(rnd, cout * cin * k * k, 6), identity(cout), false);
     int[] in = randomInts(rnd, cin * h * w, 6);
     int[] out = IntNetwork.forward(l, in);
@@ -57,7 +62,7 @@ class IntNetworkTest {
         wm[q][t] = l.weights()[t * cin * k * k + q];
       }
     }
-    long[][] ref = AdderMatmul.multiply(x, wm);
+    long[][] ref = AdderMatmul.reduce(op, x, wm);
     for (int t = 0; t < cout; t++) {
       for (int p = 0; p < oh * ow; p++) {
         assertEquals(ref[p][t], out[t * oh * ow + p], "t=" + t + " p=" + p);
@@ -96,6 +101,26 @@ class IntNetworkTest {
     assertArrayEquals(trace.get(2), net.logits(pixels));
     assertEquals(3, net.classes());
     assertTrue(java.util.Arrays.stream(trace.get(1)).allMatch(v -> v >= 0 && v <= 127));
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {2, 5, 8, 9, 12})
+  void macAccumulatorWidthIsReachedByTheBrightestPixelAgainstTheMostNegativeWeight(int bits) {
+    int k = 5;
+    int[] weights = new int[k * k];
+    java.util.Arrays.fill(weights, -(1 << (bits - 1)));
+    IntLayer conv = new IntLayer("conv", PeOp.MAC, false, 1, 5, 5, 1, k, 1, 0, bits, weights,
+        identity(1), false);
+    IntNetwork net = new IntNetwork("worst", 1, 5, 5, List.of(conv), 16);
+    int[] pixels = new int[25];
+    java.util.Arrays.fill(pixels, 255);
+    long[] acc = new long[1];
+    IntNetwork.forward(conv, net.trace(pixels).get(0), (t, a) -> acc[0] = a);
+    int accBits = net.accBits(0);
+    long x = 255 >> net.inputShift();
+    assertEquals(-25 * x * (1L << (bits - 1)), acc[0]);
+    assertTrue(acc[0] >= -(1L << (accBits - 1)), "outside " + accBits + " bits: " + acc[0]);
+    assertTrue(acc[0] < -(1L << (accBits - 2)), "a narrower accumulator would hold " + acc[0]);
   }
 
   @Test
