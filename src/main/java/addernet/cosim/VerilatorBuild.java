@@ -1,5 +1,6 @@
 package addernet.cosim;
 
+import addernet.tool.ExternalTool;
 import addernet.cli.UserError;
 import addernet.gen.OutputFolder;
 import java.io.IOException;
@@ -62,12 +63,12 @@ public final class VerilatorBuild {
       for (String src : sources) {
         cmd.add(rtlDir.resolve(src).toAbsolutePath().toString());
       }
-      Verilator.Result r = Verilator.exec(cmd, build);
+      ExternalTool.Result r = ExternalTool.run(cmd, build, 30);
       Files.writeString(build.resolve("build.log"), r.output());
       if (r.code() != 0 || !Files.isExecutable(exe)) {
         throw new UserError(
             "building the Verilator harness failed (log: " + build.resolve("build.log") + "):\n"
-                + Verilator.tail(r.output(), 30));
+                + ExternalTool.tail(r.output(), 30));
       }
       Files.writeString(stamp, hash + "\n");
       return exe;

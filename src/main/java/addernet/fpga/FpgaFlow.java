@@ -1,17 +1,16 @@
 package addernet.fpga;
 
 import addernet.cli.UserError;
+import addernet.tool.ExternalTool;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -152,14 +151,12 @@ public final class FpgaFlow {
           }
         }
       }
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(60, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      ExternalTool.Result r = ExternalTool.run(cmd, null, 60);
+      if (r.code() != 0) {
         overfull(fpga.resolve("nextpnr.log"), device);
         throw new UserError(
-            "the iCE40 flow failed (" + String.join(" ", cmd) + "):\n" + tail(out, 25)
-                + tail(logTail(fpga.resolve("nextpnr.log")), 15));
+            "the iCE40 flow failed (" + String.join(" ", cmd) + "):\n" + ExternalTool.tail(r.output(), 25)
+                + "\n" + ExternalTool.tail(logTail(fpga.resolve("nextpnr.log")), 15));
       }
       JsonNode rep = JSON.readTree(fpga.resolve("nextpnr-report.json").toFile());
       Map<String, int[]> util = new LinkedHashMap<>();
@@ -179,9 +176,6 @@ public final class FpgaFlow {
           fpga.resolve(top + ".bin").toString(), (System.nanoTime() - t0) / 1e9);
     } catch (IOException e) {
       throw new UserError("cannot run make for the iCE40 flow: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new UserError("interrupted while running the iCE40 flow", e);
     }
   }
 
@@ -234,14 +228,5 @@ public final class FpgaFlow {
     } catch (IOException e) {
       return "";
     }
-  }
-
-  private static String tail(String text, int lines) {
-    String[] all = text.split("\n");
-    StringBuilder s = new StringBuilder();
-    for (int i = Math.max(0, all.length - lines); i < all.length; i++) {
-      s.append(all[i]).append('\n');
-    }
-    return s.toString();
   }
 }

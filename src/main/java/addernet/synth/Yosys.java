@@ -1,15 +1,14 @@
 package addernet.synth;
 
 import addernet.cli.UserError;
+import addernet.tool.ExternalTool;
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -152,19 +151,11 @@ public final class Yosys {
     return cells;
   }
 
-  private static void run(List<String> cmd, Path dir) throws IOException {
+  private static void run(List<String> cmd, Path dir) {
     // $readmemh file names in generated RTL are relative to the RTL folder.
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-    p.getOutputStream().close();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    try {
-      if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
-        throw new IllegalStateException("yosys failed:\n" + out);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while running yosys", e);
+    ExternalTool.Result r = ExternalTool.run(cmd, dir, 30);
+    if (r.code() != 0) {
+      throw new IllegalStateException("yosys failed:\n" + r.output());
     }
   }
-
 }
