@@ -15,7 +15,7 @@ class AdderFormulaTest {
   private static final int PAD = 1;
   private static final int BATCH = 3;
 
-  private static float[] random(Random r, int n, double scale) {
+  static float[] random(Random r, int n, double scale) {
     float[] a = new float[n];
     for (int i = 0; i < n; i++) {
       a[i] = (float) (r.nextGaussian() * scale);
