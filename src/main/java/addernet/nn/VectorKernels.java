@@ -27,140 +27,146 @@ final class VectorKernels {
 
   /**
    * Y[o][j] = -sum_k |C[k][j] - W[o][k]| for the adder (paper eq. 2), sum_k C[k][j] * W[o][k] for
-   * the twin.
+   * the twin. The two are separate loops so that each gets its own compiled code: sharing one
+   * lambda, the JIT sometimes compiled it for the adder only and ran the twin at half speed.
    */
   static void forward(
       boolean adder, float[] c, int k, int m, float[] w, int o, float[] y, Workers workers) {
-    workers.forRange(
-        m,
-        L,
-        (long) k * m * o,
-        (from, to) -> {
-          int j = from;
-          if (adder) {
-            // Two column vectors (one cache line of each patch row) by 4 outputs: 8 independent
-            // sums, so the adds do not wait on each other's latency.
-            for (; j + 2 * L <= to; j += 2 * L) {
-              int oo = 0;
-              for (; oo + 4 <= o; oo += 4) {
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                FloatVector b0 = a0;
-                FloatVector b1 = a0;
-                FloatVector b2 = a0;
-                FloatVector b3 = a0;
-                int w0 = oo * k;
-                int w1 = w0 + k;
-                int w2 = w1 + k;
-                int w3 = w2 + k;
-                for (int kk = 0; kk < k; kk++) {
-                  FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
-                  FloatVector dv = FloatVector.fromArray(S, c, kk * m + j + L);
-                  float x0 = w[w0 + kk];
-                  float x1 = w[w1 + kk];
-                  float x2 = w[w2 + kk];
-                  float x3 = w[w3 + kk];
-                  a0 = a0.add(cv.sub(x0).abs());
-                  a1 = a1.add(cv.sub(x1).abs());
-                  a2 = a2.add(cv.sub(x2).abs());
-                  a3 = a3.add(cv.sub(x3).abs());
-                  b0 = b0.add(dv.sub(x0).abs());
-                  b1 = b1.add(dv.sub(x1).abs());
-                  b2 = b2.add(dv.sub(x2).abs());
-                  b3 = b3.add(dv.sub(x3).abs());
-                }
-                a0.neg().intoArray(y, oo * m + j);
-                a1.neg().intoArray(y, (oo + 1) * m + j);
-                a2.neg().intoArray(y, (oo + 2) * m + j);
-                a3.neg().intoArray(y, (oo + 3) * m + j);
-                b0.neg().intoArray(y, oo * m + j + L);
-                b1.neg().intoArray(y, (oo + 1) * m + j + L);
-                b2.neg().intoArray(y, (oo + 2) * m + j + L);
-                b3.neg().intoArray(y, (oo + 3) * m + j + L);
-              }
-              for (; oo < o; oo++) {
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector b0 = a0;
-                int w0 = oo * k;
-                for (int kk = 0; kk < k; kk++) {
-                  float x0 = w[w0 + kk];
-                  a0 = a0.add(FloatVector.fromArray(S, c, kk * m + j).sub(x0).abs());
-                  b0 = b0.add(FloatVector.fromArray(S, c, kk * m + j + L).sub(x0).abs());
-                }
-                a0.neg().intoArray(y, oo * m + j);
-                b0.neg().intoArray(y, oo * m + j + L);
-              }
-            }
-          }
-          for (; j + L <= to; j += L) {
-            int oo = 0;
-            for (; oo + 4 <= o; oo += 4) {
-              FloatVector a0 = FloatVector.zero(S);
-              FloatVector a1 = a0;
-              FloatVector a2 = a0;
-              FloatVector a3 = a0;
-              int w0 = oo * k;
-              int w1 = w0 + k;
-              int w2 = w1 + k;
-              int w3 = w2 + k;
-              if (adder) {
-                for (int kk = 0; kk < k; kk++) {
-                  FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
-                  a0 = a0.add(cv.sub(w[w0 + kk]).abs());
-                  a1 = a1.add(cv.sub(w[w1 + kk]).abs());
-                  a2 = a2.add(cv.sub(w[w2 + kk]).abs());
-                  a3 = a3.add(cv.sub(w[w3 + kk]).abs());
-                }
-                a0 = a0.neg();
-                a1 = a1.neg();
-                a2 = a2.neg();
-                a3 = a3.neg();
-              } else {
-                for (int kk = 0; kk < k; kk++) {
-                  FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
-                  a0 = cv.fma(FloatVector.broadcast(S, w[w0 + kk]), a0);
-                  a1 = cv.fma(FloatVector.broadcast(S, w[w1 + kk]), a1);
-                  a2 = cv.fma(FloatVector.broadcast(S, w[w2 + kk]), a2);
-                  a3 = cv.fma(FloatVector.broadcast(S, w[w3 + kk]), a3);
-                }
-              }
-              a0.intoArray(y, oo * m + j);
-              a1.intoArray(y, (oo + 1) * m + j);
-              a2.intoArray(y, (oo + 2) * m + j);
-              a3.intoArray(y, (oo + 3) * m + j);
-            }
-            for (; oo < o; oo++) {
-              FloatVector a0 = FloatVector.zero(S);
-              int w0 = oo * k;
-              for (int kk = 0; kk < k; kk++) {
-                FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
-                a0 = adder ? a0.add(cv.sub(w[w0 + kk]).abs()) : cv.fma(FloatVector.broadcast(S, w[w0 + kk]), a0);
-              }
-              (adder ? a0.neg() : a0).intoArray(y, oo * m + j);
-            }
-          }
-          for (; j < to; j++) {
-            for (int oo = 0; oo < o; oo++) {
-              float s = 0;
-              for (int kk = 0; kk < k; kk++) {
-                float cv = c[kk * m + j];
-                s += adder ? Math.abs(cv - w[oo * k + kk]) : cv * w[oo * k + kk];
-              }
-              y[oo * m + j] = adder ? -s : s;
-            }
-          }
-        });
+    long work = (long) k * m * o;
+    if (adder) {
+      workers.forRange(m, L, work, (from, to) -> adderForward(c, k, m, w, o, y, from, to));
+    } else {
+      workers.forRange(m, L, work, (from, to) -> twinForward(c, k, m, w, o, y, from, to));
+    }
+  }
+
+  /**
+   * Two column vectors (a whole cache line of each patch row) by 4 outputs: 8 independent sums,
+   * so the adds do not wait on each other's latency. Every path, the scalar tail included, does a
+   * lane's additions in the same order, so a column's result does not depend on the thread split.
+   */
+  private static void adderForward(
+      float[] c, int k, int m, float[] w, int o, float[] y, int from, int to) {
+    int j = from;
+    for (; j + 2 * L <= to; j += 2 * L) {
+      int jb = j + L;
+      int oo = 0;
+      for (; oo + 4 <= o; oo += 4) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        int w0 = oo * k;
+        for (int kk = 0; kk < k; kk++) {
+          FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
+          FloatVector dv = FloatVector.fromArray(S, c, kk * m + jb);
+          float x0 = w[w0 + kk];
+          float x1 = w[w0 + k + kk];
+          float x2 = w[w0 + 2 * k + kk];
+          float x3 = w[w0 + 3 * k + kk];
+          a0 = a0.add(cv.sub(x0).abs());
+          a1 = a1.add(cv.sub(x1).abs());
+          a2 = a2.add(cv.sub(x2).abs());
+          a3 = a3.add(cv.sub(x3).abs());
+          b0 = b0.add(dv.sub(x0).abs());
+          b1 = b1.add(dv.sub(x1).abs());
+          b2 = b2.add(dv.sub(x2).abs());
+          b3 = b3.add(dv.sub(x3).abs());
+        }
+        a0.neg().intoArray(y, oo * m + j);
+        a1.neg().intoArray(y, (oo + 1) * m + j);
+        a2.neg().intoArray(y, (oo + 2) * m + j);
+        a3.neg().intoArray(y, (oo + 3) * m + j);
+        b0.neg().intoArray(y, oo * m + jb);
+        b1.neg().intoArray(y, (oo + 1) * m + jb);
+        b2.neg().intoArray(y, (oo + 2) * m + jb);
+        b3.neg().intoArray(y, (oo + 3) * m + jb);
+      }
+      for (; oo < o; oo++) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector b0 = a0;
+        int w0 = oo * k;
+        for (int kk = 0; kk < k; kk++) {
+          float x0 = w[w0 + kk];
+          a0 = a0.add(FloatVector.fromArray(S, c, kk * m + j).sub(x0).abs());
+          b0 = b0.add(FloatVector.fromArray(S, c, kk * m + jb).sub(x0).abs());
+        }
+        a0.neg().intoArray(y, oo * m + j);
+        b0.neg().intoArray(y, oo * m + jb);
+      }
+    }
+    for (; j + L <= to; j += L) {
+      for (int oo = 0; oo < o; oo++) {
+        FloatVector a0 = FloatVector.zero(S);
+        int w0 = oo * k;
+        for (int kk = 0; kk < k; kk++) {
+          a0 = a0.add(FloatVector.fromArray(S, c, kk * m + j).sub(w[w0 + kk]).abs());
+        }
+        a0.neg().intoArray(y, oo * m + j);
+      }
+    }
+    for (; j < to; j++) {
+      for (int oo = 0; oo < o; oo++) {
+        float s = 0;
+        for (int kk = 0; kk < k; kk++) {
+          s += Math.abs(c[kk * m + j] - w[oo * k + kk]);
+        }
+        y[oo * m + j] = -s;
+      }
+    }
+  }
+
+  /** One column vector by 4 outputs, each sum a chain of fused multiply-adds. */
+  private static void twinForward(
+      float[] c, int k, int m, float[] w, int o, float[] y, int from, int to) {
+    int j = from;
+    for (; j + L <= to; j += L) {
+      int oo = 0;
+      for (; oo + 4 <= o; oo += 4) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int w0 = oo * k;
+        for (int kk = 0; kk < k; kk++) {
+          FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
+          a0 = cv.fma(FloatVector.broadcast(S, w[w0 + kk]), a0);
+          a1 = cv.fma(FloatVector.broadcast(S, w[w0 + k + kk]), a1);
+          a2 = cv.fma(FloatVector.broadcast(S, w[w0 + 2 * k + kk]), a2);
+          a3 = cv.fma(FloatVector.broadcast(S, w[w0 + 3 * k + kk]), a3);
+        }
+        a0.intoArray(y, oo * m + j);
+        a1.intoArray(y, (oo + 1) * m + j);
+        a2.intoArray(y, (oo + 2) * m + j);
+        a3.intoArray(y, (oo + 3) * m + j);
+      }
+      for (; oo < o; oo++) {
+        FloatVector a0 = FloatVector.zero(S);
+        int w0 = oo * k;
+        for (int kk = 0; kk < k; kk++) {
+          a0 = FloatVector.fromArray(S, c, kk * m + j).fma(FloatVector.broadcast(S, w[w0 + kk]), a0);
+        }
+        a0.intoArray(y, oo * m + j);
+      }
+    }
+    for (; j < to; j++) {
+      for (int oo = 0; oo < o; oo++) {
+        float s = 0;
+        for (int kk = 0; kk < k; kk++) {
+          s += c[kk * m + j] * w[oo * k + kk];
+        }
+        y[oo * m + j] = s;
+      }
+    }
   }
 
   /**
    * dC[k][j] = sum_o G[o][j] * HardTanh(W[o][k] - C[k][j]) for the adder (paper eq. 5), sum_o
-   * G[o][j] * W[o][k] for the twin.
-   *
-   * <p>Columns go in tiles of {@link #TILE}, and each tile is finished 4 patch rows at a time:
-   * the patch rows lie a whole batch apart in memory, so sweeping all k rows for every column
-   * vector touched a new page per row and missed the TLB on nearly every load.
+   * G[o][j] * W[o][k] for the twin; separate loops, as in {@link #forward}.
    */
   static void patchGradient(
       boolean adder,
@@ -172,90 +178,123 @@ final class VectorKernels {
       float[] g,
       float[] gc,
       Workers workers) {
-    workers.forRange(
-        m,
-        L,
-        (long) k * m * o,
-        (from, to) -> {
-          int vectorEnd = from + (to - from) / L * L;
-          for (int t0 = from; t0 < vectorEnd; t0 += TILE) {
-            int t1 = Math.min(vectorEnd, t0 + TILE);
-            int kk = 0;
-            for (; kk + 4 <= k; kk += 4) {
-              for (int j = t0; j < t1; j += L) {
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                if (adder) {
-                  FloatVector c0 = FloatVector.fromArray(S, c, kk * m + j).neg();
-                  FloatVector c1 = FloatVector.fromArray(S, c, (kk + 1) * m + j).neg();
-                  FloatVector c2 = FloatVector.fromArray(S, c, (kk + 2) * m + j).neg();
-                  FloatVector c3 = FloatVector.fromArray(S, c, (kk + 3) * m + j).neg();
-                  for (int oo = 0; oo < o; oo++) {
-                    FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
-                    int wr = oo * k + kk;
-                    a0 = gv.fma(twiceHardTanh(c0, w[wr]), a0);
-                    a1 = gv.fma(twiceHardTanh(c1, w[wr + 1]), a1);
-                    a2 = gv.fma(twiceHardTanh(c2, w[wr + 2]), a2);
-                    a3 = gv.fma(twiceHardTanh(c3, w[wr + 3]), a3);
-                  }
-                  a0 = a0.mul(0.5f);
-                  a1 = a1.mul(0.5f);
-                  a2 = a2.mul(0.5f);
-                  a3 = a3.mul(0.5f);
-                } else {
-                  for (int oo = 0; oo < o; oo++) {
-                    FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
-                    int wr = oo * k + kk;
-                    a0 = gv.fma(FloatVector.broadcast(S, w[wr]), a0);
-                    a1 = gv.fma(FloatVector.broadcast(S, w[wr + 1]), a1);
-                    a2 = gv.fma(FloatVector.broadcast(S, w[wr + 2]), a2);
-                    a3 = gv.fma(FloatVector.broadcast(S, w[wr + 3]), a3);
-                  }
-                }
-                a0.intoArray(gc, kk * m + j);
-                a1.intoArray(gc, (kk + 1) * m + j);
-                a2.intoArray(gc, (kk + 2) * m + j);
-                a3.intoArray(gc, (kk + 3) * m + j);
-              }
-            }
-            for (; kk < k; kk++) {
-              for (int j = t0; j < t1; j += L) {
-                FloatVector c0 = FloatVector.fromArray(S, c, kk * m + j).neg();
-                FloatVector a0 = FloatVector.zero(S);
-                for (int oo = 0; oo < o; oo++) {
-                  FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
-                  float wv = w[oo * k + kk];
-                  a0 = adder ? gv.fma(twiceHardTanh(c0, wv), a0) : gv.fma(FloatVector.broadcast(S, wv), a0);
-                }
-                (adder ? a0.mul(0.5f) : a0).intoArray(gc, kk * m + j);
-              }
-            }
+    long work = (long) k * m * o;
+    if (adder) {
+      workers.forRange(m, L, work, (from, to) -> adderPatchGradient(c, k, m, w, o, g, gc, from, to));
+    } else {
+      workers.forRange(m, L, work, (from, to) -> twinPatchGradient(c, k, m, w, o, g, gc, from, to));
+    }
+  }
+
+  /**
+   * Columns go in tiles of {@link #TILE}, each finished 4 patch rows at a time: the patch rows
+   * lie a whole batch apart in memory, and sweeping all k of them for every column vector touched
+   * a new page per row, missing the TLB on nearly every load.
+   */
+  private static void adderPatchGradient(
+      float[] c, int k, int m, float[] w, int o, float[] g, float[] gc, int from, int to) {
+    int vectorEnd = from + (to - from) / L * L;
+    for (int t0 = from; t0 < vectorEnd; t0 += TILE) {
+      int t1 = Math.min(vectorEnd, t0 + TILE);
+      int kk = 0;
+      for (; kk + 4 <= k; kk += 4) {
+        for (int j = t0; j < t1; j += L) {
+          FloatVector a0 = FloatVector.zero(S);
+          FloatVector a1 = a0;
+          FloatVector a2 = a0;
+          FloatVector a3 = a0;
+          FloatVector c0 = FloatVector.fromArray(S, c, kk * m + j).neg();
+          FloatVector c1 = FloatVector.fromArray(S, c, (kk + 1) * m + j).neg();
+          FloatVector c2 = FloatVector.fromArray(S, c, (kk + 2) * m + j).neg();
+          FloatVector c3 = FloatVector.fromArray(S, c, (kk + 3) * m + j).neg();
+          for (int oo = 0; oo < o; oo++) {
+            FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
+            int wr = oo * k + kk;
+            a0 = gv.fma(twiceHardTanh(c0, w[wr]), a0);
+            a1 = gv.fma(twiceHardTanh(c1, w[wr + 1]), a1);
+            a2 = gv.fma(twiceHardTanh(c2, w[wr + 2]), a2);
+            a3 = gv.fma(twiceHardTanh(c3, w[wr + 3]), a3);
           }
-          for (int j = vectorEnd; j < to; j++) {
-            for (int kk = 0; kk < k; kk++) {
-              float s = 0;
-              for (int oo = 0; oo < o; oo++) {
-                float wv = w[oo * k + kk];
-                float x = c[kk * m + j];
-                float d = adder ? Math.abs((wv + 1f) - x) - Math.abs((wv - 1f) - x) : wv;
-                s += g[oo * m + j] * d;
-              }
-              gc[kk * m + j] = adder ? s * 0.5f : s;
-            }
+          a0.mul(0.5f).intoArray(gc, kk * m + j);
+          a1.mul(0.5f).intoArray(gc, (kk + 1) * m + j);
+          a2.mul(0.5f).intoArray(gc, (kk + 2) * m + j);
+          a3.mul(0.5f).intoArray(gc, (kk + 3) * m + j);
+        }
+      }
+      for (; kk < k; kk++) {
+        for (int j = t0; j < t1; j += L) {
+          FloatVector c0 = FloatVector.fromArray(S, c, kk * m + j).neg();
+          FloatVector a0 = FloatVector.zero(S);
+          for (int oo = 0; oo < o; oo++) {
+            a0 = FloatVector.fromArray(S, g, oo * m + j).fma(twiceHardTanh(c0, w[oo * k + kk]), a0);
           }
-        });
+          a0.mul(0.5f).intoArray(gc, kk * m + j);
+        }
+      }
+    }
+    for (int j = vectorEnd; j < to; j++) {
+      for (int kk = 0; kk < k; kk++) {
+        float x = c[kk * m + j];
+        float s = 0;
+        for (int oo = 0; oo < o; oo++) {
+          float wv = w[oo * k + kk];
+          s += g[oo * m + j] * (Math.abs((wv + 1f) - x) - Math.abs((wv - 1f) - x));
+        }
+        gc[kk * m + j] = s * 0.5f;
+      }
+    }
   }
 
   /**
    * 2 HardTanh(W - X) (paper eq. 5) as |W + 1 - X| - |W - 1 - X|, given -X. The vector API's
    * max and min must order -0.0 below 0.0 and pass NaN on, which costs a compare and blends per
-   * lane on x86; adds and abs are one instruction each. Off [-1, 1] the two forms agree to
-   * rounding (about 1e-7 of W).
+   * lane on x86; adds and abs are one instruction each. The two forms agree to rounding (about
+   * 1e-7 of |W| + 1).
    */
   private static FloatVector twiceHardTanh(FloatVector negX, float w) {
     return negX.add(w + 1f).abs().sub(negX.add(w - 1f).abs());
+  }
+
+  private static void twinPatchGradient(
+      float[] c, int k, int m, float[] w, int o, float[] g, float[] gc, int from, int to) {
+    int j = from;
+    for (; j + L <= to; j += L) {
+      int kk = 0;
+      for (; kk + 4 <= k; kk += 4) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int oo = 0; oo < o; oo++) {
+          FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
+          int wr = oo * k + kk;
+          a0 = gv.fma(FloatVector.broadcast(S, w[wr]), a0);
+          a1 = gv.fma(FloatVector.broadcast(S, w[wr + 1]), a1);
+          a2 = gv.fma(FloatVector.broadcast(S, w[wr + 2]), a2);
+          a3 = gv.fma(FloatVector.broadcast(S, w[wr + 3]), a3);
+        }
+        a0.intoArray(gc, kk * m + j);
+        a1.intoArray(gc, (kk + 1) * m + j);
+        a2.intoArray(gc, (kk + 2) * m + j);
+        a3.intoArray(gc, (kk + 3) * m + j);
+      }
+      for (; kk < k; kk++) {
+        FloatVector a0 = FloatVector.zero(S);
+        for (int oo = 0; oo < o; oo++) {
+          a0 = FloatVector.fromArray(S, g, oo * m + j).fma(FloatVector.broadcast(S, w[oo * k + kk]), a0);
+        }
+        a0.intoArray(gc, kk * m + j);
+      }
+    }
+    for (; j < to; j++) {
+      for (int kk = 0; kk < k; kk++) {
+        float s = 0;
+        for (int oo = 0; oo < o; oo++) {
+          s += g[oo * m + j] * w[oo * k + kk];
+        }
+        gc[kk * m + j] = s;
+      }
+    }
   }
 
   /**
