@@ -27,8 +27,8 @@ final class VectorKernels {
 
   /**
    * Y[o][j] = -sum_k |C[k][j] - W[o][k]| for the adder (paper eq. 2), sum_k C[k][j] * W[o][k] for
-   * the twin. The two are separate loops so that each gets its own compiled code: sharing one
-   * lambda, the JIT sometimes compiled it for the adder only and ran the twin at half speed.
+   * the twin. The two are separate loops so that each gets its own compiled code and profile:
+   * with one lambda for both, two of three benchmark runs trained the twin at half speed.
    */
   static void forward(
       boolean adder, float[] c, int k, int m, float[] w, int o, float[] y, Workers workers) {
