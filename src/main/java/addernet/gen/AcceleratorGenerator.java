@@ -137,9 +137,10 @@ public final class AcceleratorGenerator {
     for (IntLayer l : net.layers()) {
       if (l.op() != op) {
         throw new UserError(
-            "cannot build an accelerator for " + net.name() + ": " + l.name() + " is a "
-                + l.op().id() + " layer but " + net.layers().get(0).name() + " is a " + op.id()
-                + " layer, and the PE mesh has one operation");
+            "cannot build an accelerator for " + net.name() + ": " + l.name() + " uses "
+                + l.op().id() + " PEs but " + net.layers().get(0).name() + " uses " + op.id()
+                + " PEs, and the PE mesh has one operation; make every weighted layer of the spec"
+                + " 'adder' (or every one 'multiply') and train again");
       }
     }
     return op;

@@ -45,7 +45,7 @@ class AcceleratorConfigTest {
     IntNetwork mixed = new IntNetwork("mixed", 1, 28, 28, layers, 16);
     UserError e = assertThrows(UserError.class,
         () -> AcceleratorGenerator.config(mixed, new AcceleratorGenerator.Options(8, 8, 8)));
-    assertTrue(e.getMessage().contains("layer4 is a mac layer"), e.getMessage());
+    assertTrue(e.getMessage().contains("layer4 uses mac PEs"), e.getMessage());
   }
 
   @Test
