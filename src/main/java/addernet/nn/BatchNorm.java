@@ -7,6 +7,11 @@ import java.util.List;
  * Batch norm per channel over batch and positions, as PyTorch's BatchNorm1d/2d: training
  * normalizes with the batch's biased variance and moves the running statistics by {@code
  * momentum} using the unbiased variance; eval uses the running statistics.
+ *
+ * <p>One departure: after {@link #restartRunningStatistics()} the next training batch sets the
+ * running statistics outright instead of moving them from (0, 1). An adder layer's outputs are
+ * sums of hundreds of negative distances, so from (0, 1) the running mean needs a few dozen steps
+ * to come near them, and a short run (a smoke test of a few batches) evaluated at chance.
  */
 public final class BatchNorm implements Layer {
   public static final float DEFAULT_EPS = 1e-5f;
@@ -25,6 +30,7 @@ public final class BatchNorm implements Layer {
   private Tensor output;
   private Tensor inputGrad;
   private int trainedBatch;
+  private boolean restartStatistics;
 
   public BatchNorm(String name, Shape shape) {
     this.shape = shape;
@@ -69,6 +75,11 @@ public final class BatchNorm implements Layer {
   /** Live running (unbiased) variance, one per channel. */
   public float[] runningVar() {
     return runningVar;
+  }
+
+  /** The next training batch's statistics become the running statistics (a fresh run's start). */
+  public void restartRunningStatistics() {
+    restartStatistics = true;
   }
 
   @Override
@@ -128,6 +139,7 @@ public final class BatchNorm implements Layer {
       normalized = new float[x.length];
     }
     float[] xh = normalized;
+    boolean restart = restartStatistics;
     workers.forRange(
         shape.channels(),
         1,
@@ -161,11 +173,13 @@ public final class BatchNorm implements Layer {
               xh[i] = v;
               y[i] = g[c] * v + b[c];
             }
-            runningMean[c] = (float) ((1 - momentum) * runningMean[c] + momentum * mean);
-            runningVar[c] =
-                (float) ((1 - momentum) * runningVar[c] + momentum * sq / (per - 1));
+            double keep = restart ? 0 : 1 - momentum;
+            double take = restart ? 1 : momentum;
+            runningMean[c] = (float) (keep * runningMean[c] + take * mean);
+            runningVar[c] = (float) (keep * runningVar[c] + take * sq / (per - 1));
           }
         });
+    restartStatistics = false;
     trainedBatch = batch;
     return output;
   }

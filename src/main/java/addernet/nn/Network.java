@@ -69,6 +69,15 @@ public final class Network {
     return spec.name();
   }
 
+  /** See {@link BatchNorm#restartRunningStatistics()}: every batch norm of the network. */
+  public void restartRunningStatistics() {
+    for (Layer l : layers) {
+      if (l instanceof BatchNorm bn) {
+        bn.restartRunningStatistics();
+      }
+    }
+  }
+
   public List<Layer> layers() {
     return layers;
   }

@@ -93,9 +93,10 @@ public final class Trainer {
   /** A new network with weights drawn from the recipe's seed. */
   public static Trainer start(
       NetworkSpec spec, Recipe recipe, ImageSet train, ImageSet test, Workers workers) {
+    Network network = Network.build(spec, recipe.seed());
+    network.restartRunningStatistics();
     return new Trainer(
-        Network.build(spec, recipe.seed()), recipe, train, test, train.statistics(), workers, 0,
-        List.of(), Map.of());
+        network, recipe, train, test, train.statistics(), workers, 0, List.of(), Map.of());
   }
 
   /** Continues from a checkpoint with its recipe, weights, momentum and metrics. */

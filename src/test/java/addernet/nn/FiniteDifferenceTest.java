@@ -158,4 +158,19 @@ class FiniteDifferenceTest {
     assertEquals(0.3, bn.runningMean()[0], 1e-6);
     assertEquals(0.9 + 0.1 * 14.0 / 3, bn.runningVar()[0], 1e-5);
   }
+
+  @Test
+  void restartedRunningStatisticsTakeTheFirstBatchThenMoveByMomentum() {
+    Shape in = new Shape(1, 1, 1);
+    BatchNorm bn = new BatchNorm("b", in);
+    bn.runningMean()[0] = -500f;
+    bn.restartRunningStatistics();
+    bn.forward(new Tensor(in, 4, new float[] {1f, 2f, 3f, 6f}), Mode.TRAIN, Workers.single());
+    assertEquals(3.0, bn.runningMean()[0], 1e-6);
+    assertEquals(14.0 / 3, bn.runningVar()[0], 1e-5);
+    // mean 2, unbiased variance 2/3: from here on the usual momentum 0.1.
+    bn.forward(new Tensor(in, 4, new float[] {1f, 2f, 2f, 3f}), Mode.TRAIN, Workers.single());
+    assertEquals(0.9 * 3 + 0.1 * 2, bn.runningMean()[0], 1e-6);
+    assertEquals(0.9 * 14.0 / 3 + 0.1 * 2.0 / 3, bn.runningVar()[0], 1e-5);
+  }
 }
