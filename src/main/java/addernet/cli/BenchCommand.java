@@ -43,7 +43,9 @@ final class BenchCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = {
         "Steady-state training throughput (images/s, after warm-up) of a network and of its twin",
-        "(every adder layer multiplying, or the reverse), measured in the same run."
+        "(every adder layer multiplying, or the reverse), measured in the same run with their timed",
+        "rounds alternating, and the median ratio of adjacent rounds. Compare ratios, not images/s,",
+        "across runs: on a shared machine the absolute figures drift by 10-20%."
       })
   static final class Train implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "lenet5-adder", description = "model name or .spec file (default: ${DEFAULT-VALUE})")
@@ -58,7 +60,7 @@ final class BenchCommand implements Runnable {
     @Option(names = "--warmup-seconds", defaultValue = "6", description = "warm-up per network (default: ${DEFAULT-VALUE})")
     double warmup;
 
-    @Option(names = "--rounds", defaultValue = "5", description = "timed rounds per network; the median is reported (default: ${DEFAULT-VALUE})")
+    @Option(names = "--rounds", defaultValue = "5", description = "timed rounds per network, alternating between the two; medians are reported (default: ${DEFAULT-VALUE})")
     int rounds;
 
     @Option(names = "--round-steps", defaultValue = "60", description = "training steps per round (default: ${DEFAULT-VALUE})")
@@ -102,22 +104,47 @@ final class BenchCommand implements Runnable {
         ObjectNode byName = root.putObject("images_per_second");
         System.err.printf("bench train: batch %d, %d thread%s, %s kernels, %s%n", batch, workers.threads(),
             workers.threads() == 1 ? "" : "s", Operation.VECTOR ? "vector-API" : "plain-Java", source);
-        for (NetworkSpec s : List.of(first, twin)) {
-          double[] rates = measure(s, images, workers);
-          double[] sorted = rates.clone();
+        // Both nets warm up first, then their timed rounds alternate, so that a slow spell of the
+        // machine (these are shared virtual machines) falls on both and the ratio holds.
+        List<NetworkSpec> specs = List.of(first, twin);
+        List<Runnable> steps = new ArrayList<>();
+        for (NetworkSpec s : specs) {
+          steps.add(warmedUp(s, images, workers));
+        }
+        double[][] rates = new double[specs.size()][rounds];
+        for (int r = 0; r < rounds; r++) {
+          for (int n = 0; n < specs.size(); n++) {
+            long t0 = System.nanoTime();
+            for (int k = 0; k < roundSteps; k++) {
+              steps.get(n).run();
+            }
+            rates[n][r] = (double) roundSteps * batch / ((System.nanoTime() - t0) / 1e9);
+          }
+        }
+        for (int n = 0; n < specs.size(); n++) {
+          NetworkSpec s = specs.get(n);
+          double[] sorted = rates[n].clone();
           Arrays.sort(sorted);
-          double median = sorted[sorted.length / 2];
+          double median = median(rates[n]);
           System.out.printf("%-16s %8.0f images/s (median of %d rounds; min %.0f, max %.0f)%n",
               s.name(), median, rounds, sorted[0], sorted[sorted.length - 1]);
           ObjectNode r = results.addObject();
           r.put("model", s.name());
           r.put("images_per_second", median);
           ArrayNode all = r.putArray("rounds_images_per_second");
-          for (double v : rates) {
+          for (double v : rates[n]) {
             all.add(v);
           }
           byName.put(s.name(), median);
         }
+        double[] ratios = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+          ratios[r] = rates[0][r] / rates[1][r];
+        }
+        double ratio = median(ratios);
+        System.out.printf("%s / %s: %.3f (median over the %d pairs of adjacent rounds)%n",
+            first.name(), twin.name(), ratio, rounds);
+        root.put("ratio_to_twin", ratio);
         if (report != null) {
           Path parent = report.toAbsolutePath().getParent();
           if (parent != null) {
@@ -146,7 +173,14 @@ final class BenchCommand implements Runnable {
       return spec.withOperation(to, twinName);
     }
 
-    private double[] measure(NetworkSpec spec, ImageSet images, Workers workers) {
+    private static double median(double[] values) {
+      double[] sorted = values.clone();
+      Arrays.sort(sorted);
+      return sorted[sorted.length / 2];
+    }
+
+    /** One training step of {@code spec} at a time, after --warmup-seconds of them. */
+    private Runnable warmedUp(NetworkSpec spec, ImageSet images, Workers workers) {
       Recipe recipe = new Recipe(1, batch, Recipe.DEFAULT_LEARNING_RATE, Recipe.DEFAULT_MOMENTUM,
           Recipe.DEFAULT_WEIGHT_DECAY, Recipe.DEFAULT_ETA, 1, Recipe.DEFAULT_AUGMENTATION);
       Trainer trainer = Trainer.start(spec, recipe, images, images.head(Math.min(images.count(), 1000)), workers);
@@ -172,15 +206,7 @@ final class BenchCommand implements Runnable {
       do {
         step.run();
       } while (System.nanoTime() < end);
-      double[] rates = new double[rounds];
-      for (int r = 0; r < rounds; r++) {
-        long t0 = System.nanoTime();
-        for (int s = 0; s < roundSteps; s++) {
-          step.run();
-        }
-        rates[r] = (double) roundSteps * batch / ((System.nanoTime() - t0) / 1e9);
-      }
-      return rates;
+      return step;
     }
 
     private static ImageSet randomImages(NetworkSpec spec, int count) {

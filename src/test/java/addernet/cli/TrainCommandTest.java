@@ -120,5 +120,9 @@ class TrainCommandTest {
     JsonNode j = new ObjectMapper().readTree(report.toFile());
     assertTrue(j.get("images_per_second").get("tiny-adder").asDouble() > 0);
     assertTrue(j.get("images_per_second").get("tiny-cnn").asDouble() > 0);
+    // With one round each, the ratio is exactly the ratio of the two rounds' rates.
+    double adder = j.get("results").get(0).get("rounds_images_per_second").get(0).asDouble();
+    double cnn = j.get("results").get(1).get("rounds_images_per_second").get(0).asDouble();
+    assertEquals(adder / cnn, j.get("ratio_to_twin").asDouble(), 1e-9);
   }
 }
