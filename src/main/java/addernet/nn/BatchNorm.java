@@ -173,10 +173,14 @@ public final class BatchNorm implements Layer {
               xh[i] = v;
               y[i] = g[c] * v + b[c];
             }
-            double keep = restart ? 0 : 1 - momentum;
-            double take = restart ? 1 : momentum;
-            runningMean[c] = (float) (keep * runningMean[c] + take * mean);
-            runningVar[c] = (float) (keep * runningVar[c] + take * sq / (per - 1));
+            if (restart) {
+              runningMean[c] = (float) mean;
+              runningVar[c] = (float) (sq / (per - 1));
+            } else {
+              runningMean[c] = (float) ((1 - momentum) * runningMean[c] + momentum * mean);
+              runningVar[c] =
+                  (float) ((1 - momentum) * runningVar[c] + momentum * sq / (per - 1));
+            }
           }
         });
     restartStatistics = false;
