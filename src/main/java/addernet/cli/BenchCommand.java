@@ -125,7 +125,7 @@ final class BenchCommand implements Runnable {
           NetworkSpec s = specs.get(n);
           double[] sorted = rates[n].clone();
           Arrays.sort(sorted);
-          double median = median(rates[n]);
+          double median = sorted[sorted.length / 2];
           System.out.printf("%-16s %8.0f images/s (median of %d rounds; min %.0f, max %.0f)%n",
               s.name(), median, rounds, sorted[0], sorted[sorted.length - 1]);
           ObjectNode r = results.addObject();

@@ -36,7 +36,7 @@ final class VectorKernels {
     if (adder) {
       workers.forRange(m, L, work, (from, to) -> adderForward(c, k, m, w, o, y, from, to));
     } else {
-      workers.forRange(m, L, work, (from, to) -> twinForward(c, k, m, w, o, y, from, to));
+      workers.forRange(m, L, work, (from, to) -> product(w, k, 1, c, k, m, o, y, from, to));
     }
   }
 
@@ -120,46 +120,52 @@ final class VectorKernels {
     }
   }
 
-  /** One column vector by 4 outputs, each sum a chain of fused multiply-adds. */
-  private static void twinForward(
-      float[] c, int k, int m, float[] w, int o, float[] y, int from, int to) {
+  /**
+   * The twin's two products in one loop: out[r][j] = sum_i A[r][i] * B[i][j] for i < n, where
+   * A[r][i] = w[r * rowStride + i * innerStride], so W (forward: rowStride k, innerStride 1) and
+   * its transpose (input gradient: 1, k) are read in place. One column vector by 4 rows, each sum
+   * a chain of fused multiply-adds.
+   */
+  private static void product(
+      float[] w, int rowStride, int innerStride, float[] b, int n, int m, int rows, float[] out,
+      int from, int to) {
     int j = from;
     for (; j + L <= to; j += L) {
-      int oo = 0;
-      for (; oo + 4 <= o; oo += 4) {
+      int r = 0;
+      for (; r + 4 <= rows; r += 4) {
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
-        int w0 = oo * k;
-        for (int kk = 0; kk < k; kk++) {
-          FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
-          a0 = cv.fma(FloatVector.broadcast(S, w[w0 + kk]), a0);
-          a1 = cv.fma(FloatVector.broadcast(S, w[w0 + k + kk]), a1);
-          a2 = cv.fma(FloatVector.broadcast(S, w[w0 + 2 * k + kk]), a2);
-          a3 = cv.fma(FloatVector.broadcast(S, w[w0 + 3 * k + kk]), a3);
+        for (int i = 0; i < n; i++) {
+          FloatVector bv = FloatVector.fromArray(S, b, i * m + j);
+          int wr = r * rowStride + i * innerStride;
+          a0 = bv.fma(FloatVector.broadcast(S, w[wr]), a0);
+          a1 = bv.fma(FloatVector.broadcast(S, w[wr + rowStride]), a1);
+          a2 = bv.fma(FloatVector.broadcast(S, w[wr + 2 * rowStride]), a2);
+          a3 = bv.fma(FloatVector.broadcast(S, w[wr + 3 * rowStride]), a3);
         }
-        a0.intoArray(y, oo * m + j);
-        a1.intoArray(y, (oo + 1) * m + j);
-        a2.intoArray(y, (oo + 2) * m + j);
-        a3.intoArray(y, (oo + 3) * m + j);
+        a0.intoArray(out, r * m + j);
+        a1.intoArray(out, (r + 1) * m + j);
+        a2.intoArray(out, (r + 2) * m + j);
+        a3.intoArray(out, (r + 3) * m + j);
       }
-      for (; oo < o; oo++) {
+      for (; r < rows; r++) {
         FloatVector a0 = FloatVector.zero(S);
-        int w0 = oo * k;
-        for (int kk = 0; kk < k; kk++) {
-          a0 = FloatVector.fromArray(S, c, kk * m + j).fma(FloatVector.broadcast(S, w[w0 + kk]), a0);
+        for (int i = 0; i < n; i++) {
+          a0 = FloatVector.fromArray(S, b, i * m + j)
+              .fma(FloatVector.broadcast(S, w[r * rowStride + i * innerStride]), a0);
         }
-        a0.intoArray(y, oo * m + j);
+        a0.intoArray(out, r * m + j);
       }
     }
     for (; j < to; j++) {
-      for (int oo = 0; oo < o; oo++) {
-        float s = 0;
-        for (int kk = 0; kk < k; kk++) {
-          s += c[kk * m + j] * w[oo * k + kk];
+      for (int r = 0; r < rows; r++) {
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+          sum += b[i * m + j] * w[r * rowStride + i * innerStride];
         }
-        y[oo * m + j] = s;
+        out[r * m + j] = sum;
       }
     }
   }
@@ -182,7 +188,7 @@ final class VectorKernels {
     if (adder) {
       workers.forRange(m, L, work, (from, to) -> adderPatchGradient(c, k, m, w, o, g, gc, from, to));
     } else {
-      workers.forRange(m, L, work, (from, to) -> twinPatchGradient(c, k, m, w, o, g, gc, from, to));
+      workers.forRange(m, L, work, (from, to) -> product(w, 1, k, g, o, m, k, gc, from, to));
     }
   }
 
@@ -253,48 +259,6 @@ final class VectorKernels {
    */
   private static FloatVector twiceHardTanh(FloatVector negX, float w) {
     return negX.add(w + 1f).abs().sub(negX.add(w - 1f).abs());
-  }
-
-  private static void twinPatchGradient(
-      float[] c, int k, int m, float[] w, int o, float[] g, float[] gc, int from, int to) {
-    int j = from;
-    for (; j + L <= to; j += L) {
-      int kk = 0;
-      for (; kk + 4 <= k; kk += 4) {
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int oo = 0; oo < o; oo++) {
-          FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
-          int wr = oo * k + kk;
-          a0 = gv.fma(FloatVector.broadcast(S, w[wr]), a0);
-          a1 = gv.fma(FloatVector.broadcast(S, w[wr + 1]), a1);
-          a2 = gv.fma(FloatVector.broadcast(S, w[wr + 2]), a2);
-          a3 = gv.fma(FloatVector.broadcast(S, w[wr + 3]), a3);
-        }
-        a0.intoArray(gc, kk * m + j);
-        a1.intoArray(gc, (kk + 1) * m + j);
-        a2.intoArray(gc, (kk + 2) * m + j);
-        a3.intoArray(gc, (kk + 3) * m + j);
-      }
-      for (; kk < k; kk++) {
-        FloatVector a0 = FloatVector.zero(S);
-        for (int oo = 0; oo < o; oo++) {
-          a0 = FloatVector.fromArray(S, g, oo * m + j).fma(FloatVector.broadcast(S, w[oo * k + kk]), a0);
-        }
-        a0.intoArray(gc, kk * m + j);
-      }
-    }
-    for (; j < to; j++) {
-      for (int kk = 0; kk < k; kk++) {
-        float s = 0;
-        for (int oo = 0; oo < o; oo++) {
-          s += g[oo * m + j] * w[oo * k + kk];
-        }
-        gc[kk * m + j] = s;
-      }
-    }
   }
 
   /**
