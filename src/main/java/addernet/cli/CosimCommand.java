@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.io.UserError;
 import addernet.cosim.AccelCosim;
 import addernet.cosim.AccelSimulator;
 import addernet.cosim.ArrayCosim;
@@ -7,7 +8,7 @@ import addernet.cosim.ArrayHarness;
 import addernet.data.FashionMnist;
 import addernet.data.ImageSet;
 import addernet.gen.AcceleratorGenerator;
-import addernet.gen.OutputFolder;
+import addernet.io.Outputs;
 import addernet.quant.IntNetwork;
 import addernet.quant.RandomNetworks;
 import java.util.ArrayList;
@@ -240,12 +241,12 @@ final class CosimCommand implements Callable<Integer> {
           failed++;
           Files.createDirectories(keepDir);
           Path dest = keepDir.resolve(net.name());
-          OutputFolder.deleteTree(dest);
+          Outputs.deleteTree(dest);
           Files.move(dir, dest);
           kept = dest.toString();
           System.err.println("\n" + net.name() + " (" + opt + "): " + r.firstMismatch().describe() + "; RTL kept in " + dest);
         } else {
-          OutputFolder.deleteTree(dir);
+          Outputs.deleteTree(dir);
         }
         runs.add(new NetworkRun(s, net.name(), opt.rows(), opt.cols(), opt.batch(), count,
             r.compared(), r.mismatches(),
@@ -253,7 +254,7 @@ final class CosimCommand implements Callable<Integer> {
         bar.step();
       }
     } finally {
-      OutputFolder.deleteTree(work);
+      Outputs.deleteTree(work);
     }
     System.out.printf("%d random networks, %d values compared layer by layer, %d failed%n",
         randomNetworks, compared, failed);

@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.io.UserError;
 import addernet.energy.EnergyEstimate;
 import addernet.energy.LayerOps;
 import addernet.energy.NetworkOps;

@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.io.UserError;
 import addernet.cosim.Verilator;
 import addernet.export.ModelPackage;
 import addernet.gen.AcceleratorGenerator;

@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.io.UserError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

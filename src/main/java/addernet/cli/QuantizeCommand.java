@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.io.UserError;
 import addernet.data.FashionMnist;
 import addernet.data.IdxFormatException;
 import addernet.data.ImageSet;

@@ -1,6 +1,7 @@
 package addernet.cli;
 
-import addernet.gen.OutputFolder;
+import addernet.io.UserError;
+import addernet.io.Outputs;
 import addernet.report.RunReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ final class ReportCommand implements Callable<Integer> {
     System.setProperty("java.awt.headless", "true");
     Path target = out == null ? run.resolve("report") : out;
     String[] summary = new String[1];
-    OutputFolder.write(target, dir -> summary[0] = RunReport.write(run.toAbsolutePath().normalize(), dir));
+    Outputs.writeFolder("report", target, false, java.util.List.of(run), dir -> summary[0] = RunReport.write(run.toAbsolutePath().normalize(), dir));
     System.out.print(summary[0]);
     System.out.println("report: " + target.resolve(RunReport.INDEX));
     return 0;

@@ -1,11 +1,12 @@
 package addernet.cli;
 
+import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
 import addernet.fpga.Ice40Device;
 import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
-import addernet.gen.OutputFolder;
+import addernet.io.Outputs;
 import addernet.gen.PeOp;
 import addernet.synth.Resources;
 import addernet.synth.Yosys;
@@ -179,7 +180,7 @@ final class SynthCommand implements Callable<Integer> {
       }
     } finally {
       if (twin != null) {
-        OutputFolder.deleteTree(twin.getParent());
+        Outputs.deleteTree(twin.getParent());
       }
     }
     if (report != null) {

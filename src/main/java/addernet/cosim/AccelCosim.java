@@ -19,7 +19,7 @@ public final class AccelCosim {
   public record Options(int stallPercent, int seed, boolean compareLayers, Path waveform) {
     public Options {
       if (stallPercent < 0 || stallPercent > 90) {
-        throw new addernet.cli.UserError("--stall must be a percentage in 0..90, got " + stallPercent);
+        throw new addernet.io.UserError("--stall must be a percentage in 0..90, got " + stallPercent);
       }
     }
   }
@@ -66,7 +66,7 @@ public final class AccelCosim {
     this.manifest = AcceleratorGenerator.read(rtlDir);
     int inSize = net.inChannels() * net.inHeight() * net.inWidth();
     if (manifest.inSize() != inSize || manifest.classes() != net.classes()) {
-      throw new addernet.cli.UserError(
+      throw new addernet.io.UserError(
           rtlDir + " was generated for " + manifest.inSize() + " pixels and " + manifest.classes()
               + " classes, but the model has " + inSize + " and " + net.classes()
               + "; generate the RTL from this model");
@@ -74,7 +74,7 @@ public final class AccelCosim {
     addernet.gen.PeOp op = manifest.peOp();
     for (IntLayer l : net.layers()) {
       if (l.op() != op) {
-        throw new addernet.cli.UserError(
+        throw new addernet.io.UserError(
             rtlDir + " has " + op.id() + " PEs, but layer " + l.name() + " of the model is a "
                 + l.op().id() + " layer; generate the RTL from this model");
       }
@@ -84,7 +84,7 @@ public final class AccelCosim {
   /** Layer-by-layer comparison reads the trace port, which an FPGA build may have left out. */
   private void requireTrace() {
     if (!manifest.trace()) {
-      throw new addernet.cli.UserError(
+      throw new addernet.io.UserError(
           rtlDir + " was generated with --no-trace, so only logits can be compared; regenerate"
               + " without --no-trace to compare every layer");
     }

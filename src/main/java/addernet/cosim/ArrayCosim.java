@@ -85,7 +85,7 @@ public final class ArrayCosim {
    */
   public Report runRandom(int tiles, long seed, Path waveform, LongConsumer progress) {
     if (tiles < 1) {
-      throw new addernet.cli.UserError("--random must be a positive number of tiles, got " + tiles);
+      throw new addernet.io.UserError("--random must be a positive number of tiles, got " + tiles);
     }
     SplittableRandom rnd = new SplittableRandom(seed);
     Run run = new Run(waveform, progress);

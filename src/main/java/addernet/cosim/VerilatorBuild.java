@@ -1,8 +1,8 @@
 package addernet.cosim;
 
 import addernet.tool.ExternalTool;
-import addernet.cli.UserError;
-import addernet.gen.OutputFolder;
+import addernet.io.UserError;
+import addernet.io.Outputs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -43,7 +43,7 @@ public final class VerilatorBuild {
           && Files.readString(stamp).strip().equals(hash)) {
         return exe;
       }
-      OutputFolder.deleteTree(build);
+      Outputs.deleteTree(build);
       Files.createDirectories(build);
       Files.writeString(build.resolve(harnessFile), harness);
       Files.writeString(build.resolve("harness.h"), common);

@@ -1,6 +1,6 @@
 package addernet.export;
 
-import addernet.gen.OutputFolder;
+import addernet.io.Outputs;
 import addernet.gen.PeOp;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
@@ -75,7 +75,7 @@ public record ModelPackage(
 
   /** Writes the package into {@code dir} atomically: a failure leaves nothing half-written. */
   public void write(Path dir) {
-    OutputFolder.write(dir, this::writeInto);
+    Outputs.writeFolder("quantize", dir, false, java.util.List.of(), this::writeInto);
   }
 
   private void writeInto(Path dir) throws IOException {

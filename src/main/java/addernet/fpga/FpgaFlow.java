@@ -1,6 +1,6 @@
 package addernet.fpga;
 
-import addernet.cli.UserError;
+import addernet.io.UserError;
 import addernet.tool.ExternalTool;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,6 +1,6 @@
 package addernet.fpga;
 
-import addernet.cli.UserError;
+import addernet.io.UserError;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 

@@ -1,6 +1,7 @@
 package addernet.gen;
 
-import addernet.cli.UserError;
+import addernet.io.Outputs;
+import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
 import addernet.hw.AccelConfig;
 import addernet.hw.LayerParams;
@@ -214,8 +215,8 @@ public final class AcceleratorGenerator {
   }
 
   private static void generate(AccelConfig cfg, String network, long opsPerImage, Path out) {
-    OutputFolder.write(
-        out,
+    Outputs.writeFolder(
+        "generate", out, false, List.of(),
         dir -> {
           addernet.hw.GenerateAccelerator.apply(cfg, dir.toString());
           List<String> sources = ArrayGenerator.verilogSources(dir);

@@ -1,6 +1,6 @@
 package addernet.gen;
 
-import addernet.cli.UserError;
+import addernet.io.UserError;
 
 /**
  * Everything that defines a bare PE array, validated at the door. The accumulator width is either

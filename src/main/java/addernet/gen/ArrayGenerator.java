@@ -1,6 +1,7 @@
 package addernet.gen;
 
-import addernet.cli.UserError;
+import addernet.io.Outputs;
+import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
 import addernet.fpga.MeshShell;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,8 +26,8 @@ public final class ArrayGenerator {
 
   /** Writes the array's Verilog and {@code array.json} into {@code out}, all or nothing. */
   public static void generate(ArrayConfig cfg, Path out) {
-    OutputFolder.write(
-        out,
+    Outputs.writeFolder(
+        "generate", out, false, List.of(),
         dir -> {
           addernet.hw.Generate.mesh(
               cfg.rows(), cfg.cols(), cfg.dataBits(), cfg.accBits(), cfg.op().id(), dir.toString());

@@ -1,6 +1,6 @@
 package addernet.synth;
 
-import addernet.cli.UserError;
+import addernet.io.UserError;
 import addernet.tool.ExternalTool;
 import java.io.File;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package addernet.tool;
 
-import addernet.cli.UserError;
+import addernet.io.UserError;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import addernet.cli.UserError;
+import addernet.io.UserError;
 import addernet.gen.AcceleratorGenerator;
 import addernet.gen.PeOp;
 import addernet.quant.IntNetwork;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import addernet.cli.UserError;
+import addernet.io.UserError;
 import addernet.quant.IntNetwork;
 import addernet.quant.RandomNetworks;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package addernet.cli;
+package addernet.io;
 
 /**
  * A problem with what the user asked for (bad size, missing tool, unreadable file). The launcher
