@@ -198,14 +198,14 @@ final class PackageReader {
       if (inH + 2L * pad < k || inW + 2L * pad < k) {
         throw bad(f + ".kernel", "must fit the " + inH + "x" + inW + " input with padding " + pad + ", got " + k);
       }
+      long kk = (long) inC * k * k;
+      if (kk > MAX_K) {
+        throw bad(f, "K = in_channels * kernel^2 = " + kk + " exceeds the contract's 2^24 (section 3)");
+      }
       int convH = (inH + 2 * pad - k) / stride + 1;
       int convW = (inW + 2 * pad - k) / stride + 1;
       if (pool && (convH < 2 || convW < 2)) {
         throw bad(f + ".pool", "a 2x2 max-pool needs a convolution output of at least 2x2, got " + convH + "x" + convW);
-      }
-      long kk = (long) inC * k * k;
-      if (kk > MAX_K) {
-        throw bad(f, "K = in_channels * kernel^2 = " + kk + " exceeds the contract's 2^24 (section 3)");
       }
       checkElements(f, (long) outC * convH * convW, "its output before pooling");
       int bits = dataBits[i];
