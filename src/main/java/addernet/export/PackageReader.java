@@ -250,7 +250,11 @@ final class PackageReader {
       Iterator<Map.Entry<String, JsonNode>> it = p.fields();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
-        prov.put(e.getKey(), STRICT.convertValue(e.getValue(), Object.class));
+        try {
+          prov.put(e.getKey(), STRICT.convertValue(e.getValue(), Object.class));
+        } catch (IllegalArgumentException x) {
+          throw bad(shownField("provenance", e.getKey()), "cannot be read as a JSON value: " + oneLine(x.getMessage()));
+        }
       }
     }
     return new ModelPackage(net, new Scales(scales, logitScale), prov, golden);
