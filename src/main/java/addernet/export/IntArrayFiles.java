@@ -1,12 +1,15 @@
 package addernet.export;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.nio.file.StandardOpenOption;
 
 /**
  * The two encodings of every integer array in a model package (docs/model-package.md):
@@ -62,61 +65,110 @@ final class IntArrayFiles {
     Files.write(file, buf.array());
   }
 
-  /** Decodes a .bin file; {@code where} names the file in errors. */
+  /**
+   * Decodes a .bin file; {@code where} names the file in errors. The file's real length is
+   * compared with {@code count} before anything is allocated, and it is read in blocks.
+   */
   static int[] readBin(Path file, String where, int count, int bits, boolean signed)
       throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
     int width = bytesPerElement(bits);
-    if (bytes.length != (long) count * width) {
-      throw new PackageException(where + ": " + bytes.length + " bytes, expected " + count + " elements of "
-          + width + " byte(s) = " + (long) count * width);
+    long size = Files.size(file);
+    long want = (long) count * width;
+    if (size != want) {
+      throw new PackageException(where + ": " + size + " bytes, expected " + count + " elements of "
+          + width + " byte(s) = " + want);
     }
-    ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    checkHeap(where, 4L * count);
     int[] out = new int[count];
-    for (int i = 0; i < count; i++) {
-      long v = switch (width) {
-        case 1 -> signed ? buf.get() : buf.get() & 0xffL;
-        case 2 -> signed ? buf.getShort() : buf.getShort() & 0xffffL;
-        default -> signed ? buf.getInt() : buf.getInt() & 0xffffffffL;
-      };
-      if (v < min(bits, signed) || v > max(bits, signed)) {
-        throw new PackageException(where + ": element " + i + " = " + v + " is outside the "
-            + (signed ? "signed " : "unsigned ") + bits + "-bit range [" + min(bits, signed) + ", "
-            + max(bits, signed) + "]");
+    long lo = min(bits, signed);
+    long hi = max(bits, signed);
+    ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      int i = 0;
+      while (i < count) {
+        if (ch.read(buf) < 0) {
+          throw new PackageException(where + ": ended after " + i + " of " + count + " elements (changed while read)");
+        }
+        buf.flip();
+        while (i < count && buf.remaining() >= width) {
+          long v = switch (width) {
+            case 1 -> signed ? buf.get() : buf.get() & 0xffL;
+            case 2 -> signed ? buf.getShort() : buf.getShort() & 0xffffL;
+            default -> signed ? buf.getInt() : buf.getInt() & 0xffffffffL;
+          };
+          if (v < lo || v > hi) {
+            throw new PackageException(where + ": element " + i + " = " + v + " is outside the "
+                + (signed ? "signed " : "unsigned ") + bits + "-bit range [" + lo + ", " + hi + "]");
+          }
+          out[i++] = (int) v;
+        }
+        buf.compact();
       }
-      out[i] = (int) v;
     }
     return out;
   }
 
-  /** Decodes a .mem file and checks it word for word against the .bin values. */
+  /** Refuses an array the heap cannot hold, before the allocation that would fail. */
+  private static void checkHeap(String where, long bytes) throws PackageException {
+    Runtime rt = Runtime.getRuntime();
+    long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    if (bytes > free) {
+      throw new PackageException(where + ": needs " + (bytes >> 20) + " MiB to read, more than the "
+          + (free >> 20) + " MiB free in this JVM (run with a larger -Xmx)");
+    }
+  }
+
+  /**
+   * Checks a .mem file word for word against the .bin values, in one pass over its bytes: exactly
+   * {@code expected.length} lines of ceil(bits/4) lower-case hex digits, each ending in LF.
+   */
   static void checkMem(Path file, String where, int[] expected, int bits, boolean signed)
       throws IOException {
-    List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
-    if (lines.size() != expected.length) {
-      throw new PackageException(where + ": " + lines.size() + " words, expected " + expected.length);
-    }
     int digits = hexDigits(bits);
-    for (int i = 0; i < lines.size(); i++) {
-      String w = lines.get(i);
-      long raw;
-      try {
-        if (w.length() != digits) {
-          throw new NumberFormatException();
+    long size = Files.size(file);
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      byte[] line = new byte[digits + 1];
+      for (int i = 0; i < expected.length; i++) {
+        int n = 0;
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n' && n < line.length) {
+          line[n++] = (byte) b;
         }
-        raw = Long.parseLong(w, 16);
-      } catch (NumberFormatException e) {
-        throw new PackageException(where + ": line " + (i + 1) + " '" + w + "' is not " + digits
-            + " hex digits");
+        String at = where + ": line " + (i + 1);
+        if (b < 0 && n == 0) {
+          throw new PackageException(where + ": " + i + " words, expected " + expected.length);
+        }
+        String w = new String(line, 0, n, StandardCharsets.ISO_8859_1);
+        if (b < 0) {
+          throw new PackageException(at + " '" + shown(w) + "' does not end in a newline (LF)");
+        }
+        if (b != '\n') {
+          throw new PackageException(at + " '" + shown(w) + "...' is longer than " + digits + " hex digits");
+        }
+        if (n > 0 && line[n - 1] == '\r') {
+          throw new PackageException(at + " ends in CR LF; lines end in LF only");
+        }
+        if (n != digits || !w.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+          throw new PackageException(at + " '" + shown(w) + "' is not " + digits + " lower-case hex digits");
+        }
+        long raw = Long.parseLong(w, 16);
+        if (raw >= 1L << bits) {
+          throw new PackageException(at + " '" + w + "' does not fit " + bits + " bits");
+        }
+        long v = signed && raw >= 1L << (bits - 1) ? raw - (1L << bits) : raw;
+        if (v != expected[i]) {
+          throw new PackageException(at + " is " + v + " but the .bin file has " + expected[i]);
+        }
       }
-      if (raw >= 1L << bits) {
-        throw new PackageException(where + ": line " + (i + 1) + " '" + w + "' does not fit " + bits + " bits");
-      }
-      long v = signed && raw >= 1L << (bits - 1) ? raw - (1L << bits) : raw;
-      if (v != expected[i]) {
-        throw new PackageException(where + ": line " + (i + 1) + " is " + v + " but the .bin file has "
-            + expected[i]);
+      if (in.read() >= 0) {
+        throw new PackageException(where + ": " + size + " bytes, more than the " + expected.length + " words of "
+            + (digits + 1) + " bytes expected (" + (long) expected.length * (digits + 1) + ")");
       }
     }
+  }
+
+  /** A line's text as it may appear in a message: control characters as '?'. */
+  private static String shown(String w) {
+    return w.replaceAll("\\p{Cntrl}", "?");
   }
 }

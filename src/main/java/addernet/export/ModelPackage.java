@@ -6,21 +6,19 @@ import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
 import addernet.quant.Requant;
 import addernet.quant.Scales;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -214,383 +212,33 @@ public record ModelPackage(
     return n;
   }
 
+  /** Lower-case hex SHA-256 of a file, read in blocks (a data file may be larger than the heap). */
   static String sha256(Path file) throws IOException {
+    MessageDigest md;
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+      md = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buf = new byte[1 << 16];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        md.update(buf, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(md.digest());
   }
 
   // ---------------------------------------------------------------- reading
 
   /**
-   * Reads and validates a package: format and version, every checksum, every shape, every value
-   * range, the requantization bound (contract section 7), and finally that the network reproduces
-   * its own golden vectors. The first problem found is thrown, naming its file and field.
+   * Reads and validates a package: every rule of docs/model-package.md, in the order given there
+   * (format and version, files and checksums, shapes, value ranges, requantization, the
+   * accumulator and 64-bit bounds), and finally that the network reproduces its own golden
+   * vectors. The first problem found is thrown, naming its file and field; no other exception
+   * leaves this method for any content of {@code dir}.
    */
   public static ModelPackage read(Path dir) throws PackageException {
-    try {
-      return new Reader(dir).read();
-    } catch (PackageException e) {
-      throw e;
-    } catch (IOException e) {
-      throw new PackageException(dir + ": cannot read: " + e.getMessage());
-    }
-  }
-
-  private static final class Reader {
-    private final Path dir;
-    private JsonNode root;
-    private Map<String, String> files;
-
-    Reader(Path dir) {
-      this.dir = dir;
-    }
-
-    PackageException bad(String field, String problem) {
-      return new PackageException(MANIFEST + ": " + field + ": " + problem);
-    }
-
-    ModelPackage read() throws IOException {
-      if (!Files.isDirectory(dir)) {
-        throw new PackageException(dir + ": no such folder");
-      }
-      try {
-        root = JSON.readTree(dir.resolve(MANIFEST).toFile());
-      } catch (NoSuchFileException | java.io.FileNotFoundException e) {
-        throw new PackageException(MANIFEST + ": missing in " + dir);
-      } catch (IOException e) {
-        throw new PackageException(MANIFEST + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
-      }
-      if (root == null || !root.isObject()) {
-        throw new PackageException(MANIFEST + ": not a JSON object");
-      }
-      if (!FORMAT.equals(root.path("format").asText())) {
-        throw bad("format", "expected '" + FORMAT + "', got " + root.path("format"));
-      }
-      if (!root.path("version").isInt() || root.path("version").asInt() != VERSION) {
-        throw bad("version", "unsupported package version " + root.path("version")
-            + " (this reader knows version " + VERSION + ")");
-      }
-      checkFiles();
-      JsonNode in = obj(root, "input", "input");
-      int ch = integer(in, "channels", "input.channels", 1, 1 << 16);
-      int h = integer(in, "height", "input.height", 1, 1 << 16);
-      int w = integer(in, "width", "input.width", 1, 1 << 16);
-      integer(in, "pixel_bits", "input.pixel_bits", 8, 8);
-      int logitBits = integer(root, "logit_bits", "logit_bits", 2, 32);
-      double logitScale = positive(root, "logit_scale", "logit_scale");
-      JsonNode layersNode = root.path("layers");
-      if (!layersNode.isArray() || layersNode.isEmpty()) {
-        throw bad("layers", "must be a non-empty array");
-      }
-      int n = layersNode.size();
-      // Data bits first: each layer's clamp is checked against the next layer's width.
-      int[] dataBits = new int[n];
-      for (int i = 0; i < n; i++) {
-        dataBits[i] = integer(layersNode.get(i), "data_bits", "layers[" + i + "].data_bits", 2, 16);
-      }
-      integer(in, "input_shift", "input.input_shift", IntNetwork.inputShift(dataBits[0]),
-          IntNetwork.inputShift(dataBits[0]));
-      List<IntLayer> layers = new ArrayList<>();
-      double[] scales = new double[n];
-      int c = ch;
-      int hh = h;
-      int ww = w;
-      for (int i = 0; i < n; i++) {
-        JsonNode l = layersNode.get(i);
-        String f = "layers[" + i + "]";
-        String name = text(l, "name", f + ".name");
-        String type = text(l, "type", f + ".type");
-        if (!type.equals("conv") && !type.equals("fc")) {
-          throw bad(f + ".type", "must be conv or fc, got '" + type + "'");
-        }
-        // Packages written before the CNN twin have no operation: every layer was an adder layer.
-        PeOp op = PeOp.ADDER;
-        if (l.has("operation")) {
-          JsonNode o = l.get("operation");
-          if (o.isTextual() && o.asText().equals("adder")) {
-            op = PeOp.ADDER;
-          } else if (o.isTextual() && o.asText().equals("multiply")) {
-            op = PeOp.MAC;
-          } else {
-            throw bad(f + ".operation", "must be adder or multiply, got " + o);
-          }
-        }
-        int inC = integer(l, "in_channels", f + ".in_channels", c, c);
-        int inH = integer(l, "in_height", f + ".in_height", hh, hh);
-        int inW = integer(l, "in_width", f + ".in_width", ww, ww);
-        int outC = integer(l, "out_channels", f + ".out_channels", 1, 1 << 16);
-        int k = integer(l, "kernel", f + ".kernel", 1, 1 << 10);
-        int stride = integer(l, "stride", f + ".stride", 1, 1 << 10);
-        int pad = integer(l, "padding", f + ".padding", 0, 1 << 10);
-        if (!l.path("pool").isBoolean()) {
-          throw bad(f + ".pool", "must be true or false");
-        }
-        boolean pool = l.path("pool").asBoolean();
-        int bits = dataBits[i];
-        scales[i] = positive(l, "scale", f + ".scale");
-        JsonNode wn = obj(l, "weights", f + ".weights");
-        int[] weights = readArray(wn, f + ".weights", bits, true,
-            new int[] {outC, inC, k, k});
-        boolean last = i == n - 1;
-        int outBits = last ? logitBits : dataBits[i + 1];
-        Requant rq = requant(obj(l, "requant", f + ".requant"), f + ".requant", outC, last, outBits);
-        IntLayer layer;
-        try {
-          layer = new IntLayer(name, op, type.equals("fc"), inC, inH, inW, outC, k, stride, pad, bits,
-              weights, rq, pool);
-        } catch (IllegalArgumentException e) {
-          throw bad(f, e.getMessage());
-        }
-        integer(l, "out_height", f + ".out_height", layer.outHeight(), layer.outHeight());
-        integer(l, "out_width", f + ".out_width", layer.outWidth(), layer.outWidth());
-        layers.add(layer);
-        // The MAC's bound depends on the input range, i.e. on the layers before (section 3).
-        int acc = partial(ch, h, w, layers, logitBits).accBits(i);
-        integer(l, "acc_bits", f + ".acc_bits", acc, acc);
-        checkBound(rq, acc, f + ".requant");
-        c = layer.outChannels();
-        hh = layer.outHeight();
-        ww = layer.outWidth();
-      }
-      IntNetwork net;
-      try {
-        net = new IntNetwork(text(root, "network", "network"), ch, h, w, layers, logitBits);
-      } catch (IllegalArgumentException e) {
-        throw bad("layers", e.getMessage());
-      }
-      integer(root, "classes", "classes", net.classes(), net.classes());
-      Golden golden = golden(net);
-      Map<String, Object> prov = new LinkedHashMap<>();
-      JsonNode p = root.path("provenance");
-      if (p.isObject()) {
-        Iterator<Map.Entry<String, JsonNode>> it = p.fields();
-        while (it.hasNext()) {
-          Map.Entry<String, JsonNode> e = it.next();
-          prov.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
-        }
-      }
-      return new ModelPackage(net, new Scales(scales, logitScale), prov, golden);
-    }
-
-    /** The layers read so far as a network, for the accumulator bound of the last one. */
-    private IntNetwork partial(int ch, int h, int w, List<IntLayer> layers, int logitBits)
-        throws PackageException {
-      try {
-        return new IntNetwork("partial", ch, h, w, layers, logitBits);
-      } catch (IllegalArgumentException e) {
-        throw bad("layers", e.getMessage());
-      }
-    }
-
-    private void checkFiles() throws IOException {
-      JsonNode f = root.path("files");
-      if (!f.isObject()) {
-        throw bad("files", "must map every data file to its SHA-256");
-      }
-      files = new LinkedHashMap<>();
-      Iterator<Map.Entry<String, JsonNode>> it = f.fields();
-      while (it.hasNext()) {
-        Map.Entry<String, JsonNode> e = it.next();
-        String rel = e.getKey();
-        Path p = dir.resolve(rel).normalize();
-        if (!p.startsWith(dir.normalize()) || rel.equals(MANIFEST)) {
-          throw bad("files." + rel, "names a file outside the package");
-        }
-        if (!Files.isRegularFile(p)) {
-          throw new PackageException(rel + ": missing (listed in " + MANIFEST + " files)");
-        }
-        String want = e.getValue().asText();
-        String got = sha256(p);
-        if (!got.equalsIgnoreCase(want)) {
-          throw new PackageException(rel + ": SHA-256 is " + got + " but " + MANIFEST + " files."
-              + rel + " says " + want + " (file changed or damaged)");
-        }
-        files.put(rel, got);
-      }
-    }
-
-    private int[] readArray(JsonNode a, String f, int bits, boolean signed, int[] shape)
-        throws IOException {
-      long count = 1;
-      for (int s : shape) {
-        count *= s;
-      }
-      integer(a, "count", f + ".count", (int) count, (int) count);
-      integer(a, "bits", f + ".bits", bits, bits);
-      if (!a.path("signed").isBoolean() || a.path("signed").asBoolean() != signed) {
-        throw bad(f + ".signed", "must be " + signed);
-      }
-      JsonNode sh = a.path("shape");
-      if (!sh.isArray() || sh.size() != shape.length) {
-        throw bad(f + ".shape", "expected " + Arrays.toString(shape) + ", got " + sh);
-      }
-      for (int i = 0; i < shape.length; i++) {
-        if (!sh.get(i).isInt() || sh.get(i).asInt() != shape[i]) {
-          throw bad(f + ".shape", "expected " + Arrays.toString(shape) + ", got " + sh);
-        }
-      }
-      String bin = text(a, "bin", f + ".bin");
-      String mem = text(a, "mem", f + ".mem");
-      for (String file : new String[] {bin, mem}) {
-        if (!files.containsKey(file)) {
-          throw bad(f, file + " is not listed (with its SHA-256) in files");
-        }
-      }
-      int[] v = IntArrayFiles.readBin(dir.resolve(bin), bin, (int) count, bits, signed);
-      IntArrayFiles.checkMem(dir.resolve(mem), mem, v, bits, signed);
-      return v;
-    }
-
-    private Requant requant(JsonNode r, String f, int channels, boolean last, int outBits)
-        throws PackageException {
-      int shift = integer(r, "shift", f + ".shift", 0, 62);
-      long outMin = -(1L << (outBits - 1));
-      long outMax = (1L << (outBits - 1)) - 1;
-      // After ReLU the clamp starts at 0; the logits are clamped to the logit width.
-      int lo = integer(r, "lo", f + ".lo", last ? (int) outMin : 0, last ? (int) outMin : 0);
-      int hi = integer(r, "hi", f + ".hi", lo, (int) outMax);
-      JsonNode terms = r.path("terms");
-      JsonNode bias = r.path("bias");
-      if (!terms.isArray() || terms.size() != channels) {
-        throw bad(f + ".terms", "must hold one list per output channel (" + channels + ")");
-      }
-      if (!bias.isArray() || bias.size() != channels) {
-        throw bad(f + ".bias", "must hold one integer per output channel (" + channels + ")");
-      }
-      int[][] t = new int[channels][];
-      long[] b = new long[channels];
-      for (int c = 0; c < channels; c++) {
-        JsonNode tc = terms.get(c);
-        if (!tc.isArray()) {
-          throw bad(f + ".terms[" + c + "]", "must be a list of integers");
-        }
-        t[c] = new int[tc.size()];
-        for (int j = 0; j < tc.size(); j++) {
-          JsonNode d = tc.get(j);
-          if (!d.isInt() || d.asInt() == 0 || Math.abs(d.asInt()) - 1 > Requant.MAX_EXPONENT) {
-            throw bad(f + ".terms[" + c + "][" + j + "]", "must be a non-zero integer in +-1..+-"
-                + (Requant.MAX_EXPONENT + 1) + ", got " + d);
-          }
-          t[c][j] = d.asInt();
-        }
-        if (!bias.get(c).isIntegralNumber() || !bias.get(c).canConvertToLong()) {
-          throw bad(f + ".bias[" + c + "]", "must be a 64-bit integer, got " + bias.get(c));
-        }
-        b[c] = bias.get(c).asLong();
-      }
-      integer(r, "max_terms", f + ".max_terms", 0, 64);
-      return new Requant(shift, t, b, lo, hi);
-    }
-
-    /** Contract section 7: |v| <= D 2^(A + e_max) + |bias| must stay below 2^62. */
-    private void checkBound(Requant r, int accBits, String f) throws PackageException {
-      for (int c = 0; c < r.channels(); c++) {
-        int emax = 0;
-        for (int t : r.terms()[c]) {
-          emax = Math.max(emax, Math.abs(t) - 1);
-        }
-        double bound = r.terms()[c].length * Math.pow(2, accBits + emax) + Math.abs((double) r.bias()[c]);
-        if (bound >= Math.pow(2, 62)) {
-          throw bad(f + ".terms[" + c + "]", "the requantized sum can reach 2^"
-              + Math.round(Math.log(bound) / Math.log(2)) + ", beyond the contract's 2^62");
-        }
-      }
-    }
-
-    private Golden golden(IntNetwork net) throws IOException {
-      JsonNode g = obj(root, "golden", "golden");
-      int count = integer(g, "count", "golden.count", 1, 1 << 16);
-      int size = net.inChannels() * net.inHeight() * net.inWidth();
-      int[] pix = readArray(obj(g, "input", "golden.input"), "golden.input", 8, false,
-          new int[] {count, net.inChannels(), net.inHeight(), net.inWidth()});
-      JsonNode labels = g.path("labels");
-      JsonNode preds = g.path("predictions");
-      if (!labels.isArray() || labels.size() != count) {
-        throw bad("golden.labels", "must hold " + count + " labels");
-      }
-      if (!preds.isArray() || preds.size() != count) {
-        throw bad("golden.predictions", "must hold " + count + " predictions");
-      }
-      JsonNode outs = g.path("outputs");
-      if (!outs.isArray() || outs.size() != net.layers().size()) {
-        throw bad("golden.outputs", "must hold one entry per layer (" + net.layers().size() + ")");
-      }
-      int[][] pixels = new int[count][];
-      int[] lab = new int[count];
-      List<List<int[]>> traces = new ArrayList<>();
-      for (int v = 0; v < count; v++) {
-        pixels[v] = Arrays.copyOfRange(pix, v * size, (v + 1) * size);
-        lab[v] = labels.get(v).asInt();
-        traces.add(net.trace(pixels[v]));
-      }
-      for (int i = 0; i < net.layers().size(); i++) {
-        IntLayer l = net.layers().get(i);
-        String f = "golden.outputs[" + i + "]";
-        String layer = text(outs.get(i), "layer", f + ".layer");
-        if (!layer.equals(l.name())) {
-          throw bad(f + ".layer", "expected " + l.name() + ", got " + layer);
-        }
-        JsonNode a = obj(outs.get(i), "values", f + ".values");
-        int[] want = readArray(a, f + ".values", outputBits(net, i), true,
-            new int[] {count, l.outChannels(), l.outHeight(), l.outWidth()});
-        for (int v = 0; v < count; v++) {
-          int[] got = traces.get(v).get(i + 1);
-          for (int e = 0; e < got.length; e++) {
-            if (got[e] != want[v * l.outSize() + e]) {
-              throw new PackageException(a.path("bin").asText() + ": vector " + v + " element " + e
-                  + " is " + want[v * l.outSize() + e] + " but the network computes " + got[e]);
-            }
-          }
-        }
-      }
-      // Layer outputs first: the first layer that differs says more than a changed prediction.
-      for (int v = 0; v < count; v++) {
-        int pred = argmax(traces.get(v).get(net.layers().size()));
-        if (preds.get(v).asInt() != pred) {
-          throw bad("golden.predictions[" + v + "]", "says " + preds.get(v) + ", the network gives " + pred);
-        }
-      }
-      return new Golden(pixels, lab, traces);
-    }
-
-    private JsonNode obj(JsonNode n, String key, String f) throws PackageException {
-      JsonNode v = n.path(key);
-      if (!v.isObject()) {
-        throw bad(f, "missing or not an object");
-      }
-      return v;
-    }
-
-    private String text(JsonNode n, String key, String f) throws PackageException {
-      JsonNode v = n.path(key);
-      if (!v.isTextual() || v.asText().isEmpty()) {
-        throw bad(f, "missing or not a string");
-      }
-      return v.asText();
-    }
-
-    private int integer(JsonNode n, String key, String f, int min, int max) throws PackageException {
-      JsonNode v = n.path(key);
-      if (!v.isInt()) {
-        throw bad(f, "missing or not an integer");
-      }
-      int i = v.asInt();
-      if (i < min || i > max) {
-        throw bad(f, min == max ? "must be " + min + ", got " + i
-            : "must be in " + min + ".." + max + ", got " + i);
-      }
-      return i;
-    }
-
-    private double positive(JsonNode n, String key, String f) throws PackageException {
-      JsonNode v = n.path(key);
-      if (!v.isNumber() || !(v.asDouble() > 0) || !Double.isFinite(v.asDouble())) {
-        throw bad(f, "missing or not a positive number");
-      }
-      return v.asDouble();
-    }
+    return PackageReader.read(dir);
   }
 }

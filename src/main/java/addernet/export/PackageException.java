@@ -2,9 +2,14 @@ package addernet.export;
 
 import java.io.IOException;
 
-/** A model package that cannot be used; the message starts with the file (and field) at fault. */
+/**
+ * A model package that cannot be used; the message starts with the file (and field) at fault and
+ * says what was expected. It is always one line: the CLI prints it as one {@code error:} line, so
+ * any line break or control character that reached it from the package's own text (a file name, a
+ * JSON string) is shown as '?'.
+ */
 public final class PackageException extends IOException {
   public PackageException(String message) {
-    super(message);
+    super(message.replaceAll("\\p{Cntrl}", "?"));
   }
 }
