@@ -93,6 +93,7 @@ public final class Trainer {
   /** A new network with weights drawn from the recipe's seed. */
   public static Trainer start(
       NetworkSpec spec, Recipe recipe, ImageSet train, ImageSet test, Workers workers) {
+    spec.requireFits(Math.max(recipe.batch(), EVAL_BATCH), Runtime.getRuntime().maxMemory());
     Network network = Network.build(spec, recipe.seed());
     network.restartRunningStatistics();
     return new Trainer(
@@ -108,16 +109,7 @@ public final class Trainer {
 
   private static void check(ImageSet set, Network net) {
     Shape in = net.inputShape();
-    if (in.channels() != 1 || in.height() != set.rows() || in.width() != set.cols()) {
-      throw new IllegalArgumentException(
-          net.name() + " takes " + in + " inputs, the " + set.name() + " images are 1x" + set.rows()
-              + "x" + set.cols());
-    }
-    if (set.classes() > net.classes()) {
-      throw new IllegalArgumentException(
-          "the " + set.name() + " labels go up to " + (set.classes() - 1) + " but " + net.name()
-              + " scores only " + net.classes() + " classes");
-    }
+    set.requireFits(net.name(), in.channels(), in.height(), in.width(), net.classes());
   }
 
   public Network network() {
