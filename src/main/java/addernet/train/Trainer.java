@@ -102,6 +102,7 @@ public final class Trainer {
 
   /** Continues from a checkpoint with its recipe, weights, momentum and metrics. */
   public static Trainer resume(Checkpoint ck, ImageSet train, ImageSet test, Workers workers) {
+    ck.network().spec().requireFits(Math.max(ck.recipe().batch(), EVAL_BATCH), Runtime.getRuntime().maxMemory());
     return new Trainer(
         ck.network(), ck.recipe(), train, test, ck.normalization(), workers, ck.epoch(), ck.metrics(),
         ck.momentum());
