@@ -384,7 +384,12 @@ public record Checkpoint(
     }
 
     private int integer(JsonNode n, String field, int min, int max, String why) throws CheckpointException {
-      JsonNode v = n.path(field);
+      return integer(n, field, field, min, max, why);
+    }
+
+    private int integer(JsonNode n, String key, String field, int min, int max, String why)
+        throws CheckpointException {
+      JsonNode v = n.path(key);
       if (!v.isInt() || v.intValue() < min || v.intValue() > max) {
         throw bad(field, "must be a whole number in " + min + ".." + max + why + ", got " + shown(v));
       }
@@ -495,15 +500,9 @@ public record Checkpoint(
       if (!"little-endian".equals(d.path("byte_order").textValue())) {
         throw bad("data.byte_order", "must be \"little-endian\", got " + shown(d.path("byte_order")));
       }
-      long most = 0;
-      for (Tensor t : expected.values()) {
-        most += 4L * t.data().length;
-      }
       JsonNode bytesNode = d.path("bytes");
-      if (!bytesNode.isIntegralNumber() || !bytesNode.canConvertToLong()
-          || bytesNode.longValue() < 0 || bytesNode.longValue() > most) {
-        throw bad("data.bytes", "must be a whole number in 0.." + most
-            + " (every tensor of the network and its momentum), got " + shown(bytesNode));
+      if (!bytesNode.isIntegralNumber() || !bytesNode.canConvertToLong() || bytesNode.longValue() < 0) {
+        throw bad("data.bytes", "must be a whole number of bytes, got " + shown(bytesNode));
       }
       long declared = bytesNode.longValue();
       String crc = text(d, "crc32");
@@ -536,8 +535,8 @@ public record Checkpoint(
         if (!shapeOk) {
           throw bad(f + ".shape", "must be " + Arrays.toString(want.shape()) + " for " + name + ", got " + shown(shape));
         }
-        int count = integer(t, "count", want.data().length, want.data().length, " for " + name);
-        int offset = integer(t, "offset", 0, Integer.MAX_VALUE, "");
+        int count = integer(t, "count", f + ".count", want.data().length, want.data().length, " for " + name);
+        int offset = integer(t, "offset", f + ".offset", 0, Integer.MAX_VALUE, "");
         if (offset % 4 != 0 || offset + 4L * count > declared) {
           throw bad(f + ".offset", offset + " with " + count + " float32 values must be a multiple of 4"
               + " and end within the data file's " + declared + " bytes");
@@ -545,8 +544,9 @@ public record Checkpoint(
         place.put(name, new int[] {offset, count});
         sum += 4L * count;
       }
+      // The listed tensors are the network's own (or their momentum), so this bounds the file too.
       if (sum != declared) {
-        throw bad("data.bytes", declared + ", but the tensors listed hold " + sum + " bytes");
+        throw bad("data.bytes", "is " + declared + ", but the tensors listed hold " + sum + " bytes");
       }
 
       Path dataFile = manifest.resolveSibling(file);
