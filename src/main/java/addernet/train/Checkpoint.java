@@ -63,6 +63,13 @@ import java.util.zip.CRC32;
  *
  * <p>Saving writes the data file, then the manifest, each to a temporary name that is renamed into
  * place, so a crash leaves the previous checkpoint readable.
+ *
+ * <p>Loading is strict, because a checkpoint is resumed and quantized without further checks:
+ * every field above must be present with its JSON type (no coercion, no duplicate keys, no
+ * unknown recipe or metrics fields), the layers and tensors must be exactly those the spec's
+ * network has (momentum tensors optional, each the length of its parameter), {@code epoch} lies
+ * in 0..recipe epochs with one metrics entry per epoch, every stored value is finite (running
+ * variances also not negative), and sizes are compared with the file before it is read.
  */
 public record Checkpoint(
     Network network,
