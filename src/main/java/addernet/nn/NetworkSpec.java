@@ -71,6 +71,8 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
   // Arrays in the JVM hold at most about 2^31 - 1 elements (a few less in practice).
   private static final long MAX_ARRAY = Integer.MAX_VALUE - 16;
 
+  private static final double GIB = 1024.0 * 1024 * 1024;
+
   public NetworkSpec {
     layers = List.copyOf(layers);
   }
@@ -150,8 +152,6 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
     }
   }
 
-  private static final double GIB = 1024.0 * 1024 * 1024;
-
   /** The number of classes the network scores. */
   public int classes() {
     return layers.get(layers.size() - 1).outputShape().channels();
@@ -196,6 +196,8 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
               + MAX_FILE_BYTES + " bytes (docs/spec-format.md)");
         }
         return parse(name, java.nio.file.Files.readString(p));
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw new SpecException(nameOrPath + ": not a spec: not UTF-8 text");
       } catch (java.io.IOException e) {
         throw new SpecException(nameOrPath + ": cannot read: " + e.getMessage());
       }

@@ -155,6 +155,21 @@ class SpecFuzzTest {
   }
 
   @Test
+  void randomTextFromTheSpecAlphabetParsesOrNamesTheLine() {
+    SplittableRandom r = new SplittableRandom(5);
+    String[] words = {"input", "conv", "fc", "adder", "multiply", "batchnorm", "relu", "maxpool",
+        "flatten", "kernel=", "stride=", "padding=", "->", "x", "#", "\n", "\n", " ", " ", "=", "1",
+        "3", "28", "0", "-", "2147483648"};
+    for (int i = 0; i < 3000; i++) {
+      StringBuilder sb = new StringBuilder(i % 3 == 0 ? "input 1x8x8\n" : "");
+      for (int j = r.nextInt(40); j > 0; j--) {
+        sb.append(words[r.nextInt(words.length)]);
+      }
+      parsesOrNamesTheLine("random", sb.toString());
+    }
+  }
+
+  @Test
   void extremeShapesAreRefusedWithTheFigureNotAnOverflow() {
     Map<String, String> refused = Map.of(
         "input 64x65536x1024\nflatten\nfc adder 1->10", "4,294,967,296 values",
@@ -232,6 +247,9 @@ class SpecFuzzTest {
     FuzzSupport.Outcome o = cli("energy", "--model", big.toString());
     assertEquals(0, o.code(), o.err());
     assertTrue(o.out().contains("67,108,864"), o.out());
+    Path binary = dir.resolve("binary.spec");
+    Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 'i', 'n'});
+    assertUserError(cli("energy", "--model", binary.toString()), "not UTF-8 text");
     Path huge = dir.resolve("huge.spec");
     Files.write(huge, new byte[(int) NetworkSpec.MAX_FILE_BYTES + 1]);
     assertUserError(cli("energy", "--model", huge.toString()), "at most 1048576 bytes");
