@@ -125,15 +125,30 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
         perImage += l.outputShape().size();
       }
     }
-    return 4 * (3 * parameters() + 2L * batch * perImage);
+    return 4 * (3 * parameters() + (long) batch * perImage);
   }
 
   /**
-   * Refuses a network that cannot be trained at {@code batch} images in a heap of {@code
-   * heapBytes}: one of its arrays would exceed a Java array, or {@link #trainingBytes} exceeds
-   * 3/4 of the heap (the rest is the data set and the JVM's own). The message gives the figures.
+   * The activations that evaluating {@code batch} images at once adds, in bytes: each layer's
+   * output and each convolution's patch matrix, once (no gradients).
    */
-  public void requireFits(int batch, long heapBytes) {
+  public long evaluationBytes(int batch) {
+    long perImage = input.size();
+    for (LayerSpec l : layers) {
+      perImage += l.outputShape().size() + patchValues(l);
+    }
+    return 4L * batch * perImage;
+  }
+
+  /**
+   * Refuses a network that cannot be trained at {@code trainBatch} images while being evaluated
+   * {@code evalBatch} images at a time in a heap of {@code heapBytes}: one of its arrays would
+   * exceed a Java array, or {@link #trainingBytes} plus {@link #evaluationBytes} (both sets of
+   * arrays stay alive) exceeds 3/4 of the heap (the rest is the data set and the JVM's own).
+   * The message gives the figures.
+   */
+  public void requireFits(int trainBatch, int evalBatch, long heapBytes) {
+    int batch = Math.max(trainBatch, evalBatch);
     for (LayerSpec l : layers) {
       long largest = Math.max(l.outputShape().size(), Math.max(l.inputShape().size(), patchValues(l)));
       if (largest * batch > MAX_ARRAY) {
@@ -143,12 +158,13 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
             largest * batch, MAX_ARRAY));
       }
     }
-    long need = trainingBytes(batch);
+    long need = trainingBytes(trainBatch) + evaluationBytes(evalBatch);
     if (need > heapBytes / 4 * 3) {
       throw new SpecException(String.format(
-          "%s: %,d parameters and a batch of %d images need about %.1f GiB of memory, more than 3/4"
-              + " of the %.1f GiB Java heap; use a smaller batch or a larger heap (-Xmx, e.g."
-              + " ADDERNET_JAVA_OPTS)", name, parameters(), batch, need / GIB, heapBytes / GIB));
+          "%s: %,d parameters, training at a batch of %d and evaluating %d images at a time, need"
+              + " about %.1f GiB of memory, more than 3/4 of the %.1f GiB Java heap; use a smaller"
+              + " batch or a larger heap (-Xmx, e.g. in ADDERNET_JAVA_OPTS)", name, parameters(),
+          trainBatch, evalBatch, need / GIB, heapBytes / GIB));
     }
   }
 

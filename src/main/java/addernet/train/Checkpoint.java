@@ -300,7 +300,7 @@ public record Checkpoint(
       List<EpochMetrics> metrics = metrics(root, epoch);
       Normalization norm = normalization(object(root, "input_normalization"));
       try {
-        spec.requireFits(1, Runtime.getRuntime().maxMemory());
+        spec.requireFits(1, 1, Runtime.getRuntime().maxMemory());
       } catch (SpecException e) {
         throw bad("spec", e.getMessage());
       }

@@ -93,7 +93,7 @@ public final class Trainer {
   /** A new network with weights drawn from the recipe's seed. */
   public static Trainer start(
       NetworkSpec spec, Recipe recipe, ImageSet train, ImageSet test, Workers workers) {
-    spec.requireFits(Math.max(recipe.batch(), EVAL_BATCH), Runtime.getRuntime().maxMemory());
+    spec.requireFits(recipe.batch(), EVAL_BATCH, Runtime.getRuntime().maxMemory());
     Network network = Network.build(spec, recipe.seed());
     network.restartRunningStatistics();
     return new Trainer(
@@ -102,7 +102,7 @@ public final class Trainer {
 
   /** Continues from a checkpoint with its recipe, weights, momentum and metrics. */
   public static Trainer resume(Checkpoint ck, ImageSet train, ImageSet test, Workers workers) {
-    ck.network().spec().requireFits(Math.max(ck.recipe().batch(), EVAL_BATCH), Runtime.getRuntime().maxMemory());
+    ck.network().spec().requireFits(ck.recipe().batch(), EVAL_BATCH, Runtime.getRuntime().maxMemory());
     return new Trainer(
         ck.network(), ck.recipe(), train, test, ck.normalization(), workers, ck.epoch(), ck.metrics(),
         ck.momentum());

@@ -197,14 +197,15 @@ class SpecFuzzTest {
     NetworkSpec big = NetworkSpec.parse("big", "input 1x1x1\nflatten\nfc adder 1->65536\nfc adder 65536->1024");
     long need = big.trainingBytes(128);
     assertTrue(need > 12L * 67_108_864, "three copies of 2^26 float parameters: " + need);
-    big.requireFits(128, 8L << 30);
-    String m = assertThrowsSpec(() -> big.requireFits(128, 512L << 20));
-    assertTrue(m.contains("67,174,400 parameters") && m.contains("0.5 GiB Java heap"), m);
+    big.requireFits(128, 500, 8L << 30);
+    String m = assertThrowsSpec(() -> big.requireFits(128, 500, 512L << 20));
+    assertTrue(m.contains("67,174,400 parameters, training at a batch of 128 and evaluating 500")
+        && m.contains("0.5 GiB Java heap"), m);
     NetworkSpec wide = NetworkSpec.parse("wide",
         "input 1x2048x2048\nconv adder 1->1 kernel=1\nmaxpool 2048\nflatten\nfc adder 1->2");
-    m = assertThrowsSpec(() -> wide.requireFits(600, Long.MAX_VALUE));
+    m = assertThrowsSpec(() -> wide.requireFits(600, 500, Long.MAX_VALUE));
     assertTrue(m.contains("wide line 2") && m.contains("Java array"), m);
-    wide.requireFits(500, Long.MAX_VALUE);
+    wide.requireFits(128, 500, Long.MAX_VALUE);
   }
 
   private static String assertThrowsSpec(Runnable r) {

@@ -127,8 +127,9 @@ class NetworkSpecTest {
   void trainingNeedsThreeCopiesOfTheParametersAndIsRefusedBeyondTheHeap() {
     NetworkSpec lenet = NetworkSpec.resolve("lenet5-adder");
     assertTrue(lenet.trainingBytes(128) > 12 * lenet.parameters());
-    lenet.requireFits(500, 1L << 30);
-    String m = assertThrows(SpecException.class, () -> lenet.requireFits(500, 64L << 20)).getMessage();
-    assertTrue(m.contains("lenet5-adder") && m.contains("batch of 500") && m.contains("-Xmx"), m);
+    assertTrue(lenet.evaluationBytes(500) < lenet.trainingBytes(500));
+    lenet.requireFits(128, 500, 1L << 30);
+    String m = assertThrows(SpecException.class, () -> lenet.requireFits(2048, 500, 64L << 20)).getMessage();
+    assertTrue(m.contains("lenet5-adder") && m.contains("batch of 2048") && m.contains("-Xmx"), m);
   }
 }
