@@ -151,7 +151,8 @@ final class CosimCommand implements Callable<Integer> {
     ImageSet test;
     try {
       test = FashionMnist.read(data != null ? data : FashionMnist.DEFAULT_DIR).test();
-    } catch (IOException e) {
+      test.requireFits(net.name(), net.inChannels(), net.inHeight(), net.inWidth(), net.classes());
+    } catch (IOException | addernet.data.DataMismatchException e) {
       throw new UserError(e.getMessage(), e);
     }
     int n = images == null ? test.count() : images;

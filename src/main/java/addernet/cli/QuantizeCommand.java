@@ -173,6 +173,8 @@ final class QuantizeCommand implements Callable<Integer> {
       qat = new QatConfig(qat.epochs(), qat.batch(), qat.learningRate(), qat.momentum(), qat.weightDecay(),
           qat.eta(), ck.recipe().augment().flip(), qat.seed());
       FashionMnist.Split split = FashionMnist.read(data == null ? FashionMnist.DEFAULT_DIR : data);
+      split.requireFits(ck.network().name(), ck.network().inputShape().channels(),
+          ck.network().inputShape().height(), ck.network().inputShape().width(), ck.network().classes());
       ImageSet test = testLimit == null ? split.test() : split.test().head(testLimit);
       ImageSet train = trainLimit == null ? split.train() : split.train().head(trainLimit);
       err.printf("quantizing %s (epoch %d) to %d bits%s%n", ck.network().name(), ck.epoch(), bits,

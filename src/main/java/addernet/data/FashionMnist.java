@@ -9,7 +9,13 @@ public final class FashionMnist {
   public static final Path DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
 
   /** The training and test images. */
-  public record Split(ImageSet train, ImageSet test) {}
+  public record Split(ImageSet train, ImageSet test) {
+    /** {@link ImageSet#requireFits} for both sets. */
+    public void requireFits(String network, int channels, int height, int width, int classes) {
+      train.requireFits(network, channels, height, width, classes);
+      test.requireFits(network, channels, height, width, classes);
+    }
+  }
 
   private FashionMnist() {}
 

@@ -37,12 +37,38 @@ public record ImageSet(String name, int count, int rows, int cols, byte[] pixels
     return max + 1;
   }
 
-  /** The first {@code n} images (for tests and quick runs). */
+  /** The first {@code n} images (for tests and quick runs); {@code n} must be at least 1. */
   public ImageSet head(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException(
+          "the first " + n + " of the " + count + " " + name + " images: the number must be at least 1");
+    }
     int k = Math.min(n, count);
     byte[] p = java.util.Arrays.copyOf(pixels, k * rows * cols);
     byte[] l = java.util.Arrays.copyOf(labels, k);
     return new ImageSet(name, k, rows, cols, p, l);
+  }
+
+  /**
+   * The one rule for images meeting a network, the same for training, quantization and
+   * co-simulation: the images are {@code height x width} grey images (IDX images have one
+   * channel) and every label names one of the network's {@code classes} scores, 0..classes-1.
+   *
+   * @throws DataMismatchException naming the set, the sizes or the first label out of range
+   */
+  public void requireFits(String network, int channels, int height, int width, int classes) {
+    if (channels != 1 || height != rows || width != cols) {
+      throw new DataMismatchException(
+          "the " + name + " images are 1x" + rows + "x" + cols + " but " + network + " takes "
+              + channels + "x" + height + "x" + width + " inputs");
+    }
+    for (int i = 0; i < count; i++) {
+      if (label(i) >= classes) {
+        throw new DataMismatchException(
+            "label " + label(i) + " of " + name + " image " + i + " is not one of " + network + "'s "
+                + classes + " classes (0.." + (classes - 1) + ")");
+      }
+    }
   }
 
   /** Mean and standard deviation of all pixels scaled to [0, 1]. */

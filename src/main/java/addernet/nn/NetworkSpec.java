@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /**
  * A network as written in a {@code model/*.spec} file: one layer per line, checked for shape
- * consistency when parsed.
+ * consistency and against the size bounds of docs/spec-format.md when parsed.
  *
  * <pre>
  * # comment
@@ -20,6 +20,7 @@ import java.util.Locale;
  * </pre>
  *
  * The last layer must give one value per class (K x 1 x 1); its K is the number of classes.
+ * docs/spec-format.md is the format's reference, bounds included.
  */
 public record NetworkSpec(String name, String text, Shape input, List<LayerSpec> layers) {
   /** Kinds of layer lines. */
@@ -48,8 +49,123 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
       Shape inputShape,
       Shape outputShape) {}
 
+  /** Every number in a spec (sizes, channels, kernel, stride, pool) is at most this: 2^20. */
+  public static final int MAX_NUMBER = 1 << 20;
+
+  /** Padding is at most this. */
+  public static final int MAX_PADDING = 1 << 10;
+
+  /**
+   * Values per image in any one array: the input, every layer's output and every convolution's
+   * patch matrix (K x output positions). 2^22 keeps a batch of 500 images (the evaluation
+   * batch) below 2^31 values, the most one Java array holds.
+   */
+  public static final long MAX_VALUES_PER_IMAGE = 1L << 22;
+
+  /** Trainable values (weights, batch-norm scales and shifts) of the whole network: 2^27. */
+  public static final long MAX_PARAMETERS = 1L << 27;
+
+  /** A spec file is read whole; anything larger than this is not a spec. */
+  public static final long MAX_FILE_BYTES = 1 << 20;
+
+  // Arrays in the JVM hold at most about 2^31 - 1 elements (a few less in practice).
+  private static final long MAX_ARRAY = Integer.MAX_VALUE - 16;
+
+  private static final double GIB = 1024.0 * 1024 * 1024;
+
   public NetworkSpec {
     layers = List.copyOf(layers);
+  }
+
+  /** Trainable values: conv and fc weights, batch-norm gamma and beta. */
+  public long parameters() {
+    long n = 0;
+    for (LayerSpec l : layers) {
+      n += parameters(l);
+    }
+    return n;
+  }
+
+  private static long parameters(LayerSpec l) {
+    return switch (l.kind()) {
+      case CONV -> times(times((long) l.out() * l.in(), l.kernel()), l.kernel());
+      case FC -> (long) l.out() * l.in();
+      case BATCHNORM -> 2L * l.inputShape().channels();
+      default -> 0;
+    };
+  }
+
+  private static long patchValues(LayerSpec l) {
+    return l.kind() == Kind.CONV
+        ? times(times((long) l.in() * l.kernel(), l.kernel()),
+            (long) l.outputShape().height() * l.outputShape().width())
+        : 0;
+  }
+
+  private static String figure(long n) {
+    return n == Long.MAX_VALUE ? "more than 9 x 10^18" : String.format("%,d", n);
+  }
+
+  // Saturates instead of wrapping: the counts are only compared with limits far below.
+  private static long times(long a, long b) {
+    return a != 0 && b > Long.MAX_VALUE / a ? Long.MAX_VALUE : a * b;
+  }
+
+  /**
+   * Roughly the heap that training this network at {@code batch} images needs, in bytes: every
+   * parameter three times (value, gradient, momentum) plus, per image, each layer's output and
+   * input gradient, each convolution's patch matrix three times (patches, their gradient, a
+   * transposed copy) and each batch norm's normalized copy.
+   */
+  public long trainingBytes(int batch) {
+    long perImage = input.size();
+    for (LayerSpec l : layers) {
+      perImage += l.outputShape().size() + l.inputShape().size() + 3 * patchValues(l);
+      if (l.kind() == Kind.BATCHNORM) {
+        perImage += l.outputShape().size();
+      }
+    }
+    return 4 * (3 * parameters() + (long) batch * perImage);
+  }
+
+  /**
+   * The activations that evaluating {@code batch} images at once adds, in bytes: each layer's
+   * output and each convolution's patch matrix, once (no gradients).
+   */
+  public long evaluationBytes(int batch) {
+    long perImage = input.size();
+    for (LayerSpec l : layers) {
+      perImage += l.outputShape().size() + patchValues(l);
+    }
+    return 4L * batch * perImage;
+  }
+
+  /**
+   * Refuses a network that cannot be trained at {@code trainBatch} images while being evaluated
+   * {@code evalBatch} images at a time in a heap of {@code heapBytes}: one of its arrays would
+   * exceed a Java array, or {@link #trainingBytes} plus {@link #evaluationBytes} (both sets of
+   * arrays stay alive) exceeds 3/4 of the heap (the rest is the data set and the JVM's own).
+   * The message gives the figures.
+   */
+  public void requireFits(int trainBatch, int evalBatch, long heapBytes) {
+    int batch = Math.max(trainBatch, evalBatch);
+    for (LayerSpec l : layers) {
+      long largest = Math.max(l.outputShape().size(), Math.max(l.inputShape().size(), patchValues(l)));
+      if (largest * batch > MAX_ARRAY) {
+        throw new SpecException(String.format(
+            "%s line %d: at a batch of %d images this layer's largest array would hold %,d values,"
+                + " more than a Java array can (%,d); use a smaller batch", name, l.line(), batch,
+            largest * batch, MAX_ARRAY));
+      }
+    }
+    long need = trainingBytes(trainBatch) + evaluationBytes(evalBatch);
+    if (need > heapBytes / 4 * 3) {
+      throw new SpecException(String.format(
+          "%s: %,d parameters, training at a batch of %d and evaluating %d images at a time, need"
+              + " about %.1f GiB of memory, more than 3/4 of the %.1f GiB Java heap; use a smaller"
+              + " batch or a larger heap (-Xmx, e.g. in ADDERNET_JAVA_OPTS)", name, parameters(),
+          trainBatch, evalBatch, need / GIB, heapBytes / GIB));
+    }
   }
 
   /** The number of classes the network scores. */
@@ -90,7 +206,14 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
       try {
         String file = p.getFileName().toString();
         String name = file.endsWith(".spec") ? file.substring(0, file.length() - 5) : file;
+        long size = java.nio.file.Files.size(p);
+        if (size > MAX_FILE_BYTES) {
+          throw new SpecException(nameOrPath + ": " + size + " bytes; a spec file is at most "
+              + MAX_FILE_BYTES + " bytes (docs/spec-format.md)");
+        }
         return parse(name, java.nio.file.Files.readString(p));
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw new SpecException(nameOrPath + ": not a spec: not UTF-8 text");
       } catch (java.io.IOException e) {
         throw new SpecException(nameOrPath + ": cannot read: " + e.getMessage());
       }
@@ -113,6 +236,8 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
   public static NetworkSpec parse(String name, String text) {
     Shape input = null;
     Shape current = null;
+    int inputLine = 0;
+    long parameters = 0;
     List<LayerSpec> layers = new ArrayList<>();
     String[] lines = text.split("\r?\n", -1);
     for (int i = 0; i < lines.length; i++) {
@@ -132,6 +257,7 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
         }
         input = parseShape(words[1], where);
         current = input;
+        inputLine = lineNo;
         continue;
       }
       LayerSpec layer =
@@ -151,6 +277,21 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
                         + words[0]
                         + "'; expected conv, fc, batchnorm, relu, maxpool or flatten");
           };
+      if (patchValues(layer) > MAX_VALUES_PER_IMAGE) {
+        throw new SpecException(String.format(
+            "%s: its patch matrix (K = %,d x %,d output positions) holds %,d values per image, more"
+                + " than the limit of %,d (2^22, docs/spec-format.md)", where,
+            (long) layer.in() * layer.kernel() * layer.kernel(),
+            (long) layer.outputShape().height() * layer.outputShape().width(), patchValues(layer),
+            MAX_VALUES_PER_IMAGE));
+      }
+      long own = parameters(layer);
+      parameters = own > Long.MAX_VALUE - parameters ? Long.MAX_VALUE : parameters + own;
+      if (parameters > MAX_PARAMETERS) {
+        throw new SpecException(String.format(
+            "%s: its %s parameters bring the network to %s, more than the limit of %,d (2^27,"
+                + " docs/spec-format.md)", where, figure(own), figure(parameters), MAX_PARAMETERS));
+      }
       layers.add(layer);
       current = layer.outputShape();
     }
@@ -158,7 +299,7 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
       throw new SpecException(name + ": empty spec; it must start with 'input CxHxW'");
     }
     if (layers.isEmpty()) {
-      throw new SpecException(name + ": no layers after 'input'");
+      throw new SpecException(name + " line " + inputLine + ": no layers after 'input'");
     }
     LayerSpec last = layers.get(layers.size() - 1);
     if (current.height() != 1 || current.width() != 1 || current.channels() < 2) {
@@ -180,19 +321,30 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
     int c = positive(p[0], "channels", where);
     int h = positive(p[1], "height", where);
     int w = positive(p[2], "width", where);
+    return checkedShape(c, h, w, where, "input");
+  }
+
+  /** A shape, refused before it is built if it holds more values than the limit. */
+  private static Shape checkedShape(int c, int h, int w, String where, String what) {
+    long values = (long) c * h * w;
+    if (values > MAX_VALUES_PER_IMAGE) {
+      throw new SpecException(String.format(
+          "%s: its %s %dx%dx%d holds %,d values per image, more than the limit of %,d (2^22,"
+              + " docs/spec-format.md)", where, what, c, h, w, values, MAX_VALUES_PER_IMAGE));
+    }
     return new Shape(c, h, w);
   }
 
   private static int positive(String s, String what, String where) {
     try {
       int v = Integer.parseInt(s);
-      if (v >= 1 && v <= 1 << 20) {
+      if (v >= 1 && v <= MAX_NUMBER && isAsciiNumber(s)) {
         return v;
       }
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new SpecException(where + ": " + what + " must be a whole number in 1..1048576, got '" + s + "'");
+    throw new SpecException(where + ": " + what + " must be a whole number in 1.." + MAX_NUMBER + ", got '" + s + "'");
   }
 
   private static int[] channels(String word, String where) {
@@ -220,10 +372,14 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
     int kernel = 0;
     int stride = 1;
     int padding = 0;
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (int i = 3; i < w.length; i++) {
       String[] kv = w[i].split("=", 2);
       if (kv.length != 2) {
         throw new SpecException(where + ": expected key=value, got '" + w[i] + "'");
+      }
+      if (!seen.add(kv[0])) {
+        throw new SpecException(where + ": option '" + kv[0] + "' is given twice");
       }
       switch (kv[0]) {
         case "kernel" -> kernel = positive(kv[1], "kernel", where);
@@ -249,20 +405,25 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
       throw new SpecException(
           where + ": kernel " + kernel + " with padding " + padding + " does not fit input " + in);
     }
-    Shape out = new Shape(io[1], oh / stride + 1, ow / stride + 1);
+    Shape out = checkedShape(io[1], oh / stride + 1, ow / stride + 1, where, "output");
     return new LayerSpec(lineNo, Kind.CONV, op, io[0], io[1], kernel, stride, padding, in, out);
   }
 
   private static int nonNegative(String s, String where) {
     try {
       int v = Integer.parseInt(s);
-      if (v >= 0 && v <= 1 << 10) {
+      if (v >= 0 && v <= MAX_PADDING && isAsciiNumber(s)) {
         return v;
       }
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new SpecException(where + ": padding must be a whole number in 0..1024, got '" + s + "'");
+    throw new SpecException(where + ": padding must be a whole number in 0.." + MAX_PADDING + ", got '" + s + "'");
+  }
+
+  // Integer.parseInt also takes a sign and digits of other scripts; the format is plain 0-9.
+  private static boolean isAsciiNumber(String s) {
+    return s.chars().allMatch(ch -> ch >= '0' && ch <= '9');
   }
 
   private static LayerSpec fc(String[] w, int lineNo, String where, Shape in) {

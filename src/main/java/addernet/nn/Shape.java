@@ -7,6 +7,11 @@ public record Shape(int channels, int height, int width) {
       throw new IllegalArgumentException(
           "shape must be positive in every dimension, got " + channels + "x" + height + "x" + width);
     }
+    // size() is an int; a shape beyond it would wrap around silently in every index computation.
+    if ((long) channels * height * width > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "shape " + channels + "x" + height + "x" + width + " holds more than 2^31 - 1 values");
+    }
   }
 
   public int size() {

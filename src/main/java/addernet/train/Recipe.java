@@ -35,6 +35,9 @@ public record Recipe(
     check(momentum >= 0 && momentum < 1, "momentum", momentum, "[0, 1)");
     check(weightDecay >= 0 && weightDecay < 1, "weight decay", weightDecay, "[0, 1)");
     check(eta > 0 && eta <= 100, "eta", eta, "(0, 100]");
+    if (augmentation == null) {
+      throw new IllegalArgumentException("augmentation must be given (none, flip, shift=N or flip,shift=N)");
+    }
     Augmentation.parse(augmentation);
   }
 

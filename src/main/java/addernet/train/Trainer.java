@@ -93,6 +93,7 @@ public final class Trainer {
   /** A new network with weights drawn from the recipe's seed. */
   public static Trainer start(
       NetworkSpec spec, Recipe recipe, ImageSet train, ImageSet test, Workers workers) {
+    spec.requireFits(recipe.batch(), EVAL_BATCH, Runtime.getRuntime().maxMemory());
     Network network = Network.build(spec, recipe.seed());
     network.restartRunningStatistics();
     return new Trainer(
@@ -101,6 +102,7 @@ public final class Trainer {
 
   /** Continues from a checkpoint with its recipe, weights, momentum and metrics. */
   public static Trainer resume(Checkpoint ck, ImageSet train, ImageSet test, Workers workers) {
+    ck.network().spec().requireFits(ck.recipe().batch(), EVAL_BATCH, Runtime.getRuntime().maxMemory());
     return new Trainer(
         ck.network(), ck.recipe(), train, test, ck.normalization(), workers, ck.epoch(), ck.metrics(),
         ck.momentum());
@@ -108,16 +110,7 @@ public final class Trainer {
 
   private static void check(ImageSet set, Network net) {
     Shape in = net.inputShape();
-    if (in.channels() != 1 || in.height() != set.rows() || in.width() != set.cols()) {
-      throw new IllegalArgumentException(
-          net.name() + " takes " + in + " inputs, the " + set.name() + " images are 1x" + set.rows()
-              + "x" + set.cols());
-    }
-    if (set.classes() > net.classes()) {
-      throw new IllegalArgumentException(
-          "the " + set.name() + " labels go up to " + (set.classes() - 1) + " but " + net.name()
-              + " scores only " + net.classes() + " classes");
-    }
+    set.requireFits(net.name(), in.channels(), in.height(), in.width(), net.classes());
   }
 
   public Network network() {

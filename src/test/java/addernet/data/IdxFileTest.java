@@ -103,6 +103,37 @@ class IdxFileTest {
   }
 
   @Test
+  void headerIsComparedWithTheBoundAndTheRealLengthBeforeAllocating() throws IOException {
+    String m = error(idx(new int[] {2048, 1024, 1024}, new byte[8]), 3);
+    assertTrue(m.contains("2048x1024x1024 bytes of data, more than the 1073741824 bytes (1 GiB)"), m);
+    // Within the bound but far longer than the file (raw) or its expanded stream (gzip).
+    byte[] shortRaw = idx(new int[] {1024, 1024, 1000}, new byte[100]);
+    assertTrue(error(shortRaw, 3).contains("1024x1024x1000 = 1048576000 bytes of data, the file has 100"));
+    assertTrue(error(gzip(shortRaw), 3).contains("the expanded file has 100"));
+  }
+
+  @Test
+  void bytesAfterTheDataOfAGzipFileAreCountedOnlySoFar() throws IOException {
+    byte[] raw = idx(new int[] {2}, new byte[] {1, 2});
+    assertTrue(error(gzip(Arrays.copyOf(raw, raw.length + 5)), 1).contains("5 bytes after the 2 bytes"));
+    String m = error(gzip(Arrays.copyOf(raw, raw.length + (3 << 20))), 1);
+    assertTrue(m.contains("more than 1048576 bytes after the 2 bytes"), m);
+  }
+
+  @Test
+  void imagesMeetANetworkByOneRule() {
+    ImageSet set = new ImageSet("test", 3, 2, 2, new byte[12], new byte[] {0, 9, 2});
+    set.requireFits("net", 1, 2, 2, 10);
+    String m = assertThrows(DataMismatchException.class, () -> set.requireFits("net", 1, 2, 2, 9)).getMessage();
+    assertEquals("label 9 of test image 1 is not one of net's 9 classes (0..8)", m);
+    m = assertThrows(DataMismatchException.class, () -> set.requireFits("net", 1, 28, 28, 10)).getMessage();
+    assertEquals("the test images are 1x2x2 but net takes 1x28x28 inputs", m);
+    assertThrows(DataMismatchException.class, () -> set.requireFits("net", 3, 2, 2, 10));
+    assertEquals(2, set.head(2).count());
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> set.head(-1)).getMessage().contains("at least 1"));
+  }
+
+  @Test
   void imageAndLabelCountsMustAgree() throws IOException {
     Path images = write("i", idx(new int[] {3, 2, 2}, new byte[12]));
     Path labels = write("l", idx(new int[] {2}, new byte[2]));

@@ -81,4 +81,18 @@ class EnergyEstimateTest {
       assertTrue(r.adderOverCnn() < 1, bits + " bits: " + r.adderOverCnn());
     }
   }
+
+  @Test
+  void largeLayerIsCountedExactlyWithoutOverflow() {
+    // 65536 x 1024 weights (2^26): K = 65536 needs a 25-bit adder accumulator at 8 bits
+    // (2^24 >= 65536 * 255) and a 32-bit MAC one (2^31 > 65536 * 2^14).
+    NetworkOps ops = NetworkOps.of(
+        NetworkSpec.parse("big", "input 1x1x1\nflatten\nfc adder 1->65536\nfc adder 65536->1024"), 8, 6);
+    LayerOps fc2 = ops.layers().get(1);
+    assertEquals(1L << 26, fc2.weightUses());
+    assertEquals(1024, fc2.outputs());
+    assertEquals(25, fc2.adderAccBits());
+    assertEquals(32, fc2.macAccBits());
+    assertEquals((1L << 26) + 65536, ops.weightUses());
+  }
 }

@@ -88,4 +88,48 @@ class NetworkSpecTest {
     String m = assertThrows(SpecException.class, () -> NetworkSpec.resolve("lenet9")).getMessage();
     assertTrue(m.contains("lenet5-adder"), m);
   }
+
+  @Test
+  void parameterBoundIsTwoToTheTwentySevenInAll() {
+    // 65536 x 2048 weights are exactly 2^27: accepted; a batch norm's 2 x 2048 more are not.
+    NetworkSpec atBound = NetworkSpec.parse("net", "input 65536x1x1\nflatten\nfc adder 65536->2048");
+    assertEquals(1L << 27, atBound.parameters());
+    assertTrue(error("input 65536x1x1\nflatten\nfc adder 65536->2048\nbatchnorm")
+        .contains("line 4 (batchnorm): its 4,096 parameters bring the network to 134,221,824"));
+    String m = error("input 1x1x1\nflatten\nfc adder 1->16384\nfc adder 16384->8192\nfc adder 8192->2\n");
+    assertTrue(m.contains("line 4") && m.contains("134,217,728 parameters bring the network to 134,234,112"), m);
+    assertTrue(m.contains("docs/spec-format.md"), m);
+  }
+
+  @Test
+  void activationBoundCoversInputOutputsAndPatchMatrices() {
+    NetworkSpec.parse("net", "input 1x2048x2048\nmaxpool 2048\nflatten\nfc adder 1->2");
+    assertTrue(error("input 2x2048x2048\nmaxpool 2048\nflatten\nfc adder 2->2").contains("8,388,608 values"));
+    String m = error("input 4x64x64\nconv adder 4->1 kernel=33\nflatten\nfc adder 1024->2");
+    assertTrue(m.contains("line 2") && m.contains("patch matrix") && m.contains("4,460,544"), m);
+  }
+
+  @Test
+  void numbersArePlainDigitsAndOptionsAppearOnce() {
+    assertTrue(error("input 1x8x8\nconv adder 1->4 kernel=+3\nflatten\nfc adder 144->10").contains("got '+3'"));
+    assertTrue(error("input 1x8x8\nconv adder 1->4 kernel=\u0663\nflatten\nfc adder 144->10").contains("whole number"));
+    assertTrue(error("input 1x8x8\nconv adder 1->4 kernel=3 stride=1 stride=2\nflatten\nfc adder 144->10")
+        .contains("option 'stride' is given twice"));
+  }
+
+  @Test
+  void shapeRefusesSizesBeyondAnInt() {
+    assertThrows(IllegalArgumentException.class, () -> new Shape(1 << 20, 2048, 2048));
+    assertEquals(Integer.MAX_VALUE, new Shape(Integer.MAX_VALUE, 1, 1).size());
+  }
+
+  @Test
+  void trainingNeedsThreeCopiesOfTheParametersAndIsRefusedBeyondTheHeap() {
+    NetworkSpec lenet = NetworkSpec.resolve("lenet5-adder");
+    assertTrue(lenet.trainingBytes(128) > 12 * lenet.parameters());
+    assertTrue(lenet.evaluationBytes(500) < lenet.trainingBytes(500));
+    lenet.requireFits(128, 500, 1L << 30);
+    String m = assertThrows(SpecException.class, () -> lenet.requireFits(2048, 500, 64L << 20)).getMessage();
+    assertTrue(m.contains("lenet5-adder") && m.contains("batch of 2048") && m.contains("-Xmx"), m);
+  }
 }

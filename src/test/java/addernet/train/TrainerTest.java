@@ -165,4 +165,34 @@ class TrainerTest {
       assertEquals(1, Checkpoint.load(dir).epoch());
     }
   }
+
+  @Test
+  void trainingRefusesLabelsBeyondTheClassesAndImagesOfAnotherSize() {
+    byte[] labels = TEST.labels().clone();
+    labels[5] = 3;
+    ImageSet badLabel = new ImageSet("test", TEST.count(), 8, 8, TEST.pixels(), labels);
+    ImageSet wide = new ImageSet("test", 2, 8, 9, new byte[144], new byte[2]);
+    try (Workers w = Workers.single()) {
+      String m = assertThrows(addernet.data.DataMismatchException.class,
+          () -> Trainer.start(SPEC, recipe(1, 1), TRAIN, badLabel, w)).getMessage();
+      assertTrue(m.contains("label 3 of test image 5") && m.contains("3 classes"), m);
+      m = assertThrows(addernet.data.DataMismatchException.class,
+          () -> Trainer.start(SPEC, recipe(1, 1), TRAIN, wide, w)).getMessage();
+      assertTrue(m.contains("1x8x9") && m.contains("1x8x8"), m);
+    }
+  }
+
+  @Test
+  void checkpointEpochOutsideItsRecipeIsRefused() throws IOException {
+    try (Workers w = Workers.single()) {
+      Trainer t = Trainer.start(SPEC, recipe(2, 3), TRAIN, TEST, w);
+      t.trainEpoch(Trainer.SILENT);
+      t.checkpoint().save(dir);
+    }
+    Path manifest = dir.resolve(Checkpoint.MANIFEST);
+    String json = Files.readString(manifest);
+    Files.writeString(manifest, json.replace("\"epoch\" : 1,", "\"epoch\" : -5,"));
+    String m = assertThrows(CheckpointException.class, () -> Checkpoint.load(dir)).getMessage();
+    assertTrue(m.contains("epoch: must be a whole number in 0..2 (the recipe's epochs), got -5"), m);
+  }
 }
