@@ -133,7 +133,7 @@ final class ManifestReader {
     String line = message.lines().findFirst().orElse("").strip();
     // Jackson names Java types ("`int`", "java.lang.String"); the field name is what a user needs.
     return line.replace("`", "").replace("java.lang.", "").replace("java.util.", "")
-        .replaceAll("\\(class [^)]*\\)", "").replaceAll("addernet\\.gen\\.[A-Za-z$.]+", "the manifest")
+        .replaceAll("\\(class [^)]*\\)", "").replaceAll("\\s*\\(but might[^)]*\\)", "").replaceAll("addernet\\.gen\\.[A-Za-z$.]+", "the manifest")
         .strip();
   }
 }
