@@ -71,7 +71,6 @@ public final class AcceleratorGenerator {
       if (batch < 1) {
         throw new UserError("--batch must be a positive number of images, got " + batch);
       }
-      ArrayConfig.checkPes(rows, cols, MAX_PES, "an accelerator");
     }
   }
 
@@ -212,6 +211,8 @@ public final class AcceleratorGenerator {
   /** The validated generator config for layers that are already in the generator's terms. */
   static AccelConfig config(String network, Options opt, PeOp op, int dataBits, int maxTerms,
       int logitBits, int inputShift, List<LayerParams> layers) {
+    // After the network's own limits (columns beyond the widest layer, ...), which say more.
+    ArrayConfig.checkPes(opt.rows(), opt.cols(), MAX_PES, "an accelerator");
     int accBits = accumulatorBits(op, dataBits, inputShift, layers);
     if (accBits > 30) {
       throw new UserError(

@@ -83,11 +83,12 @@ class AcceleratorConfigTest {
 
   @Test
   void acceleratorsBeyondTheirPeBoundAreRefusedBeforeAnyWork() {
-    new AcceleratorGenerator.Options(32, 32, 1);
-    UserError e = assertThrows(UserError.class, () -> new AcceleratorGenerator.Options(1000, 1000, 1));
-    assertTrue(e.getMessage().contains("an accelerator of at most 1,024 PEs"), e.getMessage());
+    AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(32, 32, 1));
     // fit reduces to what the network can use, then the bound applies: 120 columns x 16 rows.
-    assertThrows(UserError.class, () -> AcceleratorGenerator.fit(lenet, 16, 500, 1));
+    var fitted = AcceleratorGenerator.fit(lenet, 16, 500, 1);
+    UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.config(lenet, fitted));
+    assertTrue(e.getMessage().startsWith("--rows 16 x --cols 120 is 1,920 PEs; the generator builds"
+        + " an accelerator of at most 1,024 PEs"), e.getMessage());
   }
 
   @Test
