@@ -76,6 +76,11 @@ public final class ExternalTool {
 
   /** As {@link #run(List, Path, int)}, with the output in {@code log} (replaced, always kept). */
   public static Result run(List<String> cmd, Path dir, int minutes, Path log) {
+    return run(cmd, dir, java.time.Duration.ofMinutes(minutes), log);
+  }
+
+  /** As {@link #run(List, Path, int, Path)}, with any time-out (tests use seconds). */
+  static Result run(List<String> cmd, Path dir, java.time.Duration timeout, Path log) {
     String tool = Path.of(cmd.get(0)).getFileName().toString();
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .redirectErrorStream(true)
@@ -86,14 +91,16 @@ public final class ExternalTool {
     }
     Process p;
     try {
-      p = ChildProcesses.start(pb);
+      p = ChildProcesses.startInOwnGroup(pb);
     } catch (IOException e) {
       throw new UserError("cannot run " + tool + ": " + e.getMessage(), e);
     }
     try {
-      if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         ChildProcesses.destroyTree(p);
-        throw new ToolFailure(tool, "did not finish in " + minutes + " minutes and was stopped",
+        String limit = timeout.toMinutes() > 0 && timeout.toSecondsPart() == 0
+            ? timeout.toMinutes() + " minutes" : timeout.toSeconds() + " s";
+        throw new ToolFailure(tool, "did not finish in " + limit + " and was stopped",
             lastLines(readLog(log), 3), log);
       }
     } catch (InterruptedException e) {

@@ -48,10 +48,13 @@ class ChildProcessesTest {
   }
 
   @Test
-  void aToolThatOutlivesItsTimeOutIsStoppedWithItsChildrenAndNamed() {
+  void aToolThatOutlivesItsTimeOutIsStoppedWithItsChildrenAndNamed() throws Exception {
+    Path log = java.nio.file.Files.createTempFile("timeout", ".log");
     ToolFailure f = org.junit.jupiter.api.Assertions.assertThrows(ToolFailure.class,
-        () -> ExternalTool.run(List.of("sh", "-c", "echo started; sleep 307 & sleep 307; wait"), null, 0));
-    assertTrue(f.getMessage().startsWith("sh did not finish in 0 minutes and was stopped"), f.getMessage());
+        () -> ExternalTool.run(List.of("sh", "-c", "echo started; sleep 307 & sleep 307; wait"), null,
+            java.time.Duration.ofSeconds(1), log));
+    java.nio.file.Files.delete(log);
+    assertTrue(f.getMessage().startsWith("sh did not finish in 1 s and was stopped"), f.getMessage());
     assertTrue(f.getMessage().contains("last lines: started"), f.getMessage());
     assertTrue(f.getMessage().contains("full log: "), f.getMessage());
     assertFalse(f.getMessage().contains("\n"), f.getMessage());
