@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
       if (want_trace) collect_trace(top, trace);
       bench.half(1);
       cycles++;
+      exit_if_orphaned(cycles);
       if (in_fire) sent++;
       if (out_fire) {
         if (out_last) lasts.push_back(static_cast<int32_t>(logits.size()));

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
       set_inputs(top, &stim[static_cast<size_t>(c) * STIM_WORDS]);
       tick();
       cycles++;
+      exit_if_orphaned(cycles);
       collect_outputs(top, pe, val);
     }
     int32_t m = static_cast<int32_t>(pe.size());

@@ -7,16 +7,32 @@
 #include <cstring>
 #include <memory>
 
+#include <unistd.h>
+
 #include "Vtop.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
+// The harness lives only as long as the Java side: end of input (its stdin closes) ends the run,
+// a write to a closed pipe ends it by SIGPIPE (left at its default), and a long simulation checks
+// now and then that its parent is still there, since a JVM killed with SIGKILL runs no shutdown
+// hook and a batch can last minutes.
 static bool read_exact(void* buf, size_t bytes) { return fread(buf, 1, bytes, stdin) == bytes; }
 
 static void write_exact(const void* buf, size_t bytes) {
   if (fwrite(buf, 1, bytes, stdout) != bytes) {
     fprintf(stderr, "harness: cannot write to stdout\n");
     exit(3);
+  }
+}
+
+static const pid_t parent_at_start = getppid();
+
+/** Call every few thousand cycles: exits once the process that started the harness is gone. */
+static void exit_if_orphaned(uint64_t cycle) {
+  if ((cycle & 0xffff) == 0 && getppid() != parent_at_start) {
+    fprintf(stderr, "harness: the Java side is gone; stopping\n");
+    exit(4);
   }
 }
 

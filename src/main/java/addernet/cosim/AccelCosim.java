@@ -64,6 +64,7 @@ public final class AccelCosim {
     this.rtlDir = rtlDir;
     this.net = net;
     this.manifest = AcceleratorGenerator.read(rtlDir);
+    requireSameNetwork(rtlDir, manifest, net);
     int inSize = net.inChannels() * net.inHeight() * net.inWidth();
     if (manifest.inSize() != inSize || manifest.classes() != net.classes()) {
       throw new addernet.io.UserError(
@@ -78,6 +79,30 @@ public final class AccelCosim {
             rtlDir + " has " + op.id() + " PEs, but layer " + l.name() + " of the model is a "
                 + l.op().id() + " layer; generate the RTL from this model");
       }
+    }
+  }
+
+  /**
+   * Refuses a model whose network is not the one the RTL was generated from (the {@code
+   * networkSha256} of accel.json), before anything is built: otherwise every logit differs and
+   * the report reads like a hardware bug. Folders written before the digest existed are refused
+   * too, with the command that writes a current one (docs/accelerator.md, "accel.json").
+   */
+  static void requireSameNetwork(Path rtlDir, AcceleratorGenerator.Manifest m, IntNetwork net) {
+    if (m.networkSha256() == null) {
+      throw new addernet.io.UserError(
+          rtlDir.resolve(AcceleratorGenerator.CONFIG_FILE) + " records no networkSha256 (written"
+              + " by an older version), so it cannot be checked against " + net.name()
+              + "; generate it again: addernet generate --model PKG --rows " + m.rows() + " --cols "
+              + m.cols() + " --batch " + m.batch() + " --out " + rtlDir);
+    }
+    String digest = AcceleratorGenerator.digest(net);
+    if (!digest.equals(m.networkSha256())) {
+      throw new addernet.io.UserError(
+          "--rtl " + rtlDir + " was generated from network " + m.network() + " (sha256 "
+              + m.networkSha256().substring(0, 12) + "...), not from the model's network "
+              + net.name() + " (sha256 " + digest.substring(0, 12) + "...); generate the RTL from"
+              + " this model or pass the model it was generated from");
     }
   }
 

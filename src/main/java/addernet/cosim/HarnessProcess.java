@@ -1,14 +1,17 @@
 package addernet.cosim;
 
+import addernet.io.UserError;
+import addernet.tool.ChildProcesses;
+import addernet.tool.ExternalTool;
+import addernet.tool.ToolFailure;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,28 +19,38 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A running Verilator harness and its pipe: little-endian messages in, little-endian answers
- * out, and a zero-length batch to end the run (so an FST trace is closed cleanly).
+ * out, and a zero-length batch to end the run (so an FST trace is closed cleanly). Its stderr
+ * goes to a log beside the executable, kept when the harness fails; a harness that crashes or is
+ * killed is reported in one line with its exit status or signal and its last words.
  */
 final class HarnessProcess implements AutoCloseable {
+  private final Path exe;
+  private final Path log;
   private final Process process;
   private final OutputStream toSim;
   private final InputStream fromSim;
 
   /** Starts {@code exe} in {@code dir}; with {@code fst} non-null it records a waveform there. */
   HarnessProcess(Path exe, Path dir, Path fst) {
+    this.exe = exe;
     List<String> cmd = new ArrayList<>(List.of(exe.toString()));
     if (fst != null) {
       cmd.add("--trace");
       cmd.add(fst.toAbsolutePath().toString());
     }
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+    try {
+      log = Files.createTempFile(exe.getParent(), "harness-", ".log");
+    } catch (IOException e) {
+      throw new UserError("cannot create the harness's log beside " + exe + ": " + e.getMessage(), e);
+    }
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
     if (dir != null) {
       pb.directory(dir.toFile());
     }
     try {
-      process = pb.start();
+      process = ChildProcesses.start(pb);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start " + exe, e);
+      throw new UserError("cannot start the Verilated harness " + exe + ": " + e.getMessage(), e);
     }
     toSim = new BufferedOutputStream(process.getOutputStream(), 1 << 16);
     fromSim = new BufferedInputStream(process.getInputStream(), 1 << 16);
@@ -50,45 +63,66 @@ final class HarnessProcess implements AutoCloseable {
       }
       toSim.flush();
     } catch (IOException e) {
-      throw new UncheckedIOException("lost the pipe to the Verilated harness" + exitNote(), e);
+      throw died();
     }
   }
 
   int[] readInts(int n) {
     int[] out = new int[n];
-    ByteBuffer.wrap(read(4 * n)).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
+    ByteBuffer.wrap(read(4L * n)).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
     return out;
   }
 
   long[] readLongs(int n) {
     long[] out = new long[n];
-    ByteBuffer.wrap(read(8 * n)).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+    ByteBuffer.wrap(read(8L * n)).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
     return out;
   }
 
-  private byte[] read(int n) {
+  private byte[] read(long n) {
+    if (n < 0 || n > Integer.MAX_VALUE - 8) {
+      // A count this size is not an answer of the protocol: the harness is not the one we built.
+      ChildProcesses.destroyTree(process);
+      throw new ToolFailure("the Verilated harness " + exe, "sent a count of " + n
+          + " bytes, which is not a protocol answer; delete " + exe.getParent() + " to rebuild it",
+          lastLines(), log);
+    }
     try {
-      byte[] b = fromSim.readNBytes(n);
+      byte[] b = fromSim.readNBytes((int) n);
       if (b.length != n) {
-        throw new EOFException();
+        throw died();
       }
       return b;
-    } catch (EOFException e) {
-      throw new IllegalStateException("the Verilated harness stopped unexpectedly" + exitNote(), e);
     } catch (IOException e) {
-      throw new UncheckedIOException("lost the pipe to the Verilated harness" + exitNote(), e);
+      throw died();
     }
   }
 
-  private String exitNote() {
+  /** The harness closed its end: it exited, crashed or was killed. */
+  private ToolFailure died() {
+    String how;
     try {
-      if (process.waitFor(2, TimeUnit.SECONDS)) {
-        return " (exit code " + process.exitValue() + ")";
+      if (process.waitFor(5, TimeUnit.SECONDS)) {
+        how = "stopped unexpectedly (" + ExternalTool.exitStatus(process.exitValue()) + ")";
+        ChildProcesses.release(process);
+      } else {
+        how = "stopped answering and was stopped";
+        ChildProcesses.destroyTree(process);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      ChildProcesses.destroyTree(process);
+      how = "was stopped (interrupted)";
     }
-    return "";
+    return new ToolFailure("the Verilated harness " + exe, how, lastLines(), log);
+  }
+
+  private String lastLines() {
+    try {
+      return ExternalTool.lastLines(Files.readString(log), 3);
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   @Override
@@ -97,13 +131,23 @@ final class HarnessProcess implements AutoCloseable {
       toSim.write(new byte[4]);
       toSim.flush();
       toSim.close();
-      process.waitFor(60, TimeUnit.SECONDS);
     } catch (IOException e) {
       // the process is gone already; nothing to flush
+    }
+    boolean clean = false;
+    try {
+      clean = process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      process.destroy();
+      ChildProcesses.destroyTree(process);
+    }
+    if (clean) {
+      try {
+        Files.deleteIfExists(log);
+      } catch (IOException e) {
+        // a left-over log beside the harness harms nothing
+      }
     }
   }
 }

@@ -1,10 +1,6 @@
 package addernet.cosim;
 
-import addernet.io.UserError;
 import addernet.tool.ExternalTool;
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,23 +11,12 @@ public final class Verilator {
 
   /** The verilator executable on PATH, or a one-line error that says how to get it. */
   public static Path executable() {
-    String path = System.getenv().getOrDefault("PATH", "");
-    for (String dir : path.split(File.pathSeparator)) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      Path candidate = Path.of(dir, "verilator");
-      if (Files.isExecutable(candidate)) {
-        return candidate;
-      }
-    }
-    throw new UserError(
-        "verilator is not installed (not found on PATH); run scripts/setup, which installs"
-            + " Debian's verilator package");
+    return ExternalTool.find("verilator", "verilator");
   }
 
   public static String version() {
-    return run(List.of(executable().toString(), "--version"), null).strip();
+    return ExternalTool.require(List.of(executable().toString(), "--version"), null, 5, null)
+        .output().strip();
   }
 
   /** Lints Verilog sources with every warning on; returns Verilator's complaints, empty if clean. */
@@ -43,14 +28,13 @@ public final class Verilator {
       cmd.add(dir.resolve(s).toAbsolutePath().toString());
     }
     ExternalTool.Result r = ExternalTool.run(cmd, dir, 30);
-    return r.code() == 0 ? "" : r.output();
-  }
-
-  static String run(List<String> cmd, Path dir) {
-    ExternalTool.Result r = ExternalTool.run(cmd, dir, 30);
-    if (r.code() != 0) {
-      throw new IllegalStateException(
-          String.join(" ", cmd) + " failed with exit code " + r.code() + ":\n" + ExternalTool.tail(r.output(), 40));
+    if (r.code() == 0) {
+      return "";
+    }
+    try {
+      java.nio.file.Files.deleteIfExists(r.log()); // the complaints are returned, not kept
+    } catch (java.io.IOException e) {
+      // a left-over log in the temporary folder harms nothing
     }
     return r.output();
   }

@@ -1,11 +1,13 @@
 package addernet.cosim;
 
 import addernet.tool.ExternalTool;
+import addernet.tool.ToolFailure;
 import addernet.io.UserError;
 import addernet.io.Outputs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.StandardCopyOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +19,8 @@ import java.util.List;
 
 /**
  * Builds a Verilator executable from generated RTL and one of the harnesses in {@code sim/}, into
- * {@code verilator-build/} beside the RTL. It is rebuilt only when the RTL, the harness, the
+ * {@code verilator-build/} beside the RTL (built in a temporary folder, since Verilator's make
+ * cannot build under a path with spaces). It is rebuilt only when the RTL, the harness, the
  * generated port glue or Verilator itself changes: a SHA-256 of all of them is the stamp.
  */
 public final class VerilatorBuild {
@@ -36,6 +39,7 @@ public final class VerilatorBuild {
     Path build = rtlDir.resolve(BUILD_DIR).toAbsolutePath();
     Path exe = build.resolve("harness");
     Path stamp = build.resolve("stamp");
+    Path work = null;
     try {
       String hash = hash(rtlDir, sources, harness, common, portsHeader, Verilator.version());
       if (Files.isExecutable(exe)
@@ -45,9 +49,18 @@ public final class VerilatorBuild {
       }
       Outputs.deleteTree(build);
       Files.createDirectories(build);
-      Files.writeString(build.resolve(harnessFile), harness);
-      Files.writeString(build.resolve("harness.h"), common);
-      Files.writeString(build.resolve("ports.h"), portsHeader);
+      // Verilator's make refuses to build in a folder whose path has a space, and the user's
+      // folder may have one: the build runs in a temporary folder and only the harness moves in.
+      work = Files.createTempDirectory("addernet-verilator-");
+      if (work.toString().chars().anyMatch(Character::isWhitespace)) {
+        throw new UserError("Verilator cannot build in " + work + " (its make refuses paths with"
+            + " spaces); set TMPDIR to a folder without spaces");
+      }
+      for (Path dir : List.of(work, build)) {
+        Files.writeString(dir.resolve(harnessFile), harness);
+        Files.writeString(dir.resolve("harness.h"), common);
+        Files.writeString(dir.resolve("ports.h"), portsHeader);
+      }
       List<String> cmd = new ArrayList<>();
       cmd.add(verilator.toString());
       cmd.addAll(
@@ -57,23 +70,34 @@ public final class VerilatorBuild {
               "--x-assign", "fast", "--x-initial", "fast",
               "-Wno-fatal", // lint is its own check; a warning must not stop a simulation
               "--prefix", "Vtop", "--top-module", top,
-              "-Mdir", build.toString(), "-o", "harness",
+              "-Mdir", work.toString(), "-o", "harness",
               "-CFLAGS", "-O1",
-              build.resolve(harnessFile).toString()));
+              work.resolve(harnessFile).toString()));
       for (String src : sources) {
         cmd.add(rtlDir.resolve(src).toAbsolutePath().toString());
       }
-      ExternalTool.Result r = ExternalTool.run(cmd, build, 30);
-      Files.writeString(build.resolve("build.log"), r.output());
-      if (r.code() != 0 || !Files.isExecutable(exe)) {
-        throw new UserError(
-            "building the Verilator harness failed (log: " + build.resolve("build.log") + "):\n"
-                + ExternalTool.tail(r.output(), 30));
+      Path log = build.resolve("build.log");
+      ExternalTool.Result r = ExternalTool.run(cmd, work, 30, log);
+      Path built = work.resolve("harness");
+      if (r.code() != 0 || !Files.isExecutable(built)) {
+        throw new ToolFailure("verilator", "could not build the harness ("
+            + ExternalTool.exitStatus(r.code()) + ")", ExternalTool.lastLines(r.output(), 3), log);
       }
+      Path tmp = build.resolve("harness.tmp");
+      Files.copy(built, tmp, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+      Files.move(tmp, exe, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       Files.writeString(stamp, hash + "\n");
       return exe;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot build the harness in " + build, e);
+      throw new UserError("cannot build the Verilator harness in " + build + ": " + e.getMessage(), e);
+    } finally {
+      if (work != null) {
+        try {
+          Outputs.deleteTree(work);
+        } catch (IOException e) {
+          // a left-over build in the temporary folder harms nothing
+        }
+      }
     }
   }
 

@@ -2,6 +2,7 @@ package addernet.fpga;
 
 import addernet.io.UserError;
 import addernet.tool.ExternalTool;
+import addernet.tool.ToolFailure;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -138,8 +139,14 @@ public final class FpgaFlow {
       throw new UserError(
           dir + " carries no " + DIR + "/Makefile; regenerate it with this version of addernet");
     }
-    List<String> cmd = new ArrayList<>(List.of("make", "-C", fpga.toString(), "DEVICE=" + device.id,
-        "PACKAGE=" + device.pkg, "FREQ=" + mhz));
+    // Each tool the Makefile calls, found before make runs, so a missing one is named with its
+    // package rather than as make's "command not found" deep in a log.
+    Path make = ExternalTool.find("make", "make");
+    ExternalTool.find("yosys", "yosys");
+    ExternalTool.find("nextpnr-ice40", "nextpnr-ice40");
+    ExternalTool.find("icepack", "fpga-icestorm");
+    List<String> cmd = new ArrayList<>(List.of(make.toString(), "-C", fpga.toString(),
+        "DEVICE=" + device.id, "PACKAGE=" + device.pkg, "FREQ=" + mhz));
     long t0 = System.nanoTime();
     try {
       // A stale bitstream for another part or clock must not survive.
@@ -151,12 +158,19 @@ public final class FpgaFlow {
           }
         }
       }
-      ExternalTool.Result r = ExternalTool.run(cmd, null, 60);
+      Path log = fpga.resolve("make.log");
+      ExternalTool.Result r = ExternalTool.run(cmd, null, 60, log);
       if (r.code() != 0) {
         overfull(fpga.resolve("nextpnr.log"), device);
-        throw new UserError(
-            "the iCE40 flow failed (" + String.join(" ", cmd) + "):\n" + ExternalTool.tail(r.output(), 25)
-                + "\n" + ExternalTool.tail(logTail(fpga.resolve("nextpnr.log")), 15));
+        // make's last lines name the step that failed; that step's own log holds the details.
+        Path nextpnrLog = fpga.resolve("nextpnr.log");
+        Path yosysLog = fpga.resolve("yosys.log");
+        String step = r.output().contains("nextpnr-ice40") && Files.isRegularFile(nextpnrLog)
+            ? "; nextpnr's log: " + nextpnrLog
+            : Files.isRegularFile(yosysLog) ? "; yosys's log: " + yosysLog : "";
+        throw new ToolFailure("the iCE40 flow (make -C " + fpga + ")",
+            "failed (" + ExternalTool.exitStatus(r.code()) + ")" + step,
+            ExternalTool.lastLines(r.output(), 3), log);
       }
       JsonNode rep = JSON.readTree(fpga.resolve("nextpnr-report.json").toFile());
       Map<String, int[]> util = new LinkedHashMap<>();
@@ -220,13 +234,5 @@ public final class FpgaFlow {
       throw new UserError(fpga.resolve("Makefile") + " names no TOP");
     }
     return m.group(1);
-  }
-
-  private static String logTail(Path log) {
-    try {
-      return Files.isRegularFile(log) ? "\n" + log + ":\n" + Files.readString(log) : "";
-    } catch (IOException e) {
-      return "";
-    }
   }
 }

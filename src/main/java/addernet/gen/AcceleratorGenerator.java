@@ -25,6 +25,19 @@ import java.util.List;
 public final class AcceleratorGenerator {
   public static final String CONFIG_FILE = "accel.json";
   public static final String TOP = "Accelerator";
+  /**
+   * The largest mesh inside an accelerator (32 x 32). Beside the mesh, every activation bank is
+   * replicated per PE row, so the design grows with R x C faster than a bare array (measured on
+   * LeNet-5, batch = rows: 16 x 16 in 19 s, 32 x 32 in 77 s with 0.6 GB of JVM and 0.4 GB of
+   * firtool); docs/accelerator.md, "Limits".
+   */
+  public static final int MAX_PES = 1024;
+  /**
+   * The most activation-buffer words (both ping-pong buffers, every bank and replica) a design
+   * may hold: the Verilated model keeps them all in memory and synthesis maps each one, so a
+   * design past this (about 256 MiB of simulator memory at 8 bits) is refused before elaboration.
+   */
+  public static final long MAX_BUFFER_WORDS = 1L << 28;
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -72,6 +85,7 @@ public final class AcceleratorGenerator {
       int formatVersion,
       String top,
       String network,
+      String networkSha256,
       String op,
       int rows,
       int cols,
@@ -167,26 +181,38 @@ public final class AcceleratorGenerator {
     }
     PeOp op = operationOf(net);
     int dataBits = net.layers().stream().mapToInt(IntLayer::dataBits).max().orElseThrow();
-    int maxTerms = 1;
+    int maxTerms = Math.max(1, net.layers().stream().mapToInt(l -> l.requant().maxTerms()).max().orElse(1));
+    List<LayerParams> layers = layerParams(net);
+    return config(net.name(), opt, op, dataBits, maxTerms, net.logitBits(), net.inputShift(), layers);
+  }
+
+  /** The network's layers in the generator's terms (weights included). */
+  static List<LayerParams> layerParams(IntNetwork net) {
     List<LayerParams> layers = new ArrayList<>();
     for (IntLayer l : net.layers()) {
       if (l.k() > ArrayConfig.MAX_K) {
         throw new UserError(l.name() + ": K = " + l.k() + " exceeds the supported " + ArrayConfig.MAX_K);
       }
       Requant r = l.requant();
-      maxTerms = Math.max(maxTerms, r.maxTerms());
       layers.add(
           new LayerParams(
               l.name(), l.inChannels(), l.inHeight(), l.inWidth(), l.outChannels(), l.kernel(),
               l.stride(), l.padding(), l.pool(), r.shift(), r.lo(), r.hi(), r.terms(), r.bias(),
               l.weights()));
     }
-    return config(net.name(), opt, op, dataBits, maxTerms, net.logitBits(), net.inputShift(), layers);
+    return layers;
+  }
+
+  /** The {@code networkSha256} an accelerator generated from {@code net} records. */
+  public static String digest(IntNetwork net) {
+    return NetworkDigest.of(operationOf(net).id(), net.inputShift(), net.logitBits(), layerParams(net));
   }
 
   /** The validated generator config for layers that are already in the generator's terms. */
   static AccelConfig config(String network, Options opt, PeOp op, int dataBits, int maxTerms,
       int logitBits, int inputShift, List<LayerParams> layers) {
+    // After the network's own limits (columns beyond the widest layer, ...), which say more.
+    ArrayConfig.checkPes(opt.rows(), opt.cols(), MAX_PES, "an accelerator");
     int accBits = accumulatorBits(op, dataBits, inputShift, layers);
     if (accBits > 30) {
       throw new UserError(
@@ -203,6 +229,16 @@ public final class AcceleratorGenerator {
         throw new UserError(
             "buffers of " + cfg.bankDepth() + " words per bank do not fit the 24-bit address"
                 + " space; lower --batch or raise --cols");
+      }
+      long bufferWords = 2L * cfg.rows() * cfg.cols() * cfg.bankDepth();
+      if (bufferWords > MAX_BUFFER_WORDS) {
+        throw new UserError(String.format(
+            "--rows %d, --cols %d and --batch %d need %,d activation-buffer words (2 buffers x %d"
+                + " banks x %d row replicas x %,d words); the generator's bound is %,d, since the"
+                + " simulator holds them all in memory (docs/accelerator.md, \"Limits\"); lower"
+                + " --batch or --rows",
+            cfg.rows(), cfg.cols(), cfg.batch(), bufferWords, cfg.cols(), cfg.rows(),
+            cfg.bankDepth(), MAX_BUFFER_WORDS));
       }
       return cfg;
     } catch (IllegalArgumentException e) {
@@ -230,7 +266,10 @@ public final class AcceleratorGenerator {
           }
           Manifest m =
               new Manifest(
-                  1, TOP, network, cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
+                  1, TOP, network,
+                  NetworkDigest.of(cfg.op().name(), cfg.inputShift(), cfg.logitBits(),
+                      List.of(cfg.layers())),
+                  cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
                   cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
                   cfg.trace(), cfg.issueCycles(), opsPerImage, cfg.maxTerms(), cfg.inputShift(),
                   layers, sources, mems);
@@ -256,7 +295,12 @@ public final class AcceleratorGenerator {
     int[][] weights = readWeightRoms(rtlDir, m);
     List<LayerParams> layers = new ArrayList<>();
     for (int i = 0; i < m.layers().size(); i++) {
-      layers.add(m.layers().get(i).withWeights(weights[i]));
+      try {
+        layers.add(m.layers().get(i).withWeights(weights[i]));
+      } catch (IllegalArgumentException e) {
+        throw new UserError(rtlDir.resolve(CONFIG_FILE) + ": field layers[" + i + "]: "
+            + e.getMessage() + "; generate the folder again from its model package", e);
+      }
     }
     AccelConfig cfg = config(m.network(), new Options(m.rows(), m.cols(), m.batch(), m.trace()),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
@@ -283,7 +327,13 @@ public final class AcceleratorGenerator {
     int base = 0;
     for (int i = 0; i < m.layers().size(); i++) {
       LayerShape l = m.layers().get(i);
-      int k = l.inC() * l.kernel() * l.kernel();
+      long kLong = (long) l.inC() * l.kernel() * l.kernel();
+      if (l.inC() < 1 || l.kernel() < 1 || l.outC() < 1 || kLong * l.outC() > Integer.MAX_VALUE - 8) {
+        throw new UserError(rtlDir.resolve(CONFIG_FILE) + ": field layers[" + i + "] has "
+            + l.outC() + " channels of " + l.inC() + " x " + l.kernel() + " x " + l.kernel()
+            + " weights, not a layer this generator writes");
+      }
+      int k = (int) kLong;
       int blocks = (l.outC() + cols - 1) / cols;
       out[i] = new int[l.outC() * k];
       for (int t = 0; t < l.outC(); t++) {
@@ -294,7 +344,13 @@ public final class AcceleratorGenerator {
             throw new UserError(rtlDir.resolve(m.memFiles().get(t % cols)) + " has " + col.size()
                 + " words, " + l.name() + " needs word " + line);
           }
-          long w = Long.parseLong(col.get(line).strip(), 16);
+          long w;
+          try {
+            w = Long.parseLong(col.get(line).strip(), 16);
+          } catch (NumberFormatException e) {
+            throw new UserError(rtlDir.resolve(m.memFiles().get(t % cols)) + " line " + (line + 1)
+                + ": expected a hex weight, got \"" + col.get(line).strip() + "\"");
+          }
           out[i][t * k + q] = (int) (w << (64 - bits) >> (64 - bits)); // sign-extend
         }
       }
@@ -303,23 +359,65 @@ public final class AcceleratorGenerator {
     return out;
   }
 
+  /**
+   * Reads {@code accel.json} and checks every field a later stage uses, so that a damaged or
+   * hand-edited file is refused in one line here rather than failing somewhere inside cosim or
+   * synth (docs/accelerator.md, "accel.json").
+   */
   public static Manifest read(Path rtlDir) {
-    Path file = rtlDir.resolve(CONFIG_FILE);
-    if (!Files.isRegularFile(file)) {
-      throw new UserError(
-          rtlDir + " holds no " + CONFIG_FILE + "; generate one with: addernet generate --model PKG"
-              + " --out " + rtlDir);
+    Manifest m = ManifestReader.read(rtlDir, CONFIG_FILE, Manifest.class,
+        "generate one with: addernet generate --model PKG --out " + rtlDir);
+    Path f = rtlDir.resolve(CONFIG_FILE);
+    if (m.formatVersion() != 1) {
+      throw ManifestReader.bad(f, "formatVersion", "1 (written by this version)", m.formatVersion());
     }
-    try {
-      Manifest m = JSON.readValue(file.toFile(), Manifest.class);
-      for (String f : m.sources()) {
-        if (!Files.isRegularFile(rtlDir.resolve(f))) {
-          throw new UserError(file + " lists " + f + " but it is missing");
+    if (!TOP.equals(m.top())) {
+      throw ManifestReader.bad(f, "top", "\"" + TOP + "\"", m.top() == null ? "null" : "\"" + m.top() + "\"");
+    }
+    if (m.network() == null) {
+      throw ManifestReader.bad(f, "network", "the network's name", "null");
+    }
+    if (m.networkSha256() != null && !m.networkSha256().matches("[0-9a-f]{64}")) {
+      throw ManifestReader.bad(f, "networkSha256", "64 lower-case hex digits", "\"" + m.networkSha256() + "\"");
+    }
+    if (m.op() != null && !m.op().equals("adder") && !m.op().equals("mac")) {
+      throw ManifestReader.bad(f, "op", "adder or mac", "\"" + m.op() + "\"");
+    }
+    ManifestReader.range(f, "rows", m.rows(), 1, MAX_PES);
+    ManifestReader.range(f, "cols", m.cols(), 1, MAX_PES);
+    if ((long) m.rows() * m.cols() > MAX_PES) {
+      throw ManifestReader.bad(f, "rows x cols", "at most " + MAX_PES + " PEs", (long) m.rows() * m.cols());
+    }
+    ManifestReader.range(f, "batch", m.batch(), 1, (1 << 15) - 1 - m.rows());
+    ManifestReader.range(f, "dataBits", m.dataBits(), ArrayConfig.MIN_DATA_BITS, ArrayConfig.MAX_DATA_BITS);
+    ManifestReader.range(f, "accBits", m.accBits(), 1, 30);
+    ManifestReader.range(f, "logitBits", m.logitBits(), 2, 32);
+    ManifestReader.range(f, "inSize", m.inSize(), 1, 1 << 24);
+    ManifestReader.range(f, "classes", m.classes(), 1, 1 << 15);
+    ManifestReader.range(f, "issueCyclesPerBatch", m.issueCyclesPerBatch(), 0, Long.MAX_VALUE);
+    ManifestReader.range(f, "adderOpsPerImage", m.adderOpsPerImage(), 0, Long.MAX_VALUE);
+    ManifestReader.range(f, "maxTerms", m.maxTerms(), 1, 64);
+    ManifestReader.range(f, "inputShift", m.inputShift(), 0, 7);
+    ManifestReader.files(f, rtlDir, "sources", m.sources());
+    ManifestReader.files(f, rtlDir, "memFiles", m.memFiles());
+    if (m.memFiles().size() != m.cols()) {
+      throw ManifestReader.bad(f, "memFiles", "one weight ROM image per column (" + m.cols() + ")",
+          m.memFiles().size() + " files");
+    }
+    if (m.layers() != null) {
+      for (int i = 0; i < m.layers().size(); i++) {
+        LayerShape l = m.layers().get(i);
+        String at = "layers[" + i + "]";
+        if (l == null || l.name() == null || l.terms() == null || l.bias() == null) {
+          throw ManifestReader.bad(f, at, "a layer with name, terms and bias", l == null ? "null" : "missing fields");
+        }
+        for (int[] t : l.terms()) {
+          if (t == null) {
+            throw ManifestReader.bad(f, at + ".terms", "lists of signed digits", "null");
+          }
         }
       }
-      return m;
-    } catch (IOException e) {
-      throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
     }
+    return m;
   }
 }

@@ -15,6 +15,13 @@ public record ArrayConfig(int rows, int cols, int dataBits, int accBits, long ma
   public static final int MAX_ACC_BITS = 62;
   /** Far beyond any layer we schedule (lenet5-adder's largest K is 256); keeps bounds arithmetic exact. */
   public static final long MAX_K = 1L << 24;
+  /**
+   * The largest array the generator elaborates (64 x 64). Its time grows faster than the PE count
+   * (measured: 16 x 16 in 4 s, 32 x 32 in 13 s, 64 x 64 in 3 min, JVM and firtool well under
+   * 1 GB), so a 128 x 128 array would take most of an hour and 1000 x 1000 never ends; see
+   * docs/accelerator.md, "Limits".
+   */
+  public static final int MAX_PES = 4096;
 
   public ArrayConfig {
     if (rows < 1) {
@@ -23,6 +30,7 @@ public record ArrayConfig(int rows, int cols, int dataBits, int accBits, long ma
     if (cols < 1) {
       throw new UserError("--cols must be a positive number of PE columns, got " + cols);
     }
+    checkPes(rows, cols, MAX_PES, "a bare array");
     if (dataBits < MIN_DATA_BITS || dataBits > MAX_DATA_BITS) {
       throw new UserError(
           "--bits must be in " + MIN_DATA_BITS + ".." + MAX_DATA_BITS + ", got " + dataBits);
@@ -60,8 +68,21 @@ public record ArrayConfig(int rows, int cols, int dataBits, int accBits, long ma
     }
   }
 
+  /** Refuses an array of more than {@code max} PEs, naming the bound and why it is there. */
+  static void checkPes(int rows, int cols, int max, String what) {
+    long pes = (long) rows * cols;
+    if (pes > max) {
+      throw new UserError(String.format(
+          "--rows %d x --cols %d is %,d PEs; the generator builds %s of at most %,d PEs (e.g."
+              + " %d x %d), because elaboration time and memory grow faster than the PE count"
+              + " (docs/accelerator.md, \"Limits\")",
+          rows, cols, pes, what, max, (int) Math.sqrt(max), (int) Math.sqrt(max)));
+    }
+  }
+
   /** A config whose accumulator is exactly as wide as {@code maxK} requires. */
   public static ArrayConfig derived(int rows, int cols, int dataBits, long maxK, PeOp op) {
+    checkPes(rows, cols, MAX_PES, "a bare array");
     if (dataBits < MIN_DATA_BITS || dataBits > MAX_DATA_BITS || maxK < 1 || maxK > MAX_K) {
       // Let the canonical constructor produce the message.
       return new ArrayConfig(rows, cols, dataBits, MAX_ACC_BITS, maxK, op);

@@ -50,26 +50,26 @@ public final class ArrayGenerator {
         });
   }
 
-  /** Reads and re-validates the config of a generated folder. */
+  /**
+   * Reads and re-validates the config of a generated folder: every field, and every source a
+   * plain file inside the folder (docs/accelerator.md, "array.json").
+   */
   public static ArrayManifest read(Path rtlDir) {
+    ArrayManifest m = ManifestReader.read(rtlDir, CONFIG_FILE, ArrayManifest.class,
+        "generate it with: addernet generate --rows R --cols C --out " + rtlDir);
     Path file = rtlDir.resolve(CONFIG_FILE);
-    if (!Files.isRegularFile(file)) {
-      throw new UserError(
-          rtlDir + " holds no " + CONFIG_FILE + "; generate it with: addernet generate --out "
-              + rtlDir);
+    if (m.formatVersion() != 1) {
+      throw ManifestReader.bad(file, "formatVersion", "1 (written by this version)", m.formatVersion());
     }
-    ArrayManifest m;
+    if (!TOP.equals(m.top())) {
+      throw ManifestReader.bad(file, "top", "\"" + TOP + "\"", m.top() == null ? "null" : "\"" + m.top() + "\"");
+    }
     try {
-      m = JSON.readValue(file.toFile(), ArrayManifest.class);
-    } catch (IOException e) {
-      throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+      m.config();
+    } catch (UserError e) {
+      throw new UserError(file + " does not describe an array this version builds: " + e.getMessage(), e);
     }
-    m.config(); // validates the numbers
-    for (String src : m.sources()) {
-      if (!Files.isRegularFile(rtlDir.resolve(src))) {
-        throw new UserError(file + " lists " + src + " but " + rtlDir.resolve(src) + " is missing");
-      }
-    }
+    ManifestReader.files(file, rtlDir, "sources", m.sources());
     return m;
   }
 
@@ -103,7 +103,13 @@ public final class ArrayGenerator {
     }
 
     public ArrayConfig config() {
-      return new ArrayConfig(rows, cols, dataBits, accBits, maxK, PeOp.fromId(op));
+      PeOp pe;
+      try {
+        pe = PeOp.fromId(op);
+      } catch (IllegalArgumentException | NullPointerException e) {
+        throw new UserError("op must be adder or mac, got " + op);
+      }
+      return new ArrayConfig(rows, cols, dataBits, accBits, maxK, pe);
     }
   }
 }

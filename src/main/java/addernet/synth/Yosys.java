@@ -2,7 +2,6 @@ package addernet.synth;
 
 import addernet.io.UserError;
 import addernet.tool.ExternalTool;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,15 +18,7 @@ public final class Yosys {
   private Yosys() {}
 
   public static Path executable() {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      Path p = Path.of(dir.isEmpty() ? "." : dir, "yosys");
-      if (Files.isExecutable(p)) {
-        return p;
-      }
-    }
-    throw new UserError(
-        "yosys is not installed (not found on PATH); run scripts/setup, which installs Debian's"
-            + " yosys package");
+    return ExternalTool.find("yosys", "yosys");
   }
 
   /**
@@ -87,23 +78,39 @@ public final class Yosys {
     return parseModules(statText(dir, sources, target.command(top, false), "stat -top " + top));
   }
 
-  /** Reads the sources, runs {@code passes}, and returns what {@code stat} printed. */
+  /**
+   * Reads the sources, runs {@code passes}, and returns what {@code stat} printed. Yosys runs in
+   * the RTL folder, where {@code $readmemh} finds the ROM images, and reads the sources by their
+   * names there, in quotes, so a folder with spaces in its path is fine; {@code tee -o} takes no
+   * quotes, so the statistics go to a temporary file whose path has none.
+   */
   private static String statText(Path dir, List<String> sources, String passes, String stat) {
+    Path yosys = executable();
+    Path statFile = null;
     try {
-      Path statFile = Files.createTempFile("yosys-stat", ".txt");
-      try {
-        StringBuilder script = new StringBuilder("read_verilog -sv");
-        for (String s : sources) {
-          script.append(' ').append(dir.resolve(s).toAbsolutePath());
-        }
-        script.append("; ").append(passes).append("; tee -q -o ").append(statFile).append(' ').append(stat);
-        run(List.of(executable().toString(), "-q", "-p", script.toString()), dir);
-        return Files.readString(statFile);
-      } finally {
-        Files.deleteIfExists(statFile);
+      statFile = Files.createTempFile("yosys-stat", ".txt");
+      if (statFile.toString().chars().anyMatch(c -> Character.isWhitespace(c) || c == '"')) {
+        throw new UserError("yosys cannot write its statistics to " + statFile + " (a path with"
+            + " spaces); set TMPDIR to a folder without spaces");
       }
+      StringBuilder script = new StringBuilder("read_verilog -sv");
+      for (String s : sources) {
+        script.append(" \"").append(s).append('"');
+      }
+      script.append("; ").append(passes).append("; tee -q -o ").append(statFile).append(' ').append(stat);
+      // $readmemh file names in generated RTL are relative to the RTL folder.
+      ExternalTool.require(List.of(yosys.toString(), "-q", "-p", script.toString()), dir, 30, null);
+      return Files.readString(statFile);
     } catch (IOException e) {
       throw new UserError("cannot run yosys: " + e.getMessage(), e);
+    } finally {
+      if (statFile != null) {
+        try {
+          Files.deleteIfExists(statFile);
+        } catch (IOException e) {
+          // a left-over file in the temporary folder harms nothing
+        }
+      }
     }
   }
 
@@ -149,13 +156,5 @@ public final class Yosys {
       }
     }
     return cells;
-  }
-
-  private static void run(List<String> cmd, Path dir) {
-    // $readmemh file names in generated RTL are relative to the RTL folder.
-    ExternalTool.Result r = ExternalTool.run(cmd, dir, 30);
-    if (r.code() != 0) {
-      throw new IllegalStateException("yosys failed:\n" + r.output());
-    }
   }
 }

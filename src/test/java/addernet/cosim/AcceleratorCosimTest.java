@@ -74,7 +74,65 @@ class AcceleratorCosimTest {
     AcceleratorGenerator.generate(cnn, AcceleratorGenerator.fit(cnn, 2, 2, 1), rtl);
     IntNetwork adder = RandomNetworks.withOperation(cnn, PeOp.ADDER);
     UserError e = assertThrows(UserError.class, () -> new AccelCosim(rtl, adder));
-    assertTrue(e.getMessage().contains("has mac PEs"), e.getMessage());
+    assertTrue(e.getMessage().contains("was generated from network " + cnn.name()), e.getMessage());
+  }
+
+  @Test
+  void aModelThatIsNotTheRtlsIsRefusedInOneLineBeforeAnythingIsBuilt() {
+    IntNetwork net = RandomNetworks.create(9);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 1), rtl);
+    // Same shapes and name, one weight changed: a retrained network, not this RTL's.
+    IntNetwork other = RandomNetworks.create(9);
+    other.layers().get(0).weights()[0] ^= 1;
+    UserError e = assertThrows(UserError.class, () -> new AccelCosim(rtl, other));
+    assertTrue(e.getMessage().startsWith("--rtl " + rtl + " was generated from network " + net.name()
+        + " (sha256 "), e.getMessage());
+    assertTrue(e.getMessage().contains("not from the model's network " + other.name()), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"));
+    assertFalse(Files.exists(rtl.resolve(VerilatorBuild.BUILD_DIR)), "built before refusing");
+    new AccelCosim(rtl, RandomNetworks.create(9)); // the RTL's own network is accepted
+  }
+
+  @Test
+  void anAccelJsonWithoutTheNetworkDigestIsRefusedWithTheCommandThatWritesOne() throws IOException {
+    IntNetwork net = RandomNetworks.create(9);
+    Path rtl = tmp.resolve("old rtl"); // a space in the path, too
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 1), rtl);
+    Path json = rtl.resolve(AcceleratorGenerator.CONFIG_FILE);
+    Files.writeString(json, Files.readString(json).replaceAll("\"networkSha256\" : \"[0-9a-f]+\",", ""));
+    UserError e = assertThrows(UserError.class, () -> new AccelCosim(rtl, net));
+    assertTrue(e.getMessage().contains("records no networkSha256"), e.getMessage());
+    assertTrue(e.getMessage().contains("addernet generate --model PKG --rows"), e.getMessage());
+  }
+
+  @Test
+  void aKilledHarnessIsReportedInOneLineWithItsSignalAndLog() throws Exception {
+    IntNetwork net = RandomNetworks.create(7);
+    Path rtl = tmp.resolve("rtl with space");
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 1), rtl);
+    int size = net.inChannels() * net.inHeight() * net.inWidth();
+    try (AccelSimulator sim = new AccelSimulator(rtl, null)) {
+      // The harness builds and runs in a folder whose path has a space.
+      assertEquals(net.classes(), sim.run(new byte[size], 0, 1, false).logits().length);
+      ProcessHandle.current().descendants()
+          .filter(h -> h.info().command().map(c -> c.endsWith("/harness")).orElse(false))
+          .forEach(h -> {
+            try {
+              new ProcessBuilder("kill", "-SEGV", Long.toString(h.pid())).start().waitFor();
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+      addernet.tool.ToolFailure f = assertThrows(addernet.tool.ToolFailure.class,
+          () -> sim.run(new byte[size], 0, 1, false));
+      assertTrue(f.getMessage().startsWith("the Verilated harness " + rtl.resolve(VerilatorBuild.BUILD_DIR).toAbsolutePath()),
+          f.getMessage());
+      assertTrue(f.getMessage().contains("killed by signal 11 (SIGSEGV)"), f.getMessage());
+      assertTrue(f.getMessage().contains("full log: "), f.getMessage());
+      assertFalse(f.getMessage().contains("\n"));
+      assertTrue(Files.isRegularFile(f.log()));
+    }
   }
 
   @Test

@@ -65,9 +65,38 @@ class AcceleratorConfigTest {
 
   @Test
   void fitShrinksAnArrayToWhatTheNetworkCanUse() {
-    var opt = AcceleratorGenerator.fit(lenet, 64, 500, 1);
-    assertEquals(120, opt.cols()); // the widest layer
-    assertEquals(64, opt.rows()); // conv1 has 576 positions per image
+    assertEquals(120, AcceleratorGenerator.fit(lenet, 8, 500, 1).cols()); // the widest layer
+    assertEquals(576, AcceleratorGenerator.fit(lenet, 1000, 1, 1).rows()); // conv1's positions per image
     assertThrows(UserError.class, () -> AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(8, 121, 1)));
+  }
+
+  @Test
+  void bareArraysBeyondTheMeasuredPeBoundAreRefusedNamingIt() {
+    ArrayConfig.derived(64, 64, 8, 1024, PeOp.ADDER); // the bound itself is built
+    UserError e = assertThrows(UserError.class,
+        () -> ArrayConfig.derived(100_000, 100_000, 8, 1024, PeOp.ADDER));
+    assertTrue(e.getMessage().startsWith("--rows 100000 x --cols 100000 is 10,000,000,000 PEs;"
+        + " the generator builds a bare array of at most 4,096 PEs"), e.getMessage());
+    assertTrue(e.getMessage().contains("docs/accelerator.md, \"Limits\""), e.getMessage());
+    assertThrows(UserError.class, () -> ArrayConfig.derived(1, 4097, 8, 1024, PeOp.ADDER));
+  }
+
+  @Test
+  void acceleratorsBeyondTheirPeBoundAreRefusedBeforeAnyWork() {
+    AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(32, 32, 1));
+    // fit reduces to what the network can use, then the bound applies: 120 columns x 16 rows.
+    var fitted = AcceleratorGenerator.fit(lenet, 16, 500, 1);
+    UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.config(lenet, fitted));
+    assertTrue(e.getMessage().startsWith("--rows 16 x --cols 120 is 1,920 PEs; the generator builds"
+        + " an accelerator of at most 1,024 PEs"), e.getMessage());
+  }
+
+  @Test
+  void activationBuffersBeyondTheSimulatorBoundAreRefusedWithTheFigure() {
+    // 2 buffers x 32 banks x 32 replicas x (batch 8000 x 784 input words) is far past 2^28.
+    UserError e = assertThrows(UserError.class,
+        () -> AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(32, 32, 8000)));
+    assertTrue(e.getMessage().contains("activation-buffer words"), e.getMessage());
+    assertTrue(e.getMessage().contains("268,435,456"), e.getMessage());
   }
 }

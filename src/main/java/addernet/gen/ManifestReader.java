@@ -1,0 +1,139 @@
+package addernet.gen;
+
+import addernet.io.UserError;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Reads {@code array.json} and {@code accel.json} strictly, since both are files a user can edit
+ * or damage: every failure is one line naming the file and the field (no Java type names, no
+ * parser position on a second line), and every file the manifest lists must be a plain name
+ * inside the folder (docs/accelerator.md, "accel.json").
+ */
+final class ManifestReader {
+  /**
+   * What a generated file name may look like. The names are passed to Verilator and written into
+   * yosys scripts, so quotes, spaces, semicolons and the like are refused, not escaped.
+   */
+  private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*");
+
+  private static final ObjectMapper STRICT =
+      JsonMapper.builder()
+          .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS) // "rows": "2" is not a number
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
+
+  private ManifestReader() {}
+
+  /** The manifest {@code name} of {@code dir}, or a one-line error; {@code hint} says how to make one. */
+  static <T> T read(Path dir, String name, Class<T> type, String hint) {
+    Path file = dir.resolve(name);
+    if (!Files.isRegularFile(file)) {
+      throw new UserError(dir + " holds no " + name + "; " + hint);
+    }
+    try {
+      T value = STRICT.readValue(file.toFile(), type);
+      if (value == null) {
+        throw new UserError(file + " must hold a JSON object, got null");
+      }
+      return value;
+    } catch (JsonParseException e) {
+      throw new UserError(file + " is not valid JSON: " + firstLine(e.getOriginalMessage())
+          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
+    } catch (JsonMappingException e) {
+      String field = fieldPath(e);
+      throw new UserError(file + ": " + (field.isEmpty() ? "" : "field " + field + ": ")
+          + firstLine(e.getOriginalMessage()), e);
+    } catch (JsonProcessingException e) {
+      throw new UserError(file + ": " + firstLine(e.getOriginalMessage()), e);
+    } catch (IOException e) {
+      throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A one-line refusal of field {@code field} of {@code file}. */
+  static UserError bad(Path file, String field, String expected, Object got) {
+    return new UserError(file + ": field " + field + " must be " + expected + ", got " + got);
+  }
+
+  static void range(Path file, String field, long value, long lo, long hi) {
+    if (value < lo || value > hi) {
+      throw bad(file, field, "in " + lo + ".." + hi, value);
+    }
+  }
+
+  /**
+   * The files {@code field} lists: present, each a plain relative name of a regular file that
+   * lies inside {@code dir} (also after following links).
+   */
+  static void files(Path file, Path dir, String field, List<String> names) {
+    if (names == null) {
+      throw bad(file, field, "a list of file names in " + dir, "null");
+    }
+    if (names.isEmpty()) {
+      throw bad(file, field, "a non-empty list of file names", "[]");
+    }
+    Path root;
+    try {
+      root = dir.toRealPath();
+    } catch (IOException e) {
+      throw new UserError("cannot read " + dir + ": " + e.getMessage(), e);
+    }
+    for (String n : names) {
+      if (n == null) {
+        throw bad(file, field, "file names", "null in the list");
+      }
+      String name = n.startsWith("./") ? n.substring(2) : n;
+      if (!FILE_NAME.matcher(name).matches() || List.of(name.split("/")).contains("..")) {
+        throw bad(file, field, "plain file names inside " + dir
+            + " (letters, digits, _ . + - and /, no ..)", "\"" + n + "\"");
+      }
+      Path p = dir.resolve(name);
+      if (!Files.isRegularFile(p)) {
+        throw new UserError(file + " lists " + n + " in " + field + " but " + p + " is missing");
+      }
+      try {
+        if (!p.toRealPath().startsWith(root)) {
+          throw bad(file, field, "files inside " + dir, "\"" + n + "\", a link to " + p.toRealPath());
+        }
+      } catch (IOException e) {
+        throw new UserError("cannot read " + p + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static String fieldPath(JsonMappingException e) {
+    StringBuilder s = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        s.append(s.length() == 0 ? "" : ".").append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        s.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return s.toString();
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unreadable";
+    }
+    String line = message.lines().findFirst().orElse("").strip();
+    // Jackson names Java types ("`int`", "java.lang.String"); the field name is what a user needs.
+    return line.replace("`", "").replace("java.lang.", "").replace("java.util.", "")
+        .replaceAll("\\(class [^)]*\\)", "").replaceAll("\\s*\\(but might[^)]*\\)", "").replaceAll("addernet\\.gen\\.[A-Za-z$.]+", "the manifest")
+        .strip();
+  }
+}

@@ -1,0 +1,68 @@
+package addernet.tool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class ChildProcessesTest {
+  private static boolean isSleep(ProcessHandle h) {
+    return h.info().command().map(c -> c.endsWith("/sleep") || c.equals("sleep")).orElse(false);
+  }
+
+  @Test
+  void sigtermOfTheJvmEndsTheWholeTreeOfItsExternalTool() throws Exception {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process jvm = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+        LongToolMain.class.getName()).redirectErrorStream(true).start();
+    try {
+      List<ProcessHandle> tree = List.of();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        tree = jvm.descendants().toList();
+        if (tree.stream().filter(ChildProcessesTest::isSleep).count() >= 2) {
+          break;
+        }
+        Thread.sleep(50);
+      }
+      assertEquals(2, tree.stream().filter(ChildProcessesTest::isSleep).count(),
+          "the child JVM never started its tool: " + tree);
+      jvm.destroy(); // SIGTERM, as kill(1) sends
+      assertTrue(jvm.waitFor(30, TimeUnit.SECONDS), "the JVM did not end on SIGTERM");
+      for (ProcessHandle h : tree) {
+        try {
+          h.onExit().get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          // asserted below
+        }
+        assertFalse(h.isAlive(), () -> "still running after the JVM ended: " + h.pid() + " " + h.info());
+      }
+    } finally {
+      jvm.descendants().forEach(ProcessHandle::destroyForcibly);
+      jvm.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aToolThatOutlivesItsTimeOutIsStoppedWithItsChildrenAndNamed() throws Exception {
+    Path log = java.nio.file.Files.createTempFile("timeout", ".log");
+    ToolFailure f = org.junit.jupiter.api.Assertions.assertThrows(ToolFailure.class,
+        () -> ExternalTool.run(List.of("sh", "-c", "echo started; sleep 307 & sleep 307; wait"), null,
+            java.time.Duration.ofSeconds(1), log));
+    java.nio.file.Files.delete(log);
+    assertTrue(f.getMessage().startsWith("sh did not finish in 1 s and was stopped"), f.getMessage());
+    assertTrue(f.getMessage().contains("last lines: started"), f.getMessage());
+    assertTrue(f.getMessage().contains("full log: "), f.getMessage());
+    assertFalse(f.getMessage().contains("\n"), f.getMessage());
+    // Orphans are no longer our descendants: look for them among all processes.
+    List<ProcessHandle> left = ProcessHandle.allProcesses()
+        .filter(h -> isSleep(h) && h.info().arguments().map(a -> List.of(a).contains("307")).orElse(false))
+        .toList();
+    left.forEach(ProcessHandle::destroyForcibly);
+    assertEquals(List.of(), left, "sleeps of the stopped tool are still running");
+  }
+}
