@@ -16,16 +16,18 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -95,7 +97,10 @@ public final class Outputs implements AutoCloseable {
     }
   }
 
-  private record Lock(Path file, FileChannel channel, FileLock lock) {}
+  private record Lock(Path key, Path file, FileChannel channel, FileLock lock) {}
+
+  /** Lock files this process holds (see lock()). */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
   private final String command;
   private final boolean force;
@@ -429,46 +434,63 @@ public final class Outputs implements AutoCloseable {
 
   /**
    * Takes the lock of one target: an OS file lock on a hidden file beside it, held until {@link
-   * #close}. The lock file is deleted on release; a run that opened it just before the deletion
-   * would lock a file no longer on disk, so each run checks that the file at the path is the one
-   * it locked (it carries the run's token) and treats anything else as busy.
+   * #close}. Two rules of OS locks shape this. A process's lock on a file goes when it closes any
+   * descriptor of that file, so within this process a registry answers first and the lock file is
+   * never opened twice. And the lock file is deleted on release, so a run that opened it just
+   * before the deletion would lock a file no longer on disk: the path's file identity is compared
+   * before opening and after locking, and anything else counts as busy.
    */
   private Lock lock(String flag, Path target, Path lockFile) {
-    String token = ProcessHandle.current().pid() + " " + System.nanoTime() + " " + writtenBy(command) + "\n";
-    for (int attempt = 0; attempt < 3; attempt++) {
-      FileChannel channel = null;
-      try {
-        channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    Path key = real(lockFile);
+    if (!HELD.add(key)) {
+      throw busy(flag, target, lockFile);
+    }
+    boolean ok = false;
+    try {
+      for (int attempt = 0; attempt < 3; attempt++) {
+        Object before = fileKey(lockFile);
+        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
         try {
           lock = channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-          lock = null;
+        } catch (OverlappingFileLockException | IOException e) {
+          channel.close();
+          throw e;
         }
         if (lock == null) {
           channel.close();
           throw busy(flag, target, lockFile);
         }
-        channel.truncate(0);
-        channel.write(ByteBuffer.wrap(token.getBytes(StandardCharsets.UTF_8)));
-        channel.force(false);
-        String onDisk;
-        try {
-          onDisk = Files.readString(lockFile);
-        } catch (NoSuchFileException e) {
-          onDisk = "";
-        }
-        if (onDisk.equals(token)) {
-          return new Lock(lockFile, channel, lock);
+        Object after = fileKey(lockFile);
+        if (after != null && (before == null || before.equals(after))) {
+          channel.truncate(0);
+          channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + " " + writtenBy(command) + "\n")
+              .getBytes(StandardCharsets.UTF_8)));
+          ok = true;
+          return new Lock(key, lockFile, channel, lock);
         }
         lock.release();
         channel.close();
-      } catch (IOException e) {
-        closeQuietly(channel);
-        throw new UserError(flag + " " + target + ": cannot lock it (" + lockFile + "): " + e.getMessage(), e);
+      }
+      throw busy(flag, target, lockFile);
+    } catch (OverlappingFileLockException e) {
+      throw busy(flag, target, lockFile);
+    } catch (IOException e) {
+      throw new UserError(flag + " " + target + ": cannot lock it (" + lockFile + "): " + e.getMessage(), e);
+    } finally {
+      if (!ok) {
+        HELD.remove(key);
       }
     }
-    throw busy(flag, target, lockFile);
+  }
+
+  /** The identity of the file at {@code p} (device and inode), read without opening it; null if none. */
+  private static Object fileKey(Path p) {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private static UserError busy(String flag, Path target, Path lockFile) {
@@ -604,14 +626,15 @@ public final class Outputs implements AutoCloseable {
 
   private static void releaseLock(Lock l) {
     try {
-      // Deleted while still held; a run that opened it meanwhile sees the path gone or replaced
-      // and does not take it for its own (see lock()).
+      // Deleted while still held; a run that opened it meanwhile sees another file at the path
+      // (or none) and does not take the lock for its own (see lock()).
       Files.deleteIfExists(l.file());
       l.lock().release();
     } catch (IOException ignored) {
       // The lock goes with the process anyway; a leftover lock file is taken over by the next run.
     } finally {
       closeQuietly(l.channel());
+      HELD.remove(l.key());
     }
   }
 
