@@ -134,10 +134,6 @@ final class TrainCommand implements Callable<Integer> {
         Recipe recipe = new Recipe(epochs, batch, learningRate, momentum, weightDecay, eta, seed, augment);
         trainer = Trainer.start(spec, recipe, train, split.test(), workers);
       }
-      if (trainer.stepsPerEpoch() == 0) {
-        throw new UserError(train.count() + " training images" + (trainLimit == null ? "" : " (--train-limit)")
-            + " make less than one batch of " + trainer.recipe().batch() + "; raise --train-limit or lower --batch");
-      }
       err.printf("training %s on %d images (%d steps of %d per epoch), %d thread%s, %s kernels%n",
           spec.name(), train.count(), trainer.stepsPerEpoch(), trainer.recipe().batch(), workers.threads(),
           workers.threads() == 1 ? "" : "s", addernet.nn.Operation.VECTOR ? "vector-API" : "plain-Java");
