@@ -307,6 +307,34 @@ class OutputRuleTest {
     assertEquals(0, r.path("mismatches").asInt(-1), r.toString());
   }
 
+  @Test
+  void aFailingCosimPutsItsWaveformWhereAskedAndReplacesItOnlyWithForce() throws IOException {
+    Path rtl = generateArray("bad");
+    Path pe = rtl.resolve("PE.sv");
+    String good = Files.readString(pe);
+    // Flip the lowest bit of some finished sums (the RTL of ArrayCosimTest's tampered array).
+    String bad = good.replaceFirst("assign io_out = outReg;",
+        "assign io_out = {outReg[" + (addernet.gen.ArrayGenerator.read(rtl).config().accBits() - 1)
+            + ":1], outReg[0] ^ outReg[2]};");
+    assertFalse(bad.equals(good), "the generated PE no longer has the line this test alters");
+    Files.writeString(pe, bad);
+    Path wave = tmp.resolve("w.fst");
+    Path report = tmp.resolve("cosim.json");
+    Outcome o = run("cosim", "--rtl", rtl, "--random", 20, "--wave", wave, "--report", report);
+    assertEquals(1, o.code(), o.out() + o.err());
+    assertTrue(Files.size(wave) > 0 && CosimCommand.isWaveform(wave), "an FST where --wave said");
+    assertEquals(wave.toString(), JSON.readTree(report.toFile()).path("waveform").asText());
+    assertTrue(o.out().contains("waveform of the failing product: " + wave), o.out());
+    assertFalse(names(tmp).stream().anyMatch(n -> n.startsWith(".")), "temporaries left: " + names(tmp));
+
+    String before = TreeHash.of(tmp);
+    assertRefused(before, run("cosim", "--rtl", rtl, "--random", 20, "--wave", wave), "--wave", "pass --force");
+    o = run("cosim", "--rtl", rtl, "--random", 20, "--wave", wave, "--report", report, "--force");
+    assertEquals(1, o.code(), o.out() + o.err());
+    assertTrue(CosimCommand.isWaveform(wave));
+    assertFalse(CosimCommand.isWaveform(report), "a report is not a waveform");
+  }
+
   // ------------------------------------------------------------------ synth
 
   @Test
