@@ -261,14 +261,12 @@ final class CosimCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserError("--op: " + e.getMessage());
     }
-    Path keepDir = keep;
-    if (keepDir == null) {
-      keepDir = Path.of("runs", "failing-networks");
-      Files.createDirectories(keepDir.getParent());
-    }
+    Path keepDir = keep != null ? keep : Path.of("runs", "failing-networks");
     reportFile = report == null ? null : outputs.file("--report", report);
-    // Put in place only when a network fails; an earlier one stays otherwise.
-    Path keepTmp = outputs.optionalFolder("--keep", keepDir);
+    // Put in place only when a network fails; an earlier one stays otherwise. The default's
+    // folder runs/ is made only for a failure: where it is missing, nothing can be in the way.
+    Path keepTmp = keep != null || Files.isDirectory(keepDir.getParent())
+        ? outputs.optionalFolder("--keep", keepDir) : null;
     List<NetworkRun> runs = new ArrayList<>();
     int failed = 0;
     long compared = 0;
@@ -296,7 +294,11 @@ final class CosimCommand implements Callable<Integer> {
         String kept = null;
         if (r.mismatches() > 0) {
           failed++;
-          Files.move(dir, keepTmp.resolve(net.name()));
+          if (keepTmp == null) {
+            Files.createDirectories(keepDir.getParent());
+            keepTmp = outputs.optionalFolder("--keep", keepDir);
+          }
+          moveTree(dir, keepTmp.resolve(net.name()));
           Path dest = keepDir.resolve(net.name());
           kept = dest.toString();
           System.err.println("\n" + net.name() + " (" + opt + "): " + r.firstMismatch().describe() + "; RTL kept in " + dest);
@@ -314,6 +316,20 @@ final class CosimCommand implements Callable<Integer> {
     System.out.printf("%d random networks, %d values compared layer by layer, %d failed%n",
         randomNetworks, compared, failed);
     return finish(new NetworksReport(seed, randomNetworks, failed, compared, runs), null, failed == 0);
+  }
+
+  /** Moves a folder, copying it when it lies on another file system than the system's temporary folder. */
+  private static void moveTree(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to);
+    } catch (IOException e) {
+      try (var s = Files.walk(from)) {
+        for (Path p : s.toList()) {
+          Files.copy(p, to.resolve(from.relativize(p).toString()));
+        }
+      }
+      Outputs.deleteTree(from);
+    }
   }
 
   static ProgressBar bar(String task, long max, String unit) {
