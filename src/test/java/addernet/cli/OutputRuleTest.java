@@ -185,6 +185,7 @@ class OutputRuleTest {
     assertRefused(before, run((Object[]) concat(q, "--out", tmp.resolve("pkg"), "--report", emptyDir)),
         "a file was expected");
     assertRefused(before, run((Object[]) concat(q, "--out", ".", "--report", report)), "current folder");
+    assertRefused(before, run((Object[]) concat(q, "--out", foreignFile, "--report", report, "--force")), "is a file");
     // A missing data set would be found only after the checkpoint is read: the outputs come first.
     assertRefused(before, run("quantize", "--checkpoint", ck, "--data", tmp.resolve("none"),
         "--out", foreign, "--report", report), "chapter1.tex");
@@ -406,6 +407,7 @@ class OutputRuleTest {
     assertRefused(before, run("report", "--run", run, "--out", run.resolve("other")), "inside an input");
     assertRefused(before, run("report", "--run", run, "--out", foreign, "--force"), "chapter1.tex");
     assertRefused(before, run("report", "--run", run, "--out", "."), "current folder");
+    assertRefused(before, run("report", "--run", run, "--out", foreignFile, "--force"), "is a file");
 
     Outcome o = run("report", "--run", run);
     assertEquals(0, o.code(), o.err());
