@@ -383,7 +383,8 @@ public final class Outputs implements AutoCloseable {
     }
     if (!Files.isDirectory(parent)) {
       throw new UserError(flag + " " + target + ": its parent folder "
-          + (Files.exists(parent) ? "is a file (" : "does not exist (") + parent + ")");
+          + (Files.exists(parent) ? "is a file (" : "does not exist (") + parent + "); create it first or choose"
+          + " another " + flag);
     }
     if (!Files.isWritable(parent)) {
       throw new UserError(flag + " " + target + ": its folder " + parent + " is not writable");
