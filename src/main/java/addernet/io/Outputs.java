@@ -29,6 +29,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -350,18 +352,13 @@ public final class Outputs implements AutoCloseable {
    */
   public void writeJson(Path file, Object value) {
     try {
-      JsonNode tree = SNAKE.valueToTree(value);
       ObjectNode root = SNAKE.createObjectNode();
       root.put(WRITTEN_BY, writtenBy(command));
-      if (tree.isObject()) {
-        tree.fields().forEachRemaining(e -> {
-          if (!e.getKey().equals(WRITTEN_BY)) {
-            root.set(e.getKey(), e.getValue());
-          }
-        });
-      } else {
-        root.set("value", tree);
-      }
+      toJson(value).fields().forEachRemaining(e -> {
+        if (!e.getKey().equals(WRITTEN_BY)) {
+          root.set(e.getKey(), e.getValue());
+        }
+      });
       SNAKE.writeValue(file.toFile(), root);
     } catch (IOException e) {
       throw new UserError("cannot write " + file + ": " + e.getMessage(), e);
@@ -418,6 +415,7 @@ public final class Outputs implements AutoCloseable {
     boolean ok = false;
     try {
       recoverStale(parent, shortName, abs);
+      sweepSiblings(parent, shortName);
       checkExisting(flag, target, abs, kind, isEarlierOutput, resume);
       Target t = new Target(flag, abs, real, kind, optional, lock);
       deleteTree(t.temp);
@@ -584,35 +582,88 @@ public final class Outputs implements AutoCloseable {
     return names.isEmpty() || names.equals(List.of(MARKER));
   }
 
+  /** A temporary or moved-aside output of this class: ".NAME.tmp-PID" or ".NAME.old-PID". */
+  private static final Pattern LEFTOVER = Pattern.compile("\\.(.+)\\.(tmp|old)-(\\d{1,18})");
+
   /**
    * Cleans what a killed run left beside {@code abs}: its temporaries are removed, and an earlier
    * output that was moved aside to be replaced is moved back when the new one never arrived (the
    * target is missing, or holds no more than the marker of an in-place run that died before
-   * writing). Only called with the target's lock held, so no live run owns these files.
+   * writing). Only called with the target's lock held, so no live run owns these files. With
+   * {@code abs} null (a hashed long name, whose full name is not known) only temporaries go.
    */
   private static void recoverStale(Path parent, String shortName, Path abs) {
-    String tmpPrefix = "." + shortName + ".tmp-";
-    String oldPrefix = "." + shortName + ".old-";
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent,
-        p -> p.getFileName().toString().startsWith(tmpPrefix) || p.getFileName().toString().startsWith(oldPrefix))) {
-      List<Path> stale = new ArrayList<>();
+    List<Path> stale = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent, p -> {
+      Matcher m = LEFTOVER.matcher(p.getFileName().toString());
+      return m.matches() && m.group(1).equals(shortName);
+    })) {
       ds.forEach(stale::add);
       // Temporaries first, so that a restored output never meets a leftover of the run that moved it.
-      stale.sort((a, b) -> Boolean.compare(a.getFileName().toString().startsWith(oldPrefix),
-          b.getFileName().toString().startsWith(oldPrefix)));
+      stale.sort((x, y) -> Boolean.compare(isAside(x), isAside(y)));
       for (Path p : stale) {
-        String n = p.getFileName().toString();
-        boolean missing = !Files.exists(abs, LinkOption.NOFOLLOW_LINKS);
-        if (n.startsWith(oldPrefix) && (missing || holdsOnlyMarker(abs))) {
+        if (!isAside(p)) {
+          deleteTree(p);
+        } else if (abs != null && (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS) || holdsOnlyMarker(abs))) {
           deleteTree(abs);
           move(p, abs);
           System.err.println("note: restored " + abs + " from " + p + ", left by an interrupted run");
-        } else {
+        } else if (abs != null) {
           deleteTree(p);
         }
       }
     } catch (IOException | UncheckedIOException e) {
-      throw new UserError("cannot clean up after an interrupted run beside " + abs + ": " + e.getMessage(), e);
+      throw new UserError("cannot clean up after an interrupted run beside " + parent.resolve(shortName) + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static final Pattern HASHED = Pattern.compile(".*~[0-9a-f]{16}");
+
+  private static boolean isAside(Path p) {
+    Matcher m = LEFTOVER.matcher(p.getFileName().toString());
+    return m.matches() && m.group(2).equals("old");
+  }
+
+  /**
+   * Cleans, beside a target, what killed runs left of other outputs too, so that a leftover
+   * temporary does not wait for a run of its own name: each one whose process is gone and whose
+   * output nobody has locked. Best effort; a busy or unreadable one is left for later.
+   */
+  private void sweepSiblings(Path parent, String ownShortName) {
+    List<String> names;
+    try (Stream<Path> s = Files.list(parent)) {
+      names = s.map(p -> p.getFileName().toString()).toList();
+    } catch (IOException | UncheckedIOException e) {
+      return;
+    }
+    Set<String> seen = new java.util.HashSet<>();
+    for (String n : names) {
+      Matcher m = LEFTOVER.matcher(n);
+      if (!m.matches() || m.group(1).equals(ownShortName) || !seen.add(m.group(1))) {
+        continue;
+      }
+      long pid = Long.parseLong(m.group(3));
+      if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        continue;
+      }
+      String other = m.group(1);
+      Path lockFile = parent.resolve("." + other + ".lock");
+      Lock lock;
+      try {
+        lock = lock("--out", parent.resolve(other), lockFile);
+      } catch (UserError busy) {
+        continue;
+      }
+      try {
+        // A hashed long name does not give back the output's name: its temporaries go, an output
+        // moved aside waits for a run of the full name.
+        recoverStale(parent, other, HASHED.matcher(other).matches() ? null : parent.resolve(other));
+      } catch (UserError e) {
+        // Not this run's output: its own run will report it.
+      } finally {
+        releaseLock(lock);
+      }
     }
   }
 

@@ -303,6 +303,26 @@ class OutputsTest {
   }
 
   @Test
+  void leftoversOfDeadRunsBesideOtherOutputsAreCleanedTooButNotThoseOfLiveOnes() throws Exception {
+    Process exited = new ProcessBuilder("true").start();
+    exited.waitFor();
+    long dead = exited.pid();
+    long alive = ProcessHandle.current().pid();
+    Path deadTmp = Files.createDirectory(tmp.resolve(".other.tmp-" + dead));
+    Files.writeString(deadTmp.resolve("half.sv"), "module");
+    Path earlier = Files.createDirectory(tmp.resolve(".moved.old-" + dead));
+    Files.writeString(earlier.resolve("mine.sv"), "earlier output");
+    Path liveTmp = Files.createDirectory(tmp.resolve(".busy.tmp-" + alive));
+    Path lookalike = Files.writeString(tmp.resolve(".notes.tmp-x1"), "not ours: no process id");
+    writeFolder(tmp.resolve("rtl"), false, List.of(), "Mesh.sv");
+    assertFalse(Files.exists(deadTmp), "a dead run's temporary beside another output");
+    assertEquals("earlier output", Files.readString(tmp.resolve("moved/mine.sv")), "moved back under its name");
+    assertTrue(Files.isDirectory(liveTmp), "a live process's temporary stays");
+    assertTrue(Files.isRegularFile(lookalike));
+    assertEquals(List.of(".busy.tmp-" + alive, ".notes.tmp-x1", "moved", "rtl"), names(tmp));
+  }
+
+  @Test
   void inPlaceFolderIsLockedMarkedAndRemovedAgainWhenNothingWasWritten() throws IOException {
     Path run = tmp.resolve("run");
     try (Outputs o = Outputs.begin("train", false, List.of())) {
