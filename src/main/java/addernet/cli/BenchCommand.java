@@ -4,6 +4,7 @@ import addernet.io.UserError;
 import addernet.data.FashionMnist;
 import addernet.data.IdxFormatException;
 import addernet.data.ImageSet;
+import addernet.io.Outputs;
 import addernet.nn.NetworkSpec;
 import addernet.nn.Operation;
 import addernet.nn.Workers;
@@ -46,7 +47,7 @@ final class BenchCommand implements Runnable {
         "Steady-state training throughput (images/s, after warm-up) of a network and of its twin",
         "(every adder layer multiplying, or the reverse), measured in the same run with their timed",
         "rounds alternating, and the median ratio of adjacent rounds. Compare ratios, not images/s,",
-        "across runs: on a shared machine the absolute figures drift by 10-20%."
+        "across runs: on a shared machine the absolute figures drift by 10-20%%."
       })
   static final class Train implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "lenet5-adder", description = "model name or .spec file (default: ${DEFAULT-VALUE})")
@@ -73,12 +74,21 @@ final class BenchCommand implements Runnable {
     @Option(names = "--report", description = "write the figures as JSON to this file")
     Path report;
 
+    @Option(names = "--force", description = "replace --report if it holds an earlier output of bench train")
+    boolean force;
+
     @Override
     public Integer call() {
       if (rounds < 1 || roundSteps < 1 || !(warmup >= 0)) {
         throw new UserError("--rounds and --round-steps must be at least 1, --warmup-seconds at least 0");
       }
-      try (Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+      List<Path> inputs = new ArrayList<>(List.of(data == null ? FashionMnist.DEFAULT_DIR : data));
+      if (CliInputs.existing(model) != null) {
+        inputs.add(CliInputs.existing(model));
+      }
+      try (Outputs outputs = Outputs.begin("bench train", force, inputs);
+          Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+        Path reportFile = report == null ? null : outputs.file("--report", report);
         NetworkSpec first = NetworkSpec.resolve(model);
         NetworkSpec twin = twinOf(first);
         String source;
@@ -146,19 +156,16 @@ final class BenchCommand implements Runnable {
         System.out.printf("%s / %s: %.3f (median over the %d pairs of adjacent rounds)%n",
             first.name(), twin.name(), ratio, rounds);
         root.put("ratio_to_twin", ratio);
-        if (report != null) {
-          Path parent = report.toAbsolutePath().getParent();
-          if (parent != null) {
-            Files.createDirectories(parent);
-          }
-          Files.write(report, json.writeValueAsBytes(root));
+        if (reportFile != null) {
+          outputs.writeJson(reportFile, root);
+          outputs.commit();
           System.err.println("report: " + report);
         }
         return 0;
       } catch (IdxFormatException | IllegalArgumentException e) {
         throw new UserError(e.getMessage(), e);
       } catch (IOException e) {
-        throw new UserError("cannot write report " + report + ": " + e.getMessage(), e);
+        throw new UserError("cannot read the data: " + e.getMessage(), e);
       }
     }
 

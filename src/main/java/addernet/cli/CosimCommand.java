@@ -14,9 +14,7 @@ import addernet.quant.RandomNetworks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +50,11 @@ import picocli.CommandLine.Option;
       "The harness is built once per RTL version into RTL/verilator-build/. On a mismatch the"
           + " first differing output is named, the failing batch is replayed with FST tracing"
           + " into --wave, and the exit status is 1.",
+      "",
+      "RTL/verilator-build/ and RTL/cosim-failure.fst are build products kept inside the folder"
+          + " generate wrote; everything else (--report, --wave, --keep) follows the output rule:"
+          + " a new path, or an earlier output of cosim replaced only with --force, never inside"
+          + " an input (docs/outputs.md).",
       "",
       "Examples:",
       "  addernet cosim --model model/lenet5-adder-8bit --rtl build/lenet --images 10000",
@@ -99,17 +102,28 @@ final class CosimCommand implements Callable<Integer> {
   @Option(names = "--wave", description = "Where to keep the waveform of a failing run (default: RTL/cosim-failure.fst).")
   Path wave;
 
+  @Option(names = "--force", description = "Replace --report, --wave or --keep when they hold an earlier output of cosim.")
+  boolean force;
+
+  /** The default waveform inside the RTL folder: a build product, outside the output rule. */
+  static final String DEFAULT_WAVE = "cosim-failure.fst";
+
+  /** This run's outputs, claimed before any work; the temporaries it writes. */
+  private Outputs outputs;
+  private Path reportFile;
+  private Path waveFile;
+
   @Override
   public Integer call() throws IOException {
     int modes = (model != null ? 1 : 0) + (random != null ? 1 : 0) + (randomNetworks != null ? 1 : 0);
     if (modes != 1) {
       throw new UserError("choose exactly one of --model, --random or --random-networks (see --help)");
     }
-    if (report != null) {
-      checkWritable(report);
-    }
     if (randomNetworks != null) {
-      return randomNetworks();
+      try (Outputs out = Outputs.begin("cosim", force, List.of())) {
+        outputs = out;
+        return randomNetworks();
+      }
     }
     if (rtl == null) {
       throw new UserError("--rtl is required with --model and --random");
@@ -117,11 +131,51 @@ final class CosimCommand implements Callable<Integer> {
     if (!Files.isDirectory(rtl)) {
       throw new UserError("--rtl " + rtl + " is not a folder; generate one with 'addernet generate'");
     }
-    Path waveFile = wave != null ? wave : rtl.resolve("cosim-failure.fst");
-    return model != null ? network(waveFile) : array(waveFile);
+    List<Path> inputs = new ArrayList<>(List.of(rtl));
+    if (model != null) {
+      inputs.add(model);
+      inputs.add(data != null ? data : FashionMnist.DEFAULT_DIR);
+    }
+    try (Outputs out = Outputs.begin("cosim", force, inputs)) {
+      outputs = out;
+      reportFile = report == null ? null : out.file("--report", report);
+      Path defaultWave = rtl.resolve(DEFAULT_WAVE);
+      waveFile = wave == null || wave.toAbsolutePath().normalize().equals(defaultWave.toAbsolutePath().normalize())
+          ? defaultWave
+          : out.optionalFile("--wave", wave, CosimCommand::isWaveform);
+      return model != null ? network() : array();
+    }
   }
 
-  private int array(Path waveFile) throws IOException {
+  /** An FST file opens with its header block: block type 0, then a 64-bit big-endian length of 329. */
+  static boolean isWaveform(Path file) {
+    try (var in = Files.newInputStream(file)) {
+      byte[] head = in.readNBytes(9);
+      return head.length == 9 && head[0] == 0 && java.nio.ByteBuffer.wrap(head, 1, 8).getLong() == 329;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The waveform's path as the user gave it, not the temporary the harness wrote. */
+  private String shownWave(String written) {
+    return written != null && wave != null && written.equals(waveFile.toString()) ? wave.toString() : written;
+  }
+
+  /** Writes the report (if asked) and puts every output in place; returns the exit code. */
+  private int finish(Object value, String waveform, boolean passed) {
+    if (reportFile != null) {
+      ObjectNode tree = Outputs.toJson(value);
+      if (tree.has("waveform")) {
+        tree.put("waveform", shownWave(waveform));
+      }
+      outputs.writeJson(reportFile, tree);
+    }
+    outputs.commit();
+    return passed ? 0 : 1;
+  }
+
+  private int array() throws IOException {
     if (random < 1) {
       throw new UserError("--random must be a positive number of tiles, got " + random);
     }
@@ -138,15 +192,14 @@ final class CosimCommand implements Callable<Integer> {
         r.cycles(), r.seconds(), r.cyclesPerSecond());
     if (r.firstMismatch() != null) {
       System.out.println("first mismatch: " + r.firstMismatch().describe());
-      System.out.println("waveform of the failing product: " + r.waveform());
+      System.out.println("waveform of the failing product: " + shownWave(r.waveform()));
     }
-    if (report != null) {
-      writeJson(report, r);
-    }
-    return r.mismatches() == 0 ? 0 : 1;
+    return finish(r, r.waveform(), r.mismatches() == 0);
   }
 
-  private int network(Path waveFile) throws IOException {
+  private int network() throws IOException {
+    // Checked before the Verilator build, which takes minutes.
+    AccelCosim.Options options = new AccelCosim.Options(stall, (int) seed, layers, waveFile);
     IntNetwork net = GenerateCommand.readModel(model);
     ImageSet test;
     try {
@@ -173,7 +226,7 @@ final class CosimCommand implements Callable<Integer> {
     AccelSimulator.prepare(rtl);
     AccelCosim.Report r;
     try (ProgressBar bar = bar("cosim", n, " images")) {
-      r = cosim.run(pixels, labels, new AccelCosim.Options(stall, (int) seed, layers, waveFile), bar::stepBy);
+      r = cosim.run(pixels, labels, options, bar::stepBy);
     }
     System.out.printf(
         "cosim %s on a %dx%d array, batch %d: %d images, %d values compared%s, %d mismatches%n",
@@ -188,12 +241,9 @@ final class CosimCommand implements Callable<Integer> {
         r.simulatedCyclesPerSecond(), r.seconds());
     if (r.firstMismatch() != null) {
       System.out.println("first mismatch: " + r.firstMismatch().describe());
-      System.out.println("waveform of the failing batch: " + r.waveform());
+      System.out.println("waveform of the failing batch: " + shownWave(r.waveform()));
     }
-    if (report != null) {
-      writeJson(report, r);
-    }
-    return r.mismatches() == 0 ? 0 : 1;
+    return finish(r, r.waveform(), r.mismatches() == 0);
   }
 
   /** One entry of the random-networks report. */
@@ -213,6 +263,11 @@ final class CosimCommand implements Callable<Integer> {
       throw new UserError("--op: " + e.getMessage());
     }
     Path keepDir = keep != null ? keep : Path.of("runs", "failing-networks");
+    reportFile = report == null ? null : outputs.file("--report", report);
+    // Put in place only when a network fails; an earlier one stays otherwise. The default's
+    // folder runs/ is made only for a failure: where it is missing, nothing can be in the way.
+    Path keepTmp = keep != null || Files.isDirectory(keepDir.getParent())
+        ? outputs.optionalFolder("--keep", keepDir) : null;
     List<NetworkRun> runs = new ArrayList<>();
     int failed = 0;
     long compared = 0;
@@ -240,10 +295,12 @@ final class CosimCommand implements Callable<Integer> {
         String kept = null;
         if (r.mismatches() > 0) {
           failed++;
-          Files.createDirectories(keepDir);
+          if (keepTmp == null) {
+            Files.createDirectories(keepDir.getParent());
+            keepTmp = outputs.optionalFolder("--keep", keepDir);
+          }
+          moveTree(dir, keepTmp.resolve(net.name()));
           Path dest = keepDir.resolve(net.name());
-          Outputs.deleteTree(dest);
-          Files.move(dir, dest);
           kept = dest.toString();
           System.err.println("\n" + net.name() + " (" + opt + "): " + r.firstMismatch().describe() + "; RTL kept in " + dest);
         } else {
@@ -259,10 +316,21 @@ final class CosimCommand implements Callable<Integer> {
     }
     System.out.printf("%d random networks, %d values compared layer by layer, %d failed%n",
         randomNetworks, compared, failed);
-    if (report != null) {
-      writeJson(report, new NetworksReport(seed, randomNetworks, failed, compared, runs));
+    return finish(new NetworksReport(seed, randomNetworks, failed, compared, runs), null, failed == 0);
+  }
+
+  /** Moves a folder, copying it when it lies on another file system than the system's temporary folder. */
+  private static void moveTree(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to);
+    } catch (IOException e) {
+      try (var s = Files.walk(from)) {
+        for (Path p : s.toList()) {
+          Files.copy(p, to.resolve(from.relativize(p).toString()));
+        }
+      }
+      Outputs.deleteTree(from);
     }
-    return failed == 0 ? 0 : 1;
   }
 
   static ProgressBar bar(String task, long max, String unit) {
@@ -273,23 +341,5 @@ final class CosimCommand implements Callable<Integer> {
         .setStyle(ProgressBarStyle.ASCII)
         .continuousUpdate()
         .build();
-  }
-
-  static void checkWritable(Path file) {
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-      throw new UserError("cannot write " + file + ": folder " + parent + " is missing or not writable");
-    }
-  }
-
-  /** Writes JSON reports with snake_case keys, through a temporary file renamed into place. */
-  static void writeJson(Path file, Object value) throws IOException {
-    ObjectMapper json =
-        new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT);
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    json.writeValue(tmp.toFile(), value);
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -7,6 +7,7 @@ import addernet.energy.NetworkOps;
 import addernet.energy.OperationEnergy;
 import addernet.export.ModelPackage;
 import addernet.export.PackageException;
+import addernet.io.Outputs;
 import addernet.nn.NetworkSpec;
 import addernet.nn.SpecException;
 import addernet.quant.QuantConfig;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,16 +50,21 @@ final class EnergyCommand implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "FILE", description = "also write the estimate as JSON to this file")
   Path report;
 
+  @Option(names = "--force", description = "replace --report if it holds an earlier output of energy")
+  boolean force;
+
   @Override
   public Integer call() throws IOException {
-    if (report != null) {
-      CosimCommand.checkWritable(report);
-    }
-    EnergyEstimate.Result r = EnergyEstimate.of(counts(model, bits), OperationEnergy.HOROWITZ_45NM);
-    print(r, System.out);
-    if (report != null) {
-      CosimCommand.writeJson(report, r);
-      System.err.println("wrote " + report);
+    Path input = CliInputs.existing(model);
+    try (Outputs outputs = Outputs.begin("energy", force, input == null ? List.of() : List.of(input))) {
+      Path reportFile = report == null ? null : outputs.file("--report", report);
+      EnergyEstimate.Result r = EnergyEstimate.of(counts(model, bits), OperationEnergy.HOROWITZ_45NM);
+      print(r, System.out);
+      if (reportFile != null) {
+        outputs.writeJson(reportFile, r);
+        outputs.commit();
+        System.err.println("wrote " + report);
+      }
     }
     return 0;
   }

@@ -7,13 +7,16 @@ import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
 import addernet.gen.PeOp;
+import addernet.io.Outputs;
 import addernet.quant.IntNetwork;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "generate",
@@ -38,7 +41,9 @@ import picocli.CommandLine.Option;
           + " twin's package give MAC PEs (acc + a * b, the MAC's accumulator bound).",
       "",
       "Everything goes into --out through a temporary folder, all or nothing; accel.json or"
-          + " array.json records the configuration.",
+          + " array.json records the configuration. --out must be a new or empty folder, or an"
+          + " earlier output of generate (replaced only with --force); never the model package"
+          + " (docs/outputs.md).",
       "",
       "Examples:",
       "  addernet generate --model model/lenet5-adder-8bit --rows 8 --cols 8 --out build/lenet",
@@ -69,8 +74,11 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--op", defaultValue = "adder", description = "Bare array: PE operation, adder (AdderNet) or mac (the CNN twin, for comparison). Default ${DEFAULT-VALUE}.")
   String op;
 
-  @Option(names = "--out", required = true, description = "Output folder (replaced as a whole if it exists).")
+  @Option(names = "--out", required = true, description = "Output folder: new, empty, or an earlier output of generate (see --force).")
   Path out;
+
+  @Option(names = "--force", description = "Replace --out if it holds an earlier output of generate (never anything else).")
+  boolean force;
 
   @Option(names = "--no-trace", description = "With --model: leave out the writeback trace port (per-column layer/address/data outputs that only layer-by-layer co-simulation reads). Use it for FPGA builds: it saves about 60 pins per column; cosim then checks logits only.")
   boolean noTrace;
@@ -78,14 +86,23 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--lint", description = "Also run verilator --lint-only -Wall on the result and fail on any warning.")
   boolean lint;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() {
     List<String> sources;
     String top;
     if (model != null) {
+      for (String flag : List.of("--bits", "--max-k", "--acc-bits", "--op")) {
+        if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+          throw new UserError(flag + " applies to a bare array; with --model the data width, accumulator"
+              + " and PE operation come from the package " + model + " (leave " + flag + " out)");
+        }
+      }
+      Outputs.check("generate", force, List.of(model), "--out", out);
       IntNetwork net = readModel(model);
       var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace);
-      AcceleratorGenerator.generate(net, opt, out);
+      AcceleratorGenerator.generate(net, opt, out, force, List.of(model));
       var m = AcceleratorGenerator.read(out);
       System.out.printf(
           "generated the %s accelerator: %dx%d %s PEs, batch %d, %d-bit data, %d-bit"
@@ -112,7 +129,7 @@ final class GenerateCommand implements Callable<Integer> {
           accBits == null
               ? ArrayConfig.derived(rows, cols, bits, maxK, peOp)
               : new ArrayConfig(rows, cols, bits, accBits, maxK, peOp);
-      ArrayGenerator.generate(cfg, out);
+      ArrayGenerator.generate(cfg, out, force);
       System.out.printf(
           "generated a %dx%d %s array, %d-bit data, %d-bit accumulator (safe for K <= %d) in %s%n",
           cfg.rows(), cfg.cols(), cfg.op().id(), cfg.dataBits(), cfg.accBits(), cfg.maxK(), out);

@@ -48,9 +48,28 @@ public final class Main implements Runnable {
             cmd.getErr().println("error: " + ex.getMessage());
             return 2;
           }
+          if (ex.getCause() instanceof OutOfMemoryError oom) {
+            cmd.getErr().println(outOfMemory(oom));
+            return 2;
+          }
           ex.printStackTrace(cmd.getErr());
           return 1;
         });
-    return cl.execute(args);
+    try {
+      return cl.execute(args);
+    } catch (OutOfMemoryError e) {
+      // Too big an input or setting for this heap is the user's to change, not a bug to trace.
+      System.err.println(outOfMemory(e));
+      return 2;
+    }
+  }
+
+  /** One line: what ran out, how much heap there was, and how scripts/addernet is given more. */
+  static String outOfMemory(OutOfMemoryError e) {
+    long mb = Runtime.getRuntime().maxMemory() >> 20;
+    return "error: out of memory (" + e.getMessage() + ", with a maximum Java heap of " + mb + " MB);"
+        + " give Java more heap, e.g. ADDERNET_JAVA_OPTS='-Xmx16g --add-modules jdk.incubator.vector"
+        + " -XX:MaxVectorSize=32' scripts/addernet ... (the default is -Xmx8g), or ask for less"
+        + " (smaller --rows/--cols, --batch or data)";
   }
 }

@@ -6,6 +6,7 @@ import addernet.data.IdxFormatException;
 import addernet.data.ImageSet;
 import addernet.export.ModelPackage;
 import addernet.export.PackageException;
+import addernet.io.Outputs;
 import addernet.nn.Workers;
 import addernet.quant.FloatPass;
 import addernet.quant.IntEval;
@@ -27,6 +28,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -73,12 +75,17 @@ final class QuantizeCommand implements Callable<Integer> {
   int bits;
 
   @Option(names = "--out", required = true, paramLabel = "PKG",
-      description = "model package folder to write (replaced atomically if it exists)")
+      description = "model package folder to write: new, empty, or an earlier output of quantize (see --force)")
   Path out;
 
   @Option(names = "--report", required = true, paramLabel = "FILE",
       description = "JSON report: float_accuracy, quantized_accuracy, scales, per-layer widths")
   Path report;
+
+  @Option(names = "--force",
+      description = "replace --out and --report if they hold an earlier output of quantize (never anything else:"
+          + " docs/outputs.md)")
+  boolean force;
 
   @Option(names = "--qat-epochs", defaultValue = "0", paramLabel = "N",
       description = "quantization-aware fine-tuning epochs before export; helps at 6 bits and below (default: ${DEFAULT-VALUE})")
@@ -160,19 +167,18 @@ final class QuantizeCommand implements Callable<Integer> {
     if (golden < 1 || golden > 1000) {
       throw new UserError("--golden must be in 1..1000, got " + golden);
     }
-    Path outParent = out.toAbsolutePath().normalize().getParent();
-    if (outParent == null || !Files.isDirectory(outParent)) {
-      throw new UserError("--out " + out + ": its parent folder does not exist");
-    }
-    if (report.toAbsolutePath().getParent() != null && !Files.isDirectory(report.toAbsolutePath().getParent())) {
-      throw new UserError("--report " + report + ": its folder does not exist");
-    }
-    try (Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+    Path dataDir = data == null ? FashionMnist.DEFAULT_DIR : data;
+    // The package and its report are one transaction, claimed before minutes of work and
+    // committed together at the end.
+    try (Outputs outputs = Outputs.begin("quantize", force, List.of(checkpoint, dataDir));
+        Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+      Path pkgDir = outputs.folder("--out", out);
+      Path reportFile = outputs.file("--report", report);
       Checkpoint ck = Checkpoint.load(checkpoint);
       // Fine-tuning sees the same kind of images as training did.
       qat = new QatConfig(qat.epochs(), qat.batch(), qat.learningRate(), qat.momentum(), qat.weightDecay(),
           qat.eta(), ck.recipe().augment().flip(), qat.seed());
-      FashionMnist.Split split = FashionMnist.read(data == null ? FashionMnist.DEFAULT_DIR : data);
+      FashionMnist.Split split = FashionMnist.read(dataDir);
       split.requireFits(ck.network().name(), ck.network().inputShape().channels(),
           ck.network().inputShape().height(), ck.network().inputShape().width(), ck.network().classes());
       ImageSet test = testLimit == null ? split.test() : split.test().head(testLimit);
@@ -220,8 +226,8 @@ final class QuantizeCommand implements Callable<Integer> {
       provenance.put("float_accuracy", floatAccuracy);
       provenance.put("quantized_accuracy", quantAccuracy);
       provenance.put("test_images", test.count());
-      new ModelPackage(net, scales, provenance, ModelPackage.Golden.of(net, pixels, labels)).write(out);
-      ModelPackage.read(out); // a package that its own reader refuses is a bug: fail here, not later
+      new ModelPackage(net, scales, provenance, ModelPackage.Golden.of(net, pixels, labels)).writeInto(pkgDir);
+      ModelPackage.read(pkgDir); // a package that its own reader refuses is a bug: fail here, not later
 
       ObjectNode r = JSON.createObjectNode();
       r.put("network", net.name());
@@ -258,7 +264,8 @@ final class QuantizeCommand implements Callable<Integer> {
       }
       r.put("adder_ops_per_image", net.adderOpsPerImage());
       r.put("seconds", (System.nanoTime() - start) / 1e9);
-      JSON.writeValue(report.toFile(), r);
+      outputs.writeJson(reportFile, r);
+      outputs.commit();
       err.printf("wrote %s and %s%n", out, report);
       return 0;
     } catch (IdxFormatException | CheckpointException | PackageException e) {

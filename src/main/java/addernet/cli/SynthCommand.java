@@ -45,6 +45,10 @@ import picocli.CommandLine.Option;
           + " (fpga/MeshFpgaTop.v); an accelerator needs to be generated with --no-trace to fit"
           + " a package's pins.",
       "",
+      "yosys and nextpnr write their build products (fpga/*.json, *.asc, the bitstream, logs)"
+          + " inside the folder generate wrote; --report follows the output rule: a new file, or"
+          + " an earlier report of synth replaced only with --force (docs/outputs.md).",
+      "",
       "Examples:",
       "  addernet synth --rtl build/array8x8 --target ice40 --mac-twin --report synth.json",
       "  addernet synth --rtl build/lenet4x4 --target ice40 --mac-twin --twin-rtl build/cnn4x4"
@@ -75,6 +79,9 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--report", description = "Also write the figures as JSON to this file.")
   Path report;
 
+  @Option(names = "--force", description = "Replace --report if it holds an earlier output of synth.")
+  boolean force;
+
   /** One synthesis run: per module and the total, plus word-level multipliers of the design. */
   record Run(
       String design, String flow, int multiplierCells, Map<String, Resources> modules, Pnr pnr) {
@@ -102,9 +109,22 @@ final class SynthCommand implements Callable<Integer> {
     if (!Files.isDirectory(rtl)) {
       throw new UserError("--rtl " + rtl + " is not a folder; generate one with 'addernet generate'");
     }
-    if (report != null) {
-      CosimCommand.checkWritable(report);
+    List<Path> inputs = new java.util.ArrayList<>(List.of(rtl));
+    if (twinRtl != null) {
+      inputs.add(twinRtl);
     }
+    try (Outputs outputs = Outputs.begin("synth", force, inputs)) {
+      Path reportFile = report == null ? null : outputs.file("--report", report);
+      Report r = synthesise();
+      if (reportFile != null) {
+        outputs.writeJson(reportFile, r);
+      }
+      outputs.commit();
+    }
+    return 0;
+  }
+
+  private Report synthesise() throws IOException {
     if (!device.equals("auto")) {
       Ice40Device.byId(device); // refuse a bad name before minutes of synthesis
     }
@@ -183,10 +203,7 @@ final class SynthCommand implements Callable<Integer> {
         Outputs.deleteTree(twin.getParent());
       }
     }
-    if (report != null) {
-      CosimCommand.writeJson(report, new Report(rtl.toString(), target, runs, ratios));
-    }
-    return 0;
+    return new Report(rtl.toString(), target, runs, ratios);
   }
 
   /** The --twin-rtl folder, checked to be a MAC accelerator of the same array and batch. */

@@ -4,6 +4,7 @@ import addernet.io.UserError;
 import addernet.data.FashionMnist;
 import addernet.data.IdxFormatException;
 import addernet.data.ImageSet;
+import addernet.io.Outputs;
 import addernet.nn.NetworkSpec;
 import addernet.nn.SpecException;
 import addernet.nn.Workers;
@@ -16,6 +17,8 @@ import addernet.train.TrainingDivergedException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -29,15 +32,22 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Train a network from a spec on Fashion-MNIST; writes DIR/checkpoint.json (+ data file) and",
-      "DIR/metrics.json after every epoch. Same seed => same result, whatever --threads."
+      "DIR/metrics.json after every epoch. Same seed => same result, whatever --threads.",
+      "",
+      "--out must be a new or empty folder, or an earlier output of train: --resume continues it,",
+      "--force starts it over. It is locked while training, so a second train into it is refused",
+      "(docs/outputs.md)."
     })
 final class TrainCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "lenet5-adder",
       description = "shipped model name or .spec file (default: ${DEFAULT-VALUE})")
   String model;
 
-  @Option(names = "--out", required = true, description = "output directory")
+  @Option(names = "--out", required = true, description = "output directory: new, empty, or an earlier output of train (see --resume, --force)")
   Path out;
+
+  @Option(names = "--force", description = "start over in --out if it holds an earlier output of train (never anything else)")
+  boolean force;
 
   @Option(names = "--epochs", defaultValue = "" + Recipe.DEFAULT_EPOCHS,
       description = "epochs (default: ${DEFAULT-VALUE})")
@@ -85,15 +95,29 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintStream err = System.err;
-    try (Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
-      FashionMnist.Split split = FashionMnist.read(data == null ? FashionMnist.DEFAULT_DIR : data);
+    if (trainLimit != null && trainLimit < 1) {
+      throw new UserError("--train-limit must be at least 1 (a number of training images), got " + trainLimit);
+    }
+    if (resume && force) {
+      throw new UserError("--resume continues the run in --out and --force starts it over; give one of them");
+    }
+    if (resume && !Checkpoint.exists(out)) {
+      throw new UserError("--resume: no checkpoint in " + out);
+    }
+    Path dataDir = data == null ? FashionMnist.DEFAULT_DIR : data;
+    List<Path> inputs = new ArrayList<>(List.of(dataDir));
+    if (CliInputs.existing(model) != null) {
+      inputs.add(CliInputs.existing(model));
+    }
+    // Claimed (and locked for the whole run) before any data is read: a bad --out costs nothing.
+    try (Outputs outputs = Outputs.begin("train", force, inputs);
+        Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+      outputs.folderInPlace("--out", out, resume);
+      FashionMnist.Split split = FashionMnist.read(dataDir);
       ImageSet train = trainLimit == null ? split.train() : split.train().head(trainLimit);
       NetworkSpec spec = NetworkSpec.resolve(model);
       Trainer trainer;
       if (resume) {
-        if (!Checkpoint.exists(out)) {
-          throw new UserError("--resume: no checkpoint in " + out);
-        }
         Checkpoint ck = Checkpoint.load(out);
         if (!ck.network().name().equals(spec.name()) || !ck.network().spec().text().equals(spec.text())) {
           throw new UserError(
@@ -107,9 +131,6 @@ final class TrainCommand implements Callable<Integer> {
             spec.name(), ck.epoch(), ck.recipe().epochs());
         trainer = Trainer.resume(ck, train, split.test(), workers);
       } else {
-        if (Checkpoint.exists(out)) {
-          throw new UserError(out + " already holds a checkpoint; pass --resume to continue it or choose another --out");
-        }
         Recipe recipe = new Recipe(epochs, batch, learningRate, momentum, weightDecay, eta, seed, augment);
         trainer = Trainer.start(spec, recipe, train, split.test(), workers);
       }
@@ -123,6 +144,7 @@ final class TrainCommand implements Callable<Integer> {
             + (Checkpoint.exists(out) ? "The last good checkpoint (epoch " + trainer.epochsDone() + ") is in " + out
                 : "No checkpoint was written yet") + "; try a lower --lr");
       }
+      outputs.commit();
       EpochMetrics last = trainer.metrics().get(trainer.metrics().size() - 1);
       err.printf("done: test accuracy %.2f%%; checkpoint and metrics.json in %s%n", 100 * last.testAccuracy(), out);
       return 0;

@@ -76,7 +76,11 @@ public record ModelPackage(
     Outputs.writeFolder("quantize", dir, false, java.util.List.of(), this::writeInto);
   }
 
-  private void writeInto(Path dir) throws IOException {
+  /**
+   * Writes the package's files into the existing, empty folder {@code dir}, for a command that
+   * claims its outputs itself ({@code addernet.io.Outputs}) and commits the package with its report.
+   */
+  public void writeInto(Path dir) throws IOException {
     Files.createDirectories(dir.resolve("weights"));
     Files.createDirectories(dir.resolve("golden"));
     Map<String, String> files = new LinkedHashMap<>();

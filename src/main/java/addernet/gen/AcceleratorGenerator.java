@@ -247,12 +247,21 @@ public final class AcceleratorGenerator {
   }
 
   public static void generate(IntNetwork net, Options opt, Path out) {
-    generate(config(net, opt), net.name(), net.adderOpsPerImage(), out);
+    generate(net, opt, out, false, List.of());
   }
 
-  private static void generate(AccelConfig cfg, String network, long opsPerImage, Path out) {
+  /**
+   * As {@link #generate(IntNetwork, Options, Path)}, under the output rule for the command's
+   * {@code inputs} and {@code --force} (docs/outputs.md).
+   */
+  public static void generate(IntNetwork net, Options opt, Path out, boolean force, List<Path> inputs) {
+    generate(config(net, opt), net.name(), net.adderOpsPerImage(), out, force, inputs);
+  }
+
+  private static void generate(AccelConfig cfg, String network, long opsPerImage, Path out, boolean force,
+      List<Path> inputs) {
     Outputs.writeFolder(
-        "generate", out, false, List.of(),
+        "generate", out, force, inputs,
         dir -> {
           addernet.hw.GenerateAccelerator.apply(cfg, dir.toString());
           List<String> sources = ArrayGenerator.verilogSources(dir);
@@ -304,7 +313,7 @@ public final class AcceleratorGenerator {
     }
     AccelConfig cfg = config(m.network(), new Options(m.rows(), m.cols(), m.batch(), m.trace()),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
-    generate(cfg, m.network(), m.adderOpsPerImage(), out);
+    generate(cfg, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir));
   }
 
   /**

@@ -26,8 +26,13 @@ public final class ArrayGenerator {
 
   /** Writes the array's Verilog and {@code array.json} into {@code out}, all or nothing. */
   public static void generate(ArrayConfig cfg, Path out) {
+    generate(cfg, out, false);
+  }
+
+  /** As {@link #generate(ArrayConfig, Path)}; {@code force} replaces an earlier output (docs/outputs.md). */
+  public static void generate(ArrayConfig cfg, Path out, boolean force) {
     Outputs.writeFolder(
-        "generate", out, false, List.of(),
+        "generate", out, force, List.of(),
         dir -> {
           addernet.hw.Generate.mesh(
               cfg.rows(), cfg.cols(), cfg.dataBits(), cfg.accBits(), cfg.op().id(), dir.toString());

@@ -70,7 +70,7 @@ class TrainCommandTest {
     assertEquals(0, train(out, "--epochs", "1")[0]);
     Object[] r = train(out, "--epochs", "1");
     assertEquals(2, r[0]);
-    assertTrue(((String) r[1]).contains("already holds a checkpoint"), (String) r[1]);
+    assertTrue(((String) r[1]).contains("holds an earlier output of 'addernet train'; pass --force to replace it (or --resume"), (String) r[1]);
   }
 
   @Test
