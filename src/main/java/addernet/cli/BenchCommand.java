@@ -8,6 +8,8 @@ import addernet.nn.NetworkSpec;
 import addernet.nn.Operation;
 import addernet.nn.Workers;
 import addernet.train.Recipe;
+import addernet.train.TorchComparison;
+import addernet.train.TorchPeer;
 import addernet.train.Trainer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -70,6 +72,9 @@ final class BenchCommand implements Runnable {
     @Option(names = "--data", description = "Fashion-MNIST directory; random images if it is missing")
     Path data;
 
+    @Option(names = "--peer", paramLabel = "torch", description = "also time PyTorch (Debian's python3-torch, run by /usr/bin/python3) training LeNet-5-BN with native convolutions and with unfold-and-broadcast adder layers, same batch and threads, its rounds alternating with ours; skipped with a message when torch is missing")
+    String peer;
+
     @Option(names = "--report", description = "write the figures as JSON to this file")
     Path report;
 
@@ -78,7 +83,8 @@ final class BenchCommand implements Runnable {
       if (rounds < 1 || roundSteps < 1 || !(warmup >= 0)) {
         throw new UserError("--rounds and --round-steps must be at least 1, --warmup-seconds at least 0");
       }
-      try (Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+      try (Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+          TorchComparison torch = peer == null ? null : TorchComparison.open(peer, batch, workers.threads(), warmup, System.err)) {
         NetworkSpec first = NetworkSpec.resolve(model);
         NetworkSpec twin = twinOf(first);
         String source;
@@ -121,6 +127,9 @@ final class BenchCommand implements Runnable {
             }
             rates[n][r] = (double) roundSteps * batch / ((System.nanoTime() - t0) / 1e9);
           }
+          if (torch != null) {
+            torch.round(roundSteps);
+          }
         }
         for (int n = 0; n < specs.size(); n++) {
           NetworkSpec s = specs.get(n);
@@ -146,6 +155,9 @@ final class BenchCommand implements Runnable {
         System.out.printf("%s / %s: %.3f (median over the %d pairs of adjacent rounds)%n",
             first.name(), twin.name(), ratio, rounds);
         root.put("ratio_to_twin", ratio);
+        if (torch != null) {
+          torch.report(first, rates[0], twin, rates[1], root, System.out);
+        }
         if (report != null) {
           Path parent = report.toAbsolutePath().getParent();
           if (parent != null) {
@@ -155,7 +167,7 @@ final class BenchCommand implements Runnable {
           System.err.println("report: " + report);
         }
         return 0;
-      } catch (IdxFormatException | IllegalArgumentException e) {
+      } catch (IdxFormatException | IllegalArgumentException | TorchPeer.PeerException e) {
         throw new UserError(e.getMessage(), e);
       } catch (IOException e) {
         throw new UserError("cannot write report " + report + ": " + e.getMessage(), e);
