@@ -310,6 +310,14 @@ public final class Conv2d implements Layer {
       for (int n = n0; n < n1; n++) {
         int src = (ci * batch + n) * h * w;
         int dst = row * cs + (n - n0) * oh * ow;
+        if (padding == 0 && stride == 1) {
+          // Every window lies inside the image: one move per output row, nothing to check.
+          int s = src + ky * w + kx;
+          for (int oy = 0; oy < oh; oy++) {
+            copy(x, s + oy * w, c, dst + oy * ow, ow);
+          }
+          continue;
+        }
         for (int oy = 0; oy < oh; oy++) {
           int iy = oy * stride + ky - padding;
           int d = dst + oy * ow;
@@ -389,6 +397,13 @@ public final class Conv2d implements Layer {
       for (int n = from; n < to; n++) {
         int dst = (ci * batch + n) * h * w;
         int src = row * gs + (n - n0) * oh * ow;
+        if (padding == 0 && stride == 1 && Operation.VECTOR) {
+          int d = dst + ky * w + kx;
+          for (int oy = 0; oy < oh; oy++) {
+            VectorKernels.addInto(gc, src + oy * ow, gx, d + oy * w, ow);
+          }
+          continue;
+        }
         for (int oy = 0; oy < oh; oy++) {
           int iy = oy * stride + ky - padding;
           if (iy < 0 || iy >= h) {

@@ -581,6 +581,42 @@ final class VectorKernels {
     return total;
   }
 
+  /**
+   * {@link #dot}(dy', xh) and {@link #sum}(dy') in one pass, where dy' is dy with zeros where
+   * y <= 0 (a ReLU's gradient) when y is given, else dy itself. The same lanes and chunks as the
+   * two separate sums, so the same bits as running a ReLU's backward first.
+   */
+  static void dotAndSum(float[] dy, float[] xh, float[] y, int from, int to, double[] out) {
+    double dot = 0;
+    double sum = 0;
+    FloatVector zero = FloatVector.zero(S);
+    for (int c0 = from; c0 < to; c0 += SUM_CHUNK) {
+      int c1 = Math.min(to, c0 + SUM_CHUNK);
+      FloatVector accDot = zero;
+      FloatVector accSum = zero;
+      int i = c0;
+      for (; i + L <= c1; i += L) {
+        FloatVector d = FloatVector.fromArray(S, dy, i);
+        if (y != null) {
+          d = d.blend(zero, FloatVector.fromArray(S, y, i).compare(VectorOperators.LE, 0f));
+        }
+        accDot = d.fma(FloatVector.fromArray(S, xh, i), accDot);
+        accSum = accSum.add(d);
+      }
+      double partDot = accDot.reduceLanes(VectorOperators.ADD);
+      double partSum = accSum.reduceLanes(VectorOperators.ADD);
+      for (; i < c1; i++) {
+        float d = y == null || y[i] > 0f ? dy[i] : 0f;
+        partDot += d * xh[i];
+        partSum += d;
+      }
+      dot += partDot;
+      sum += partSum;
+    }
+    out[0] = dot;
+    out[1] = sum;
+  }
+
   /** sum of a[i] * b[i] over [from, to). */
   static double dot(float[] a, float[] b, int from, int to) {
     double total = 0;
