@@ -274,7 +274,10 @@ public final class BatchNorm implements Layer {
               float k = g[c] * invStd[c];
               float mb = (float) (sb / per);
               float mg = (float) (sg / per);
-              if (relu) {
+              if (Operation.VECTOR) {
+                VectorKernels.batchNormInputGradient(
+                    dy, xh, relu ? y : null, k, mb, mg, dx, base, base + per);
+              } else if (relu) {
                 for (int i = base; i < base + per; i++) {
                   float d = y[i] > 0f ? dy[i] : 0f;
                   dx[i] = k * (d - mb - xh[i] * mg);

@@ -523,6 +523,60 @@ final class VectorKernels {
     }
   }
 
+  /**
+   * One output row of a 2x2, stride-2 max pool: y[yOff + ox] and its argmax (an index into x)
+   * for the windows whose top-left corner is x[top + 2 ox]. The winner is the first maximum in
+   * row-major order, as in {@link MaxPool}'s scalar loop. Windows start at every column here, the
+   * odd ones included, so that the loads are plain vectors and the choices blends instead of
+   * unpredictable branches (a scalar 2x2 pool mispredicts about half its compares on
+   * activations); the even columns are then picked out. {@code tmp} holds 4 ow + 2 L floats.
+   */
+  static void maxPool2Row(
+      float[] x, int top, int w, int ow, float[] y, int yOff, int[] arg, float[] tmp) {
+    int span = 2 * ow - 1;
+    int r = (span + L - 1) / L * L;
+    int i = 0;
+    if (top + span + w + L <= x.length) {
+      FloatVector one = FloatVector.broadcast(S, 1f);
+      FloatVector down = FloatVector.broadcast(S, w);
+      FloatVector downRight = FloatVector.broadcast(S, w + 1f);
+      FloatVector zero = FloatVector.zero(S);
+      for (; i < span; i += L) {
+        int p = top + i;
+        FloatVector a = FloatVector.fromArray(S, x, p);
+        FloatVector b = FloatVector.fromArray(S, x, p + 1);
+        FloatVector c = FloatVector.fromArray(S, x, p + w);
+        FloatVector d = FloatVector.fromArray(S, x, p + w + 1);
+        var right = b.compare(VectorOperators.GT, a);
+        var bottomRight = d.compare(VectorOperators.GT, c);
+        FloatVector topV = a.blend(b, right);
+        FloatVector bottomV = c.blend(d, bottomRight);
+        var lower = bottomV.compare(VectorOperators.GT, topV);
+        topV.blend(bottomV, lower).intoArray(tmp, i);
+        zero.blend(one, right).blend(down.blend(downRight, bottomRight), lower).intoArray(tmp, r + i);
+      }
+      for (int ox = 0; ox < ow; ox++) {
+        y[yOff + ox] = tmp[2 * ox];
+        arg[yOff + ox] = top + 2 * ox + (int) tmp[r + 2 * ox];
+      }
+      return;
+    }
+    for (int ox = 0; ox < ow; ox++) {
+      int corner = top + 2 * ox;
+      float a = x[corner];
+      float b = x[corner + 1];
+      float c = x[corner + w];
+      float d = x[corner + w + 1];
+      int t = b > a ? corner + 1 : corner;
+      float tv = b > a ? b : a;
+      int u = d > c ? corner + w + 1 : corner + w;
+      float uv = d > c ? d : c;
+      boolean lower = uv > tv;
+      y[yOff + ox] = lower ? uv : tv;
+      arg[yOff + ox] = lower ? u : t;
+    }
+  }
+
   /** dx = dy where the ReLU output is positive, else 0 (the plain ternary loop does not vectorize). */
   static void reluGradient(float[] y, float[] dy, float[] dx, int from, int to) {
     int i = from;
@@ -615,6 +669,28 @@ final class VectorKernels {
     }
     out[0] = dot;
     out[1] = sum;
+  }
+
+  /**
+   * Batch norm's input gradient dx = k (dy' - mb - xh mg), dy' as in {@link #dotAndSum}; the
+   * same operations in the same order as the scalar loop (no fused multiply-add), so the same
+   * bits. As a scalar loop the ReLU's select became a branch, mispredicted on half the values.
+   */
+  static void batchNormInputGradient(
+      float[] dy, float[] xh, float[] y, float k, float mb, float mg, float[] dx, int from, int to) {
+    FloatVector zero = FloatVector.zero(S);
+    int i = from;
+    for (; i + L <= to; i += L) {
+      FloatVector d = FloatVector.fromArray(S, dy, i);
+      if (y != null) {
+        d = d.blend(zero, FloatVector.fromArray(S, y, i).compare(VectorOperators.LE, 0f));
+      }
+      d.sub(mb).sub(FloatVector.fromArray(S, xh, i).mul(mg)).mul(k).intoArray(dx, i);
+    }
+    for (; i < to; i++) {
+      float d = y == null || y[i] > 0f ? dy[i] : 0f;
+      dx[i] = k * (d - mb - xh[i] * mg);
+    }
   }
 
   /** sum of a[i] * b[i] over [from, to). */
