@@ -20,40 +20,56 @@ public final class TorchComparison implements AutoCloseable {
   /** Adder-layer steps per round: PyTorch's unfold-and-broadcast layer runs at a few hundred images/s. */
   private static final int ADDER_STEPS = 2;
 
-  private final TorchPeer peer;
-  private final String skipped;
+  private final int batch;
+  private final int threads;
+  private final double warmupSeconds;
+  private final PrintStream err;
+  private boolean started;
+  private TorchPeer peer;
+  private String skipped;
   private final List<Double> nativeRates = new ArrayList<>();
   private final List<Double> adderRates = new ArrayList<>();
 
-  private TorchComparison(TorchPeer peer, String skipped) {
-    this.peer = peer;
-    this.skipped = skipped;
+  private TorchComparison(int batch, int threads, double warmupSeconds, PrintStream err) {
+    this.batch = batch;
+    this.threads = threads;
+    this.warmupSeconds = warmupSeconds;
+    this.err = err;
   }
 
   /**
-   * Starts the peer named by {@code --peer} ({@code torch}, with the adder-layer net too), or
-   * returns a skipped comparison, after saying why on {@code err}.
+   * The comparison named by {@code --peer} (only {@code torch}: native convolutions and the
+   * adder-layer net). Nothing starts yet: the peer is looked for and warmed up at the first
+   * {@link #round}, after our own warm-up, so that the two never warm up at the same time and an
+   * invalid option elsewhere fails before Python is even started.
    */
   public static TorchComparison open(
       String name, int batch, int threads, double warmupSeconds, PrintStream err) {
     if (!"torch".equals(name)) {
       throw new IllegalArgumentException("--peer: expected torch, got '" + name + "'");
     }
+    return new TorchComparison(batch, threads, warmupSeconds, err);
+  }
+
+  private void start() {
+    started = true;
     var missing = TorchPeer.unavailable();
     if (missing.isPresent()) {
-      String why = "--peer torch skipped: " + missing.get();
-      err.println("bench train: " + why);
-      return new TorchComparison(null, why);
+      skipped = "--peer torch skipped: " + missing.get();
+      err.println("bench train: " + skipped);
+      return;
     }
-    TorchPeer peer = TorchPeer.start(batch, threads, warmupSeconds, true);
+    peer = TorchPeer.start(batch, threads, warmupSeconds, true);
     err.printf("bench train: peer %s (OMP_WAIT_POLICY=%s), LeNet-5-BN with native convolutions"
         + " and with unfold-and-broadcast adder layers (%d steps per round)%n",
         peer.description(), peer.waitPolicy(), ADDER_STEPS);
-    return new TorchComparison(peer, null);
   }
 
-  /** One timed round of the peer, to alternate with ours. */
+  /** One timed round of the peer, to alternate with ours; the first one starts it. */
   public void round(int steps) {
+    if (!started) {
+      start();
+    }
     if (peer == null) {
       return;
     }
