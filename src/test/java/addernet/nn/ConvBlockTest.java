@@ -74,7 +74,7 @@ class ConvBlockTest {
     assumeTrue(Operation.VECTOR, "blocks need the vector kernels");
     Conv2d first = new Conv2d("c1", Operation.ADDER, new Shape(1, 28, 28), 6, 5, 1, 0);
     Conv2d third = new Conv2d("c3", Operation.ADDER, new Shape(16, 4, 4), 120, 4, 1, 0);
-    assertEquals(4, first.blockImages(128), "25 rows x 576 columns per image");
+    assertEquals(9, first.blockImages(128), "25 rows x 576 columns per image");
     assertEquals(0, third.blockImages(128), "256 x 128 patches fit in cache whole");
   }
 }
