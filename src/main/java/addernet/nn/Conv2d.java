@@ -9,7 +9,9 @@ import java.util.SplittableRandom;
  * twin. Weights are laid out [out][in][ky][kx].
  *
  * <p>The input is unfolded into a patch matrix (im2col) with one column per output position of
- * every image in the batch, so that even a 1x1 output keeps the vector loops long.
+ * every image in the batch, so that even a 1x1 output keeps the vector loops long. Where that
+ * matrix would outgrow the cache, a few images are unfolded at a time instead ({@link
+ * #blockImages}).
  */
 public final class Conv2d implements Layer {
   private final Operation operation;
