@@ -9,6 +9,8 @@ import addernet.nn.NetworkSpec;
 import addernet.nn.Operation;
 import addernet.nn.Workers;
 import addernet.train.Recipe;
+import addernet.train.TorchComparison;
+import addernet.train.TorchPeer;
 import addernet.train.Trainer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -71,6 +73,9 @@ final class BenchCommand implements Runnable {
     @Option(names = "--data", description = "Fashion-MNIST directory; random images if it is missing")
     Path data;
 
+    @Option(names = "--peer", paramLabel = "torch", description = "also time PyTorch (Debian's python3-torch, run by /usr/bin/python3) training LeNet-5-BN with native convolutions and with unfold-and-broadcast adder layers, same batch and threads, its rounds alternating with ours; skipped with a message when torch is missing")
+    String peer;
+
     @Option(names = "--report", description = "write the figures as JSON to this file")
     Path report;
 
@@ -87,7 +92,8 @@ final class BenchCommand implements Runnable {
         inputs.add(CliInputs.existing(model));
       }
       try (Outputs outputs = Outputs.begin("bench train", force, inputs);
-          Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+          Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+          TorchComparison torch = peer == null ? null : TorchComparison.open(peer, batch, workers.threads(), warmup, System.err)) {
         Path reportFile = report == null ? null : outputs.file("--report", report);
         NetworkSpec first = NetworkSpec.resolve(model);
         NetworkSpec twin = twinOf(first);
@@ -131,6 +137,9 @@ final class BenchCommand implements Runnable {
             }
             rates[n][r] = (double) roundSteps * batch / ((System.nanoTime() - t0) / 1e9);
           }
+          if (torch != null) {
+            torch.round(roundSteps);
+          }
         }
         for (int n = 0; n < specs.size(); n++) {
           NetworkSpec s = specs.get(n);
@@ -156,13 +165,16 @@ final class BenchCommand implements Runnable {
         System.out.printf("%s / %s: %.3f (median over the %d pairs of adjacent rounds)%n",
             first.name(), twin.name(), ratio, rounds);
         root.put("ratio_to_twin", ratio);
+        if (torch != null) {
+          torch.report(first, rates[0], twin, rates[1], root, System.out);
+        }
         if (reportFile != null) {
           outputs.writeJson(reportFile, root);
           outputs.commit();
           System.err.println("report: " + report);
         }
         return 0;
-      } catch (IdxFormatException | IllegalArgumentException e) {
+      } catch (IdxFormatException | IllegalArgumentException | TorchPeer.PeerException e) {
         throw new UserError(e.getMessage(), e);
       } catch (IOException e) {
         throw new UserError("cannot read the data: " + e.getMessage(), e);

@@ -104,6 +104,19 @@ public final class BatchNorm implements Layer {
 
   @Override
   public Tensor forward(Tensor input, Mode mode, Workers workers) {
+    return forward(input, mode, workers, false);
+  }
+
+  /**
+   * This layer followed by a ReLU, in one pass: the normalized values go through max(0, .) on
+   * their way out instead of being written, read and written again by the ReLU layer. Same bits
+   * as the two layers one after the other. Its backward is {@link #backwardThroughRelu}.
+   */
+  Tensor forwardWithRelu(Tensor input, Mode mode, Workers workers) {
+    return forward(input, mode, workers, true);
+  }
+
+  private Tensor forward(Tensor input, Mode mode, Workers workers, boolean relu) {
     int batch = input.batch();
     int per = batch * shape.height() * shape.width();
     if (output == null || !output.sameLayout(shape, batch)) {
@@ -123,8 +136,14 @@ public final class BatchNorm implements Layer {
               float scale = (float) (g[c] / Math.sqrt(runningVar[c] + (double) eps));
               float shift = b[c] - runningMean[c] * scale;
               int base = c * per;
-              for (int i = base; i < base + per; i++) {
-                y[i] = x[i] * scale + shift;
+              if (relu) {
+                for (int i = base; i < base + per; i++) {
+                  y[i] = Math.max(0f, x[i] * scale + shift);
+                }
+              } else {
+                for (int i = base; i < base + per; i++) {
+                  y[i] = x[i] * scale + shift;
+                }
               }
             }
           });
@@ -168,10 +187,20 @@ public final class BatchNorm implements Layer {
             float is = (float) (1.0 / Math.sqrt(var + eps));
             float mf = (float) mean;
             invStd[c] = is;
-            for (int i = base; i < base + per; i++) {
-              float v = (x[i] - mf) * is;
-              xh[i] = v;
-              y[i] = g[c] * v + b[c];
+            float gc = g[c];
+            float bc = b[c];
+            if (relu) {
+              for (int i = base; i < base + per; i++) {
+                float v = (x[i] - mf) * is;
+                xh[i] = v;
+                y[i] = Math.max(0f, gc * v + bc);
+              }
+            } else {
+              for (int i = base; i < base + per; i++) {
+                float v = (x[i] - mf) * is;
+                xh[i] = v;
+                y[i] = gc * v + bc;
+              }
             }
             if (restart) {
               runningMean[c] = (float) mean;
@@ -190,6 +219,19 @@ public final class BatchNorm implements Layer {
 
   @Override
   public Tensor backward(Tensor outputGradient, boolean needInputGradient, Workers workers) {
+    return backward(outputGradient, needInputGradient, workers, false);
+  }
+
+  /**
+   * The backward of {@link #forwardWithRelu}: {@code outputGradient} is the gradient of the
+   * ReLU's output, zeroed here where that output is not positive.
+   */
+  Tensor backwardThroughRelu(Tensor outputGradient, boolean needInputGradient, Workers workers) {
+    return backward(outputGradient, needInputGradient, workers, true);
+  }
+
+  private Tensor backward(
+      Tensor outputGradient, boolean needInputGradient, Workers workers, boolean relu) {
     int batch = outputGradient.batch();
     if (trainedBatch != batch) {
       throw new IllegalStateException("batchnorm: backward without a matching TRAIN forward");
@@ -201,6 +243,7 @@ public final class BatchNorm implements Layer {
     float[] dy = outputGradient.data();
     float[] dx = inputGrad.data();
     float[] xh = normalized;
+    float[] y = output.data();
     float[] g = gamma.value();
     float[] dg = gamma.grad();
     float[] db = beta.grad();
@@ -214,12 +257,15 @@ public final class BatchNorm implements Layer {
             double sg = 0;
             double sb = 0;
             if (Operation.VECTOR) {
-              sg = VectorKernels.dot(dy, xh, base, base + per);
-              sb = VectorKernels.sum(dy, base, base + per);
+              double[] sums = new double[2];
+              VectorKernels.dotAndSum(dy, xh, relu ? y : null, base, base + per, sums);
+              sg = sums[0];
+              sb = sums[1];
             } else {
               for (int i = base; i < base + per; i++) {
-                sg += dy[i] * xh[i];
-                sb += dy[i];
+                float d = !relu || y[i] > 0f ? dy[i] : 0f;
+                sg += d * xh[i];
+                sb += d;
               }
             }
             dg[c] = (float) sg;
@@ -228,8 +274,18 @@ public final class BatchNorm implements Layer {
               float k = g[c] * invStd[c];
               float mb = (float) (sb / per);
               float mg = (float) (sg / per);
-              for (int i = base; i < base + per; i++) {
-                dx[i] = k * (dy[i] - mb - xh[i] * mg);
+              if (Operation.VECTOR) {
+                VectorKernels.batchNormInputGradient(
+                    dy, xh, relu ? y : null, k, mb, mg, dx, base, base + per);
+              } else if (relu) {
+                for (int i = base; i < base + per; i++) {
+                  float d = y[i] > 0f ? dy[i] : 0f;
+                  dx[i] = k * (d - mb - xh[i] * mg);
+                }
+              } else {
+                for (int i = base; i < base + per; i++) {
+                  dx[i] = k * (dy[i] - mb - xh[i] * mg);
+                }
               }
             }
           }

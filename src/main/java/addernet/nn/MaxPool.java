@@ -58,9 +58,16 @@ public final class MaxPool implements Layer {
         1,
         x.length,
         (from, to) -> {
+          float[] tmp = size == 2 && Operation.VECTOR ? new float[4 * ow + 32] : null;
           for (int plane = from; plane < to; plane++) {
             int src = plane * h * w;
             int dst = plane * oh * ow;
+            if (tmp != null) {
+              for (int oy = 0; oy < oh; oy++) {
+                VectorKernels.maxPool2Row(x, src + 2 * oy * w, w, ow, y, dst + oy * ow, arg, tmp);
+              }
+              continue;
+            }
             for (int oy = 0; oy < oh; oy++) {
               for (int ox = 0; ox < ow; ox++) {
                 int corner = src + oy * size * w + ox * size;

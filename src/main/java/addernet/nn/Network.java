@@ -102,17 +102,39 @@ public final class Network {
           spec.name() + " takes input " + spec.input() + ", got " + input.shape());
     }
     Tensor x = input;
-    for (Layer l : layers) {
-      x = l.forward(x, mode, workers);
+    for (int i = 0; i < layers.size(); i++) {
+      Layer l = layers.get(i);
+      if (fusesWithNext(i)) {
+        x = ((BatchNorm) l).forwardWithRelu(x, mode, workers);
+        i++;
+      } else {
+        x = l.forward(x, mode, workers);
+      }
     }
     return x;
+  }
+
+  /**
+   * Whether layer i is a batch norm followed by a ReLU, which run as one pass (see {@link
+   * BatchNorm#forwardWithRelu}); the ReLU layer itself then holds no output. Layers called one
+   * by one, outside this class, are not fused.
+   */
+  private boolean fusesWithNext(int i) {
+    return i + 1 < layers.size()
+        && layers.get(i) instanceof BatchNorm
+        && layers.get(i + 1) instanceof Relu;
   }
 
   /** Back-propagates dL/d(scores) through a preceding TRAIN forward, filling every param's grad. */
   public void backward(Tensor scoreGradient, Workers workers) {
     Tensor g = scoreGradient;
     for (int i = layers.size() - 1; i >= 0; i--) {
-      g = layers.get(i).backward(g, i > 0, workers);
+      if (i > 0 && fusesWithNext(i - 1)) {
+        g = ((BatchNorm) layers.get(i - 1)).backwardThroughRelu(g, i - 1 > 0, workers);
+        i--;
+      } else {
+        g = layers.get(i).backward(g, i > 0, workers);
+      }
     }
   }
 

@@ -96,6 +96,32 @@ public enum Operation {
     return null;
   }
 
+  private boolean adder() {
+    return this == ADDER;
+  }
+
+  /**
+   * The three products on a block of {@code cols} columns, on the calling thread, vector kernels
+   * only ({@link #VECTOR}): C and dC at [cOff + k * cs + j], Y and G at [yOff + o * ys + j], dW
+   * at gw[gwOff + o * K + k]. See {@link VectorKernels}.
+   */
+  final void forwardColumns(
+      float[] c, int cOff, int cs, int k, int cols, float[] w, int o, float[] y, int yOff, int ys) {
+    VectorKernels.forwardColumns(adder(), c, cOff, cs, k, cols, w, o, y, yOff, ys);
+  }
+
+  final void patchGradientColumns(
+      float[] c, int cOff, int cs, int k, int cols, float[] w, int o, float[] g, int gOff, int gs,
+      float[] gc) {
+    VectorKernels.patchGradientColumns(adder(), c, cOff, cs, k, cols, w, o, g, gOff, gs, gc);
+  }
+
+  final void weightGradientColumns(
+      float[] c, int cOff, int cs, int k, int cols, float[] w, int o, float[] g, int gOff, int gs,
+      float[] gw, int gwOff) {
+    VectorKernels.weightGradientColumns(adder(), c, cOff, cs, k, cols, w, o, g, gOff, gs, gw, gwOff);
+  }
+
   /** Y (O x M) from patches C (K x M) and weights W (O x K). */
   abstract void forward(float[] c, int k, int m, float[] w, int o, float[] y, Workers workers);
 

@@ -9,6 +9,12 @@ import jdk.incubator.vector.VectorSpecies;
  * values is used against 4 weights (forward), 4 patch rows (input gradient) or 2 x 4 weight
  * pairs (weight gradient) before it leaves the register file.
  *
+ * <p>Every kernel comes in two forms: over a whole patch matrix, split across the workers, and
+ * over a block of columns on the calling thread ({@code ...Columns}), for a convolution that
+ * unfolds a few images at a time into a buffer that stays in cache. A block is addressed by an
+ * offset and a row stride per array, so a block of C in a small buffer can meet the matching
+ * columns of Y or G in the whole batch's tensor.
+ *
  * <p>256-bit vectors on purpose: on the JDK 17 we measured, 512-bit species (and any species
  * while MaxVectorSize is 64) ran about 7x slower than 256-bit ones with -XX:MaxVectorSize=32,
  * which the launcher and the tests therefore pass. Layout as in {@link PatchKernels}.
@@ -34,22 +40,42 @@ final class VectorKernels {
       boolean adder, float[] c, int k, int m, float[] w, int o, float[] y, Workers workers) {
     long work = (long) k * m * o;
     if (adder) {
-      workers.forRange(m, L, work, (from, to) -> adderForward(c, k, m, w, o, y, from, to));
+      workers.forRange(
+          m, L, work, (from, to) -> adderForward(c, from, m, k, w, o, y, from, m, to - from));
     } else {
-      workers.forRange(m, L, work, (from, to) -> product(w, k, 1, c, k, m, o, y, from, to));
+      workers.forRange(
+          m, L, work, (from, to) -> product(w, k, 1, c, from, m, k, o, y, from, m, to - from));
+    }
+  }
+
+  /**
+   * {@link #forward} on {@code cols} columns: C[k][j] at c[cOff + k * cs + j], Y[o][j] at
+   * y[yOff + o * ys + j].
+   */
+  static void forwardColumns(
+      boolean adder, float[] c, int cOff, int cs, int k, int cols, float[] w, int o, float[] y,
+      int yOff, int ys) {
+    if (adder) {
+      adderForward(c, cOff, cs, k, w, o, y, yOff, ys, cols);
+    } else {
+      product(w, k, 1, c, cOff, cs, k, o, y, yOff, ys, cols);
     }
   }
 
   /**
    * Two column vectors (a whole cache line of each patch row) by 4 outputs: 8 independent sums,
    * so the adds do not wait on each other's latency. Every path, the scalar tail included, does a
-   * lane's additions in the same order, so a column's result does not depend on the thread split.
+   * lane's additions in the same order, so a column's result does not depend on the thread split
+   * or the column block it was computed in.
    */
   private static void adderForward(
-      float[] c, int k, int m, float[] w, int o, float[] y, int from, int to) {
-    int j = from;
-    for (; j + 2 * L <= to; j += 2 * L) {
-      int jb = j + L;
+      float[] c, int cOff, int cs, int k, float[] w, int o, float[] y, int yOff, int ys, int cols) {
+    int j = 0;
+    for (; j + 2 * L <= cols; j += 2 * L) {
+      int ca = cOff + j;
+      int cb = ca + L;
+      int ya = yOff + j;
+      int yb = ya + L;
       int oo = 0;
       for (; oo + 4 <= o; oo += 4) {
         FloatVector a0 = FloatVector.zero(S);
@@ -62,8 +88,8 @@ final class VectorKernels {
         FloatVector b3 = a0;
         int w0 = oo * k;
         for (int kk = 0; kk < k; kk++) {
-          FloatVector cv = FloatVector.fromArray(S, c, kk * m + j);
-          FloatVector dv = FloatVector.fromArray(S, c, kk * m + jb);
+          FloatVector cv = FloatVector.fromArray(S, c, kk * cs + ca);
+          FloatVector dv = FloatVector.fromArray(S, c, kk * cs + cb);
           float x0 = w[w0 + kk];
           float x1 = w[w0 + k + kk];
           float x2 = w[w0 + 2 * k + kk];
@@ -77,14 +103,14 @@ final class VectorKernels {
           b2 = b2.add(dv.sub(x2).abs());
           b3 = b3.add(dv.sub(x3).abs());
         }
-        a0.neg().intoArray(y, oo * m + j);
-        a1.neg().intoArray(y, (oo + 1) * m + j);
-        a2.neg().intoArray(y, (oo + 2) * m + j);
-        a3.neg().intoArray(y, (oo + 3) * m + j);
-        b0.neg().intoArray(y, oo * m + jb);
-        b1.neg().intoArray(y, (oo + 1) * m + jb);
-        b2.neg().intoArray(y, (oo + 2) * m + jb);
-        b3.neg().intoArray(y, (oo + 3) * m + jb);
+        a0.neg().intoArray(y, oo * ys + ya);
+        a1.neg().intoArray(y, (oo + 1) * ys + ya);
+        a2.neg().intoArray(y, (oo + 2) * ys + ya);
+        a3.neg().intoArray(y, (oo + 3) * ys + ya);
+        b0.neg().intoArray(y, oo * ys + yb);
+        b1.neg().intoArray(y, (oo + 1) * ys + yb);
+        b2.neg().intoArray(y, (oo + 2) * ys + yb);
+        b3.neg().intoArray(y, (oo + 3) * ys + yb);
       }
       for (; oo < o; oo++) {
         FloatVector a0 = FloatVector.zero(S);
@@ -92,30 +118,30 @@ final class VectorKernels {
         int w0 = oo * k;
         for (int kk = 0; kk < k; kk++) {
           float x0 = w[w0 + kk];
-          a0 = a0.add(FloatVector.fromArray(S, c, kk * m + j).sub(x0).abs());
-          b0 = b0.add(FloatVector.fromArray(S, c, kk * m + jb).sub(x0).abs());
+          a0 = a0.add(FloatVector.fromArray(S, c, kk * cs + ca).sub(x0).abs());
+          b0 = b0.add(FloatVector.fromArray(S, c, kk * cs + cb).sub(x0).abs());
         }
-        a0.neg().intoArray(y, oo * m + j);
-        b0.neg().intoArray(y, oo * m + jb);
+        a0.neg().intoArray(y, oo * ys + ya);
+        b0.neg().intoArray(y, oo * ys + yb);
       }
     }
-    for (; j + L <= to; j += L) {
+    for (; j + L <= cols; j += L) {
       for (int oo = 0; oo < o; oo++) {
         FloatVector a0 = FloatVector.zero(S);
         int w0 = oo * k;
         for (int kk = 0; kk < k; kk++) {
-          a0 = a0.add(FloatVector.fromArray(S, c, kk * m + j).sub(w[w0 + kk]).abs());
+          a0 = a0.add(FloatVector.fromArray(S, c, kk * cs + cOff + j).sub(w[w0 + kk]).abs());
         }
-        a0.neg().intoArray(y, oo * m + j);
+        a0.neg().intoArray(y, oo * ys + yOff + j);
       }
     }
-    for (; j < to; j++) {
+    for (; j < cols; j++) {
       for (int oo = 0; oo < o; oo++) {
         float s = 0;
         for (int kk = 0; kk < k; kk++) {
-          s += Math.abs(c[kk * m + j] - w[oo * k + kk]);
+          s += Math.abs(c[kk * cs + cOff + j] - w[oo * k + kk]);
         }
-        y[oo * m + j] = -s;
+        y[oo * ys + yOff + j] = -s;
       }
     }
   }
@@ -123,14 +149,17 @@ final class VectorKernels {
   /**
    * The twin's two products in one loop: out[r][j] = sum_i A[r][i] * B[i][j] for i < n, where
    * A[r][i] = w[r * rowStride + i * innerStride], so W (forward: rowStride k, innerStride 1) and
-   * its transpose (input gradient: 1, k) are read in place. One column vector by 4 rows, each sum
-   * a chain of fused multiply-adds.
+   * its transpose (input gradient: 1, k) are read in place; B[i][j] at b[bOff + i * bs + j],
+   * out[r][j] at out[outOff + r * os + j]. One column vector by 4 rows, each sum a chain of fused
+   * multiply-adds.
    */
   private static void product(
-      float[] w, int rowStride, int innerStride, float[] b, int n, int m, int rows, float[] out,
-      int from, int to) {
-    int j = from;
-    for (; j + L <= to; j += L) {
+      float[] w, int rowStride, int innerStride, float[] b, int bOff, int bs, int n, int rows,
+      float[] out, int outOff, int os, int cols) {
+    int j = 0;
+    for (; j + L <= cols; j += L) {
+      int bj = bOff + j;
+      int oj = outOff + j;
       int r = 0;
       for (; r + 4 <= rows; r += 4) {
         FloatVector a0 = FloatVector.zero(S);
@@ -138,34 +167,34 @@ final class VectorKernels {
         FloatVector a2 = a0;
         FloatVector a3 = a0;
         for (int i = 0; i < n; i++) {
-          FloatVector bv = FloatVector.fromArray(S, b, i * m + j);
+          FloatVector bv = FloatVector.fromArray(S, b, i * bs + bj);
           int wr = r * rowStride + i * innerStride;
           a0 = bv.fma(FloatVector.broadcast(S, w[wr]), a0);
           a1 = bv.fma(FloatVector.broadcast(S, w[wr + rowStride]), a1);
           a2 = bv.fma(FloatVector.broadcast(S, w[wr + 2 * rowStride]), a2);
           a3 = bv.fma(FloatVector.broadcast(S, w[wr + 3 * rowStride]), a3);
         }
-        a0.intoArray(out, r * m + j);
-        a1.intoArray(out, (r + 1) * m + j);
-        a2.intoArray(out, (r + 2) * m + j);
-        a3.intoArray(out, (r + 3) * m + j);
+        a0.intoArray(out, r * os + oj);
+        a1.intoArray(out, (r + 1) * os + oj);
+        a2.intoArray(out, (r + 2) * os + oj);
+        a3.intoArray(out, (r + 3) * os + oj);
       }
       for (; r < rows; r++) {
         FloatVector a0 = FloatVector.zero(S);
         for (int i = 0; i < n; i++) {
-          a0 = FloatVector.fromArray(S, b, i * m + j)
+          a0 = FloatVector.fromArray(S, b, i * bs + bj)
               .fma(FloatVector.broadcast(S, w[r * rowStride + i * innerStride]), a0);
         }
-        a0.intoArray(out, r * m + j);
+        a0.intoArray(out, r * os + oj);
       }
     }
-    for (; j < to; j++) {
+    for (; j < cols; j++) {
       for (int r = 0; r < rows; r++) {
         float sum = 0;
         for (int i = 0; i < n; i++) {
-          sum += b[i * m + j] * w[r * rowStride + i * innerStride];
+          sum += b[i * bs + bOff + j] * w[r * rowStride + i * innerStride];
         }
-        out[r * m + j] = sum;
+        out[r * os + outOff + j] = sum;
       }
     }
   }
@@ -186,9 +215,26 @@ final class VectorKernels {
       Workers workers) {
     long work = (long) k * m * o;
     if (adder) {
-      workers.forRange(m, L, work, (from, to) -> adderPatchGradient(c, k, m, w, o, g, gc, from, to));
+      workers.forRange(
+          m, L, work,
+          (from, to) -> adderPatchGradient(c, from, m, k, w, o, g, from, m, gc, to - from));
     } else {
-      workers.forRange(m, L, work, (from, to) -> product(w, 1, k, g, o, m, k, gc, from, to));
+      workers.forRange(
+          m, L, work, (from, to) -> product(w, 1, k, g, from, m, o, k, gc, from, m, to - from));
+    }
+  }
+
+  /**
+   * {@link #patchGradient} on {@code cols} columns: C[k][j] at c[cOff + k * cs + j] and dC[k][j]
+   * at the same index of gc, G[o][j] at g[gOff + o * gs + j].
+   */
+  static void patchGradientColumns(
+      boolean adder, float[] c, int cOff, int cs, int k, int cols, float[] w, int o, float[] g,
+      int gOff, int gs, float[] gc) {
+    if (adder) {
+      adderPatchGradient(c, cOff, cs, k, w, o, g, gOff, gs, gc, cols);
+    } else {
+      product(w, 1, k, g, gOff, gs, o, k, gc, cOff, cs, cols);
     }
   }
 
@@ -198,67 +244,80 @@ final class VectorKernels {
    * a new page per row, missing the TLB on nearly every load.
    */
   private static void adderPatchGradient(
-      float[] c, int k, int m, float[] w, int o, float[] g, float[] gc, int from, int to) {
-    int vectorEnd = from + (to - from) / L * L;
-    for (int t0 = from; t0 < vectorEnd; t0 += TILE) {
+      float[] c, int cOff, int cs, int k, float[] w, int o, float[] g, int gOff, int gs,
+      float[] gc, int cols) {
+    // W + 1 and W - 1 once per call: in the loop, each would be a scalar add and a broadcast
+    // from a register, which competes with the vector adds for the same execution port, while a
+    // broadcast straight from memory only needs a load.
+    float[] shifted = Scratch.mine().third(2 * o * k);
+    for (int i = 0; i < o * k; i++) {
+      shifted[2 * i] = w[i] + 1f;
+      shifted[2 * i + 1] = w[i] - 1f;
+    }
+    int vectorEnd = cols / L * L;
+    for (int t0 = 0; t0 < vectorEnd; t0 += TILE) {
       int t1 = Math.min(vectorEnd, t0 + TILE);
       int kk = 0;
       for (; kk + 4 <= k; kk += 4) {
+        int r0 = kk * cs + cOff;
         for (int j = t0; j < t1; j += L) {
           FloatVector a0 = FloatVector.zero(S);
           FloatVector a1 = a0;
           FloatVector a2 = a0;
           FloatVector a3 = a0;
-          FloatVector c0 = FloatVector.fromArray(S, c, kk * m + j).neg();
-          FloatVector c1 = FloatVector.fromArray(S, c, (kk + 1) * m + j).neg();
-          FloatVector c2 = FloatVector.fromArray(S, c, (kk + 2) * m + j).neg();
-          FloatVector c3 = FloatVector.fromArray(S, c, (kk + 3) * m + j).neg();
+          FloatVector c0 = FloatVector.fromArray(S, c, r0 + j).neg();
+          FloatVector c1 = FloatVector.fromArray(S, c, r0 + cs + j).neg();
+          FloatVector c2 = FloatVector.fromArray(S, c, r0 + 2 * cs + j).neg();
+          FloatVector c3 = FloatVector.fromArray(S, c, r0 + 3 * cs + j).neg();
           for (int oo = 0; oo < o; oo++) {
-            FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
-            int wr = oo * k + kk;
-            a0 = gv.fma(twiceHardTanh(c0, w[wr]), a0);
-            a1 = gv.fma(twiceHardTanh(c1, w[wr + 1]), a1);
-            a2 = gv.fma(twiceHardTanh(c2, w[wr + 2]), a2);
-            a3 = gv.fma(twiceHardTanh(c3, w[wr + 3]), a3);
+            FloatVector gv = FloatVector.fromArray(S, g, oo * gs + gOff + j);
+            int wr = 2 * (oo * k + kk);
+            a0 = gv.fma(twiceHardTanh(c0, shifted[wr], shifted[wr + 1]), a0);
+            a1 = gv.fma(twiceHardTanh(c1, shifted[wr + 2], shifted[wr + 3]), a1);
+            a2 = gv.fma(twiceHardTanh(c2, shifted[wr + 4], shifted[wr + 5]), a2);
+            a3 = gv.fma(twiceHardTanh(c3, shifted[wr + 6], shifted[wr + 7]), a3);
           }
-          a0.mul(0.5f).intoArray(gc, kk * m + j);
-          a1.mul(0.5f).intoArray(gc, (kk + 1) * m + j);
-          a2.mul(0.5f).intoArray(gc, (kk + 2) * m + j);
-          a3.mul(0.5f).intoArray(gc, (kk + 3) * m + j);
+          a0.mul(0.5f).intoArray(gc, r0 + j);
+          a1.mul(0.5f).intoArray(gc, r0 + cs + j);
+          a2.mul(0.5f).intoArray(gc, r0 + 2 * cs + j);
+          a3.mul(0.5f).intoArray(gc, r0 + 3 * cs + j);
         }
       }
       for (; kk < k; kk++) {
+        int r0 = kk * cs + cOff;
         for (int j = t0; j < t1; j += L) {
-          FloatVector c0 = FloatVector.fromArray(S, c, kk * m + j).neg();
+          FloatVector c0 = FloatVector.fromArray(S, c, r0 + j).neg();
           FloatVector a0 = FloatVector.zero(S);
           for (int oo = 0; oo < o; oo++) {
-            a0 = FloatVector.fromArray(S, g, oo * m + j).fma(twiceHardTanh(c0, w[oo * k + kk]), a0);
+            int wr = 2 * (oo * k + kk);
+            a0 = FloatVector.fromArray(S, g, oo * gs + gOff + j)
+                .fma(twiceHardTanh(c0, shifted[wr], shifted[wr + 1]), a0);
           }
-          a0.mul(0.5f).intoArray(gc, kk * m + j);
+          a0.mul(0.5f).intoArray(gc, r0 + j);
         }
       }
     }
-    for (int j = vectorEnd; j < to; j++) {
+    for (int j = vectorEnd; j < cols; j++) {
       for (int kk = 0; kk < k; kk++) {
-        float x = c[kk * m + j];
+        float x = c[kk * cs + cOff + j];
         float s = 0;
         for (int oo = 0; oo < o; oo++) {
           float wv = w[oo * k + kk];
-          s += g[oo * m + j] * (Math.abs((wv + 1f) - x) - Math.abs((wv - 1f) - x));
+          s += g[oo * gs + gOff + j] * (Math.abs((wv + 1f) - x) - Math.abs((wv - 1f) - x));
         }
-        gc[kk * m + j] = s * 0.5f;
+        gc[kk * cs + cOff + j] = s * 0.5f;
       }
     }
   }
 
   /**
-   * 2 HardTanh(W - X) (paper eq. 5) as |W + 1 - X| - |W - 1 - X|, given -X. The vector API's
+   * 2 HardTanh(W - X) (paper eq. 5) as |W + 1 - X| - |W - 1 - X|, given -X, W + 1 and W - 1. The vector API's
    * max and min must order -0.0 below 0.0 and pass NaN on, which costs a compare and blends per
    * lane on x86; adds and abs are one instruction each. The two forms agree to rounding (about
    * 1e-7 of |W| + 1).
    */
-  private static FloatVector twiceHardTanh(FloatVector negX, float w) {
-    return negX.add(w + 1f).abs().sub(negX.add(w - 1f).abs());
+  private static FloatVector twiceHardTanh(FloatVector negX, float wPlus1, float wMinus1) {
+    return negX.add(wPlus1).abs().sub(negX.add(wMinus1).abs());
   }
 
   /**
@@ -279,43 +338,61 @@ final class VectorKernels {
         k,
         4,
         (long) k * m * o,
-        (kFrom, kTo) -> {
-          for (int oo = 0; oo < o; oo++) {
-            for (int kk = kFrom; kk < kTo; kk++) {
-              gw[oo * k + kk] = 0f;
-            }
+        (kFrom, kTo) -> weightGradient(adder, c, 0, m, k, m, w, o, g, 0, m, gw, 0, kFrom, kTo));
+  }
+
+  /**
+   * {@link #weightGradient} over {@code cols} columns, on the calling thread, into gw[gwOff + o *
+   * k + k']: C[k][j] at c[cOff + k * cs + j], G[o][j] at g[gOff + o * gs + j].
+   */
+  static void weightGradientColumns(
+      boolean adder, float[] c, int cOff, int cs, int k, int cols, float[] w, int o, float[] g,
+      int gOff, int gs, float[] gw, int gwOff) {
+    weightGradient(adder, c, cOff, cs, k, cols, w, o, g, gOff, gs, gw, gwOff, 0, k);
+  }
+
+  private static void weightGradient(
+      boolean adder, float[] c, int cOff, int cs, int k, int cols, float[] w, int o, float[] g,
+      int gOff, int gs, float[] gw, int gwOff, int kFrom, int kTo) {
+    for (int oo = 0; oo < o; oo++) {
+      for (int kk = kFrom; kk < kTo; kk++) {
+        gw[gwOff + oo * k + kk] = 0f;
+      }
+    }
+    for (int j0 = 0; j0 < cols; j0 += CHUNK) {
+      int j1 = Math.min(cols, j0 + CHUNK);
+      int kk = kFrom;
+      for (; kk + 4 <= kTo; kk += 4) {
+        int oo = 0;
+        for (; oo + 2 <= o; oo += 2) {
+          block2x4(adder, c, cOff, cs, k, w, g, gOff, gs, gw, gwOff, oo, kk, j0, j1);
+        }
+        for (; oo < o; oo++) {
+          for (int q = kk; q < kk + 4; q++) {
+            single(adder, c, cOff, cs, k, w, g, gOff, gs, gw, gwOff, oo, q, j0, j1);
           }
-          for (int j0 = 0; j0 < m; j0 += CHUNK) {
-            int j1 = Math.min(m, j0 + CHUNK);
-            int kk = kFrom;
-            for (; kk + 4 <= kTo; kk += 4) {
-              int oo = 0;
-              for (; oo + 2 <= o; oo += 2) {
-                block2x4(adder, c, k, m, w, g, gw, oo, kk, j0, j1);
-              }
-              for (; oo < o; oo++) {
-                for (int q = kk; q < kk + 4; q++) {
-                  single(adder, c, k, m, w, g, gw, oo, q, j0, j1);
-                }
-              }
-            }
-            for (; kk < kTo; kk++) {
-              for (int oo = 0; oo < o; oo++) {
-                single(adder, c, k, m, w, g, gw, oo, kk, j0, j1);
-              }
-            }
-          }
-        });
+        }
+      }
+      for (; kk < kTo; kk++) {
+        for (int oo = 0; oo < o; oo++) {
+          single(adder, c, cOff, cs, k, w, g, gOff, gs, gw, gwOff, oo, kk, j0, j1);
+        }
+      }
+    }
   }
 
   private static void block2x4(
       boolean adder,
       float[] c,
+      int cOff,
+      int cs,
       int k,
-      int m,
       float[] w,
       float[] g,
+      int gOff,
+      int gs,
       float[] gw,
+      int gwOff,
       int oo,
       int kk,
       int j0,
@@ -337,12 +414,12 @@ final class VectorKernels {
     FloatVector a11 = a00;
     FloatVector a12 = a00;
     FloatVector a13 = a00;
-    int g0r = oo * m;
-    int g1r = g0r + m;
-    int c0r = kk * m;
-    int c1r = c0r + m;
-    int c2r = c1r + m;
-    int c3r = c2r + m;
+    int g0r = oo * gs + gOff;
+    int g1r = g0r + gs;
+    int c0r = kk * cs + cOff;
+    int c1r = c0r + cs;
+    int c2r = c1r + cs;
+    int c3r = c2r + cs;
     int j = j0;
     for (; j + L <= j1; j += L) {
       FloatVector g0 = FloatVector.fromArray(S, g, g0r + j);
@@ -380,40 +457,124 @@ final class VectorKernels {
       r12 += g1 * (c[c2r + j] - w12);
       r13 += g1 * (c[c3r + j] - w13);
     }
-    gw[oo * k + kk] += r00;
-    gw[oo * k + kk + 1] += r01;
-    gw[oo * k + kk + 2] += r02;
-    gw[oo * k + kk + 3] += r03;
-    gw[(oo + 1) * k + kk] += r10;
-    gw[(oo + 1) * k + kk + 1] += r11;
-    gw[(oo + 1) * k + kk + 2] += r12;
-    gw[(oo + 1) * k + kk + 3] += r13;
+    int w0 = gwOff + oo * k + kk;
+    int w1 = w0 + k;
+    gw[w0] += r00;
+    gw[w0 + 1] += r01;
+    gw[w0 + 2] += r02;
+    gw[w0 + 3] += r03;
+    gw[w1] += r10;
+    gw[w1 + 1] += r11;
+    gw[w1 + 2] += r12;
+    gw[w1 + 3] += r13;
   }
 
   private static void single(
       boolean adder,
       float[] c,
+      int cOff,
+      int cs,
       int k,
-      int m,
       float[] w,
       float[] g,
+      int gOff,
+      int gs,
       float[] gw,
+      int gwOff,
       int oo,
       int kk,
       int j0,
       int j1) {
     float wv = adder ? w[oo * k + kk] : 0f;
+    int gr = oo * gs + gOff;
+    int cr = kk * cs + cOff;
     FloatVector a = FloatVector.zero(S);
     int j = j0;
     for (; j + L <= j1; j += L) {
-      FloatVector gv = FloatVector.fromArray(S, g, oo * m + j);
-      a = gv.fma(FloatVector.fromArray(S, c, kk * m + j).sub(wv), a);
+      FloatVector gv = FloatVector.fromArray(S, g, gr + j);
+      a = gv.fma(FloatVector.fromArray(S, c, cr + j).sub(wv), a);
     }
     float r = a.reduceLanes(VectorOperators.ADD);
     for (; j < j1; j++) {
-      r += g[oo * m + j] * (c[kk * m + j] - wv);
+      r += g[gr + j] * (c[cr + j] - wv);
     }
-    gw[oo * k + kk] += r;
+    gw[gwOff + oo * k + kk] += r;
+  }
+
+  /** dst[d..d+n) = src[s..s+n), for the short rows of an unfold (8 to 24 floats in LeNet). */
+  static void copy(float[] src, int s, float[] dst, int d, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(S, src, s + i).intoArray(dst, d + i);
+    }
+    for (; i < n; i++) {
+      dst[d + i] = src[s + i];
+    }
+  }
+
+  /** dst[d..d+n) += src[s..s+n), for the short rows of a fold. */
+  static void addInto(float[] src, int s, float[] dst, int d, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(S, dst, d + i).add(FloatVector.fromArray(S, src, s + i)).intoArray(dst, d + i);
+    }
+    for (; i < n; i++) {
+      dst[d + i] += src[s + i];
+    }
+  }
+
+  /**
+   * One output row of a 2x2, stride-2 max pool: y[yOff + ox] and its argmax (an index into x)
+   * for the windows whose top-left corner is x[top + 2 ox]. The winner is the first maximum in
+   * row-major order, as in {@link MaxPool}'s scalar loop. Windows start at every column here, the
+   * odd ones included, so that the loads are plain vectors and the choices blends instead of
+   * unpredictable branches (a scalar 2x2 pool mispredicts about half its compares on
+   * activations); the even columns are then picked out. {@code tmp} holds 4 ow + 2 L floats.
+   */
+  static void maxPool2Row(
+      float[] x, int top, int w, int ow, float[] y, int yOff, int[] arg, float[] tmp) {
+    int span = 2 * ow - 1;
+    int r = (span + L - 1) / L * L;
+    int i = 0;
+    if (top + span + w + L <= x.length) {
+      FloatVector one = FloatVector.broadcast(S, 1f);
+      FloatVector down = FloatVector.broadcast(S, w);
+      FloatVector downRight = FloatVector.broadcast(S, w + 1f);
+      FloatVector zero = FloatVector.zero(S);
+      for (; i < span; i += L) {
+        int p = top + i;
+        FloatVector a = FloatVector.fromArray(S, x, p);
+        FloatVector b = FloatVector.fromArray(S, x, p + 1);
+        FloatVector c = FloatVector.fromArray(S, x, p + w);
+        FloatVector d = FloatVector.fromArray(S, x, p + w + 1);
+        var right = b.compare(VectorOperators.GT, a);
+        var bottomRight = d.compare(VectorOperators.GT, c);
+        FloatVector topV = a.blend(b, right);
+        FloatVector bottomV = c.blend(d, bottomRight);
+        var lower = bottomV.compare(VectorOperators.GT, topV);
+        topV.blend(bottomV, lower).intoArray(tmp, i);
+        zero.blend(one, right).blend(down.blend(downRight, bottomRight), lower).intoArray(tmp, r + i);
+      }
+      for (int ox = 0; ox < ow; ox++) {
+        y[yOff + ox] = tmp[2 * ox];
+        arg[yOff + ox] = top + 2 * ox + (int) tmp[r + 2 * ox];
+      }
+      return;
+    }
+    for (int ox = 0; ox < ow; ox++) {
+      int corner = top + 2 * ox;
+      float a = x[corner];
+      float b = x[corner + 1];
+      float c = x[corner + w];
+      float d = x[corner + w + 1];
+      int t = b > a ? corner + 1 : corner;
+      float tv = b > a ? b : a;
+      int u = d > c ? corner + w + 1 : corner + w;
+      float uv = d > c ? d : c;
+      boolean lower = uv > tv;
+      y[yOff + ox] = lower ? uv : tv;
+      arg[yOff + ox] = lower ? u : t;
+    }
   }
 
   /** dx = dy where the ReLU output is positive, else 0 (the plain ternary loop does not vectorize). */
@@ -472,6 +633,64 @@ final class VectorKernels {
       total += part;
     }
     return total;
+  }
+
+  /**
+   * {@link #dot}(dy', xh) and {@link #sum}(dy') in one pass, where dy' is dy with zeros where
+   * y <= 0 (a ReLU's gradient) when y is given, else dy itself. The same lanes and chunks as the
+   * two separate sums, so the same bits as running a ReLU's backward first.
+   */
+  static void dotAndSum(float[] dy, float[] xh, float[] y, int from, int to, double[] out) {
+    double dot = 0;
+    double sum = 0;
+    FloatVector zero = FloatVector.zero(S);
+    for (int c0 = from; c0 < to; c0 += SUM_CHUNK) {
+      int c1 = Math.min(to, c0 + SUM_CHUNK);
+      FloatVector accDot = zero;
+      FloatVector accSum = zero;
+      int i = c0;
+      for (; i + L <= c1; i += L) {
+        FloatVector d = FloatVector.fromArray(S, dy, i);
+        if (y != null) {
+          d = d.blend(zero, FloatVector.fromArray(S, y, i).compare(VectorOperators.LE, 0f));
+        }
+        accDot = d.fma(FloatVector.fromArray(S, xh, i), accDot);
+        accSum = accSum.add(d);
+      }
+      double partDot = accDot.reduceLanes(VectorOperators.ADD);
+      double partSum = accSum.reduceLanes(VectorOperators.ADD);
+      for (; i < c1; i++) {
+        float d = y == null || y[i] > 0f ? dy[i] : 0f;
+        partDot += d * xh[i];
+        partSum += d;
+      }
+      dot += partDot;
+      sum += partSum;
+    }
+    out[0] = dot;
+    out[1] = sum;
+  }
+
+  /**
+   * Batch norm's input gradient dx = k (dy' - mb - xh mg), dy' as in {@link #dotAndSum}; the
+   * same operations in the same order as the scalar loop (no fused multiply-add), so the same
+   * bits. As a scalar loop the ReLU's select became a branch, mispredicted on half the values.
+   */
+  static void batchNormInputGradient(
+      float[] dy, float[] xh, float[] y, float k, float mb, float mg, float[] dx, int from, int to) {
+    FloatVector zero = FloatVector.zero(S);
+    int i = from;
+    for (; i + L <= to; i += L) {
+      FloatVector d = FloatVector.fromArray(S, dy, i);
+      if (y != null) {
+        d = d.blend(zero, FloatVector.fromArray(S, y, i).compare(VectorOperators.LE, 0f));
+      }
+      d.sub(mb).sub(FloatVector.fromArray(S, xh, i).mul(mg)).mul(k).intoArray(dx, i);
+    }
+    for (; i < to; i++) {
+      float d = y == null || y[i] > 0f ? dy[i] : 0f;
+      dx[i] = k * (d - mb - xh[i] * mg);
+    }
   }
 
   /** sum of a[i] * b[i] over [from, to). */
