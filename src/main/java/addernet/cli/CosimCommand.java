@@ -78,6 +78,9 @@ final class CosimCommand implements Callable<Integer> {
   @Option(names = "--stall", defaultValue = "0", description = "Percent of cycles each stream stalls at random (default ${DEFAULT-VALUE}).")
   int stall;
 
+  @Option(names = "--jobs", description = "With --model: Verilated simulator processes run side by side, each on its own batches; results are compared in image order, so the outcome does not depend on it (default: the number of cores, ${DEFAULT-VALUE} here).")
+  int jobs = Runtime.getRuntime().availableProcessors();
+
   @Option(names = "--random", description = "Bare array: number of random output tiles to check.")
   Integer random;
 
@@ -172,7 +175,7 @@ final class CosimCommand implements Callable<Integer> {
     AccelSimulator.prepare(rtl);
     AccelCosim.Report r;
     try (ProgressBar bar = bar("cosim", n, " images")) {
-      r = cosim.run(pixels, labels, new AccelCosim.Options(stall, (int) seed, layers, waveFile), bar::stepBy);
+      r = cosim.run(pixels, labels, new AccelCosim.Options(stall, (int) seed, layers, waveFile, jobs), bar::stepBy);
     }
     System.out.printf(
         "cosim %s on a %dx%d array, batch %d: %d images, %d values compared%s, %d mismatches%n",
