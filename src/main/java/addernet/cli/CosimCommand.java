@@ -81,6 +81,9 @@ final class CosimCommand implements Callable<Integer> {
   @Option(names = "--stall", defaultValue = "0", description = "Percent of cycles each stream stalls at random (default ${DEFAULT-VALUE}).")
   int stall;
 
+  @Option(names = "--jobs", description = "With --model: Verilated simulator processes run side by side, each on its own batches; results are compared in image order, so the outcome does not depend on it (default: the number of cores, ${DEFAULT-VALUE} here).")
+  int jobs = Runtime.getRuntime().availableProcessors();
+
   @Option(names = "--random", description = "Bare array: number of random output tiles to check.")
   Integer random;
 
@@ -199,7 +202,7 @@ final class CosimCommand implements Callable<Integer> {
 
   private int network() throws IOException {
     // Checked before the Verilator build, which takes minutes.
-    AccelCosim.Options options = new AccelCosim.Options(stall, (int) seed, layers, waveFile);
+    AccelCosim.Options options = new AccelCosim.Options(stall, (int) seed, layers, waveFile, jobs);
     IntNetwork net = GenerateCommand.readModel(model);
     ImageSet test;
     try {

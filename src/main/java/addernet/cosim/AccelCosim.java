@@ -16,13 +16,24 @@ import java.util.stream.IntStream;
  */
 public final class AccelCosim {
   /** How to drive the streams. */
-  public record Options(int stallPercent, int seed, boolean compareLayers, Path waveform) {
+  public record Options(int stallPercent, int seed, boolean compareLayers, Path waveform, int jobs) {
     public Options {
       if (stallPercent < 0 || stallPercent > 90) {
         throw new addernet.io.UserError("--stall must be a percentage in 0..90, got " + stallPercent);
       }
+      if (jobs < 1 || jobs > MAX_JOBS) {
+        throw new addernet.io.UserError("--jobs must be in 1.." + MAX_JOBS + ", got " + jobs);
+      }
+    }
+
+    /** One simulator process. */
+    public Options(int stallPercent, int seed, boolean compareLayers, Path waveform) {
+      this(stallPercent, seed, compareLayers, waveform, 1);
     }
   }
+
+  /** More simulator processes than this only queue for the same cores. */
+  public static final int MAX_JOBS = 256;
 
   /** The first output that differed: a logit, or an element of a layer's output. */
   public record Mismatch(
@@ -55,6 +66,9 @@ public final class AccelCosim {
       int stallPercent,
       Mismatch firstMismatch,
       String waveform) {}
+
+  /** A batch as the simulator returned it, with the reference's trace of its images. */
+  private record Simulated(List<List<int[]>> expected, AccelSimulator.Batch batch) {}
 
   private final Path rtlDir;
   private final IntNetwork net;
@@ -132,22 +146,30 @@ public final class AccelCosim {
     int refCorrect = 0;
     Mismatch first = null;
     int failingBatch = -1;
-    try (AccelSimulator sim = new AccelSimulator(rtlDir, null)) {
+    int batches = (images.length + n - 1) / n;
+    try (SimulatorPool<Simulated> runner = new SimulatorPool<>(rtlDir, opt.jobs(), batches, (batchIdx, sim) -> {
+      int b0 = batchIdx * n;
+      int count = Math.min(n, images.length - b0);
+      byte[] pixels = new byte[n * inSize];
+      for (int i = 0; i < count; i++) {
+        for (int p = 0; p < inSize; p++) {
+          pixels[i * inSize + p] = (byte) images[b0 + i][p];
+        }
+      }
+      // With several simulators the cores are already busy: the reference runs on the job's thread.
+      IntStream idx = IntStream.range(0, count);
+      List<List<int[]>> expected = (opt.jobs() == 1 ? idx.parallel() : idx)
+          .mapToObj(i -> net.trace(images[b0 + i]))
+          .toList();
+      // The seed goes with the batch, not the simulator, so results do not depend on --jobs.
+      return new Simulated(expected, sim.run(pixels, opt.stallPercent(), opt.seed() + batchIdx,
+          opt.compareLayers()));
+    })) {
       for (int b0 = 0, batchIdx = 0; b0 < images.length; b0 += n, batchIdx++) {
         int count = Math.min(n, images.length - b0);
-        byte[] pixels = new byte[n * inSize];
-        for (int i = 0; i < count; i++) {
-          for (int p = 0; p < inSize; p++) {
-            pixels[i * inSize + p] = (byte) images[b0 + i][p];
-          }
-        }
-        final int base = b0;
-        List<List<int[]>> expected =
-            IntStream.range(0, count).parallel()
-                .mapToObj(i -> net.trace(images[base + i]))
-                .toList();
-        AccelSimulator.Batch out =
-            sim.run(pixels, opt.stallPercent(), opt.seed() + batchIdx, opt.compareLayers());
+        Simulated done = runner.next();
+        List<List<int[]>> expected = done.expected();
+        AccelSimulator.Batch out = done.batch();
         accCycles += out.acceleratorCycles();
         simCycles += out.simCycles();
         long before = mismatches;
@@ -223,7 +245,6 @@ public final class AccelCosim {
       }
       wave = opt.waveform().toString();
     }
-    int batches = (images.length + n - 1) / n;
     double cyclesPerImage = batches == 0 ? 0 : (double) accCycles / (batches * (double) n);
     double ideal = (double) net.adderOpsPerImage() / (manifest.rows() * manifest.cols());
     return new Report(
