@@ -152,7 +152,9 @@ final class GenerateCommand implements Callable<Integer> {
     try {
       return ModelPackage.read(dir).network();
     } catch (IOException e) {
-      throw new UserError(e.getMessage(), e);
+      // The reader names files inside the package; say which package, unless it already does.
+      String msg = String.valueOf(e.getMessage());
+      throw new UserError(msg.startsWith(dir.toString()) ? msg : dir + ": " + msg, e);
     }
   }
 }
