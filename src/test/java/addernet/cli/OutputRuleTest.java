@@ -80,7 +80,7 @@ class OutputRuleTest {
     // quantize refuses zero padding in the first layer (raw and normalized pixels differ there).
     String unpadded = TinyData.ADDER_SPEC.replace("conv adder 1->3 kernel=3 padding=1", "conv adder 1->3 kernel=3");
     Network net = Network.build(NetworkSpec.parse("tiny-adder", unpadded), 3);
-    new Checkpoint(net, new Normalization(0.3, 0.3), 1, Recipe.defaults(1, 1), List.of(), Map.of()).save(ck);
+    new Checkpoint(net, new Normalization(0.3, 0.3), 0, Recipe.defaults(1, 1), List.of(), Map.of()).save(ck);
     return ck;
   }
 

@@ -36,12 +36,14 @@ class ReportCommandTest {
   private Path partialRun() throws IOException {
     Path run = Files.createDirectory(tmp.resolve("run"));
     Path adder = Files.createDirectory(run.resolve("lenet5-adder"));
-    Checkpoint.writeMetrics(adder.resolve("metrics.json"), List.of(
+    List<EpochMetrics> epochs = List.of(
         new EpochMetrics(1, 0.05, 0.9, 0.70, 0.8, 0.75, 1000, 10),
         new EpochMetrics(2, 0.03, 0.6, 0.80, 0.6, 0.81, 1000, 10),
-        new EpochMetrics(3, 0.01, 0.5, 0.84, 0.5, 0.83, 1000, 10)));
+        new EpochMetrics(3, 0.01, 0.5, 0.84, 0.5, 0.83, 1000, 10));
+    Checkpoint.writeMetrics(adder.resolve("metrics.json"), epochs);
     Network net = Network.build(NetworkSpec.parse("lenet5-adder", TINY_ADDER), 3);
-    new Checkpoint(net, new Normalization(0.286, 0.353), 3, Recipe.defaults(3, 1), List.of(), Map.of()).save(adder);
+    // A checkpoint after epoch 3 carries one metrics entry per epoch, or its reader refuses it.
+    new Checkpoint(net, new Normalization(0.286, 0.353), 3, Recipe.defaults(3, 1), epochs, Map.of()).save(adder);
     Files.writeString(run.resolve("quantize-8bit.json"), """
         {"network": "lenet5-adder", "bits": 8, "layer_bits": {}, "qat_epochs": 0, "test_images": 100,
          "float_accuracy": 0.83, "quantized_accuracy": 0.82}""");

@@ -347,6 +347,9 @@ class CheckpointFuzzTest {
     Files.createDirectories(dir);
     Files.write(dir.resolve(Checkpoint.MANIFEST), manifest);
     Files.write(dir.resolve(dataName), bin);
+    // As a damaged earlier run of train would be: its folder carries train's output marker, so the
+    // output rule lets --resume through to the checkpoint reader under test.
+    Files.writeString(dir.resolve(addernet.io.Outputs.MARKER), "{\"written_by\": \"addernet train\"}\n");
     return dir;
   }
 
