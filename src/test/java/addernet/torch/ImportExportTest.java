@@ -140,6 +140,21 @@ class ImportExportTest {
   }
 
   @Test
+  void keysWithAnyPrefixImportAsTheStateDictOfADataParallelModelDoes() throws IOException {
+    Path spec = specFile();
+    Network net = randomNetwork(NetworkSpec.resolve(spec.toString()), 5);
+    LinkedHashMap<String, TorchTensor> prefixed = new LinkedHashMap<>();
+    TorchExport.of(net, new Normalization(0.2, 0.3), "test", "p.pt").stateDict()
+        .forEach((k, v) -> prefixed.put("module." + k, v));
+    Path pt = dir.resolve("p.pt");
+    StateDictWriter.write(pt, prefixed);
+    TorchImport.Result r = TorchImport.load(NetworkSpec.resolve(spec.toString()), StateDictReader.read(pt), "p.pt");
+    assertEquals("module.0", r.matches().get(0).module());
+    assertArrayEquals(((Conv2d) net.layers().get(0)).weight().value(),
+        ((Conv2d) r.network().layers().get(0)).weight().value());
+  }
+
+  @Test
   void exportRefusesToWriteOverAFileItDidNotWrite() throws IOException {
     Network net = randomNetwork(NetworkSpec.resolve(specFile().toString()), 1);
     Path ck = checkpoint(net);
