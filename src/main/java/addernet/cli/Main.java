@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       EnergyCommand.class,
       ReportCommand.class,
+      ImportCommand.class,
+      ExportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,171 @@
+package addernet.cli;
+
+import addernet.data.FashionMnist;
+import addernet.data.IdxFormatException;
+import addernet.data.Normalization;
+import addernet.io.Outputs;
+import addernet.io.UserError;
+import addernet.nn.NetworkSpec;
+import addernet.nn.SpecException;
+import addernet.nn.Workers;
+import addernet.torch.StateDictReader;
+import addernet.torch.TorchFormatException;
+import addernet.torch.TorchImport;
+import addernet.torch.TorchTensor;
+import addernet.train.Checkpoint;
+import addernet.train.Recipe;
+import addernet.train.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "import",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Bring a network trained in PyTorch (a state_dict saved with torch.save, official AdderNet adder2d",
+      "layers, nn.Conv2d, nn.Linear, BatchNorm) here as an ordinary checkpoint of a spec's network, for",
+      "quantize, energy and report. The state_dict's modules are matched to the spec's conv, fc and",
+      "batchnorm lines in order, by kind and shape (docs/torch.md); nothing is written on a mismatch."
+    })
+final class ImportCommand implements Callable<Integer> {
+  @Option(names = "--torch", required = true, paramLabel = "FILE",
+      description = "the state_dict: torch.save(model.state_dict(), FILE)")
+  Path torch;
+
+  @Option(names = "--spec", required = true, paramLabel = "SPEC",
+      description = "the network it is: a shipped model name (lenet5-adder) or a .spec file")
+  String spec;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "checkpoint folder to write")
+  Path out;
+
+  @Option(names = "--normalize", paramLabel = "MEAN,STD",
+      description = "input = (pixel / 255 - MEAN) / STD, as the PyTorch training fed it (default: the"
+          + " Fashion-MNIST training set's own mean and std, which training here uses; printed)")
+  String normalize;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "folder with the Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist)")
+  Path data;
+
+  @Option(names = "--threads", description = "worker threads for the test-set evaluation (default: all cores)")
+  Integer threads;
+
+  @Option(names = "--force", description = "replace an earlier output of 'addernet import' in --out")
+  boolean force;
+
+  @Override
+  public Integer call() {
+    PrintStream err = System.err;
+    Path dataDir = data == null ? FashionMnist.DEFAULT_DIR : data;
+    Normalization given = normalize == null ? null : parseNormalization(normalize);
+    NetworkSpec netSpec;
+    try {
+      netSpec = NetworkSpec.resolve(spec);
+    } catch (SpecException e) {
+      throw new UserError("--spec: " + e.getMessage(), e);
+    }
+    List<Path> inputs = new ArrayList<>(List.of(torch));
+    if (Files.isRegularFile(Path.of(spec))) {
+      inputs.add(Path.of(spec));
+    }
+    try (Outputs outputs = Outputs.begin("import", force, inputs);
+        Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+      Path tmp = outputs.folder("--out", out);
+      LinkedHashMap<String, TorchTensor> state;
+      TorchImport.Result imported;
+      try {
+        state = StateDictReader.read(torch);
+        imported = TorchImport.load(netSpec, state, torch.toString());
+      } catch (TorchFormatException e) {
+        throw new UserError(e.getMessage(), e);
+      }
+      err.printf("matched %d PyTorch modules of %s to %s:%n", imported.matches().size(), torch, netSpec.name());
+      for (TorchImport.Match m : imported.matches()) {
+        err.printf("  line %d %-28s <- %s (%s)%n", m.specLine(), m.specText(), m.module(), m.kind());
+      }
+      FashionMnist.Split split = null;
+      if (given == null || Files.isDirectory(dataDir)) {
+        try {
+          split = FashionMnist.read(dataDir);
+        } catch (IdxFormatException e) {
+          throw new UserError(e.getMessage(), e);
+        } catch (IOException e) {
+          if (given == null) {
+            throw new UserError("--data " + dataDir + ": cannot read Fashion-MNIST (" + e.getMessage()
+                + "), which gives the default input normalisation; give --normalize MEAN,STD or --data DIR", e);
+          }
+        }
+      }
+      Normalization norm = given != null ? given : split.train().statistics();
+      err.printf("input normalisation: input = (pixel / 255 - %s) / %s%s%n", norm.mean(), norm.std(),
+          given != null ? " (--normalize)" : " (the training set's mean and std, as training here uses;"
+              + " --normalize MEAN,STD to change)");
+      Double accuracy = null;
+      if (split != null && imported.network().inputShape().equals(new addernet.nn.Shape(1, 28, 28))) {
+        accuracy = Trainer.evaluate(imported.network(), split.test(), norm, workers)[1];
+        err.printf("float test accuracy here: %.2f%% (%d images)%n", 100 * accuracy, split.test().count());
+      }
+      Checkpoint ck = new Checkpoint(imported.network(), norm, 0,
+          Recipe.defaults(Recipe.DEFAULT_EPOCHS, 1), List.of(), Map.of());
+      try {
+        ck.save(tmp);
+      } catch (IOException e) {
+        throw new UserError("could not write " + out + ": " + e.getMessage(), e);
+      }
+      Map<String, Object> report = new LinkedHashMap<>();
+      report.put("source", torch.toAbsolutePath().normalize().toString());
+      report.put("source_sha256", sha256(torch));
+      report.put("spec", netSpec.name());
+      report.put("input_normalization", Map.of("mean", norm.mean(), "std", norm.std()));
+      report.put("normalization_given", given != null);
+      report.put("float_test_accuracy", accuracy);
+      report.put("matches", imported.matches());
+      outputs.writeJson(tmp.resolve("import.json"), report);
+      outputs.commit();
+      err.printf("checkpoint of %s in %s (quantize it with: addernet quantize --checkpoint %s ...)%n",
+          netSpec.name(), out, out);
+      return 0;
+    }
+  }
+
+  static Normalization parseNormalization(String text) {
+    String[] p = text.split(",", -1);
+    String expected = "--normalize: expected MEAN,STD (two numbers, STD > 0, e.g. 0.2860,0.3530), got '" + text + "'";
+    if (p.length != 2) {
+      throw new UserError(expected);
+    }
+    try {
+      double mean = Double.parseDouble(p[0].strip());
+      double std = Double.parseDouble(p[1].strip());
+      if (!Double.isFinite(mean) || !Double.isFinite(std) || !(std > 0)) {
+        throw new UserError(expected);
+      }
+      return new Normalization(mean, std);
+    } catch (NumberFormatException e) {
+      throw new UserError(expected, e);
+    }
+  }
+
+  private static String sha256(Path file) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    } catch (IOException e) {
+      throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package addernet.torch;
+
+import addernet.data.Normalization;
+import addernet.nn.BatchNorm;
+import addernet.nn.Conv2d;
+import addernet.nn.Dense;
+import addernet.nn.Flatten;
+import addernet.nn.Layer;
+import addernet.nn.MaxPool;
+import addernet.nn.Network;
+import addernet.nn.Operation;
+import addernet.nn.Relu;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A network as an {@code nn.Sequential} of the official AdderNet layer and PyTorch's own modules
+ * (docs/torch.md, "Export"): its state_dict, keyed as that Sequential names its parameters, and the
+ * Python source that builds the Sequential. After a flatten the activations stay [N, C, 1, 1] for
+ * adder fc layers (the official code's form of an adder fc: adder2d with kernel 1 on a 1x1 map)
+ * and become [N, C] for multiply fc layers (nn.Linear), so each batch norm is the 2d or 1d kind
+ * its input needs.
+ */
+public final class TorchExport {
+  /** The Python file's first words; they mark it as an earlier output that --force may replace. */
+  public static final String WRITTEN_BY = "# Written by addernet export";
+
+  private TorchExport() {}
+
+  public record Exported(LinkedHashMap<String, TorchTensor> stateDict, String python) {}
+
+  /**
+   * @param source where the network came from, for the Python file's header
+   * @param stateDictName the .pt file's name, for the Python file's usage note
+   */
+  public static Exported of(Network net, Normalization norm, String source, String stateDictName) {
+    LinkedHashMap<String, TorchTensor> sd = new LinkedHashMap<>();
+    List<String> modules = new ArrayList<>();
+    // true while the activations are [N, C, 1, 1] after a flatten, false while [N, C].
+    boolean flat = false;
+    boolean fourD = true;
+    for (Layer l : net.layers()) {
+      if (l instanceof Conv2d c) {
+        int i = modules.size();
+        String comment = "  # " + c.describe();
+        if (c.operation() == Operation.ADDER) {
+          modules.add(String.format(Locale.ROOT, "adder2d(%d, %d, %d, stride=%d, padding=%d, bias=False),%s",
+              c.inChannels(), c.outChannels(), c.kernel(), c.stride(), c.padding(), comment));
+          sd.put(i + ".adder", TorchTensor.ofFloats(
+              new int[] {c.outChannels(), c.inChannels(), c.kernel(), c.kernel()}, c.weight().value().clone()));
+        } else {
+          modules.add(String.format(Locale.ROOT, "nn.Conv2d(%d, %d, %d, stride=%d, padding=%d, bias=False),%s",
+              c.inChannels(), c.outChannels(), c.kernel(), c.stride(), c.padding(), comment));
+          sd.put(i + ".weight", TorchTensor.ofFloats(
+              new int[] {c.outChannels(), c.inChannels(), c.kernel(), c.kernel()}, c.weight().value().clone()));
+        }
+      } else if (l instanceof Dense d) {
+        String comment = "  # " + d.describe();
+        if (d.operation() == Operation.ADDER) {
+          if (!fourD) {
+            modules.add(String.format(Locale.ROOT, "nn.Unflatten(1, (%d, 1, 1)),", d.inFeatures()));
+            fourD = true;
+          }
+          int i = modules.size();
+          modules.add(String.format(Locale.ROOT, "adder2d(%d, %d, 1, bias=False),%s",
+              d.inFeatures(), d.outFeatures(), comment));
+          sd.put(i + ".adder", TorchTensor.ofFloats(
+              new int[] {d.outFeatures(), d.inFeatures(), 1, 1}, d.weight().value().clone()));
+        } else {
+          if (fourD) {
+            modules.add("nn.Flatten(),");
+            fourD = false;
+          }
+          int i = modules.size();
+          modules.add(String.format(Locale.ROOT, "nn.Linear(%d, %d, bias=False),%s",
+              d.inFeatures(), d.outFeatures(), comment));
+          sd.put(i + ".weight", TorchTensor.ofFloats(
+              new int[] {d.outFeatures(), d.inFeatures()}, d.weight().value().clone()));
+        }
+      } else if (l instanceof BatchNorm b) {
+        int i = modules.size();
+        modules.add(String.format(Locale.ROOT, "nn.BatchNorm%s(%d, eps=%s, momentum=%s),",
+            fourD ? "2d" : "1d", b.channels(), Float.toString(b.eps()), Float.toString(b.momentum())));
+        int[] s = {b.channels()};
+        sd.put(i + ".weight", TorchTensor.ofFloats(s, b.gamma().value().clone()));
+        sd.put(i + ".bias", TorchTensor.ofFloats(s, b.beta().value().clone()));
+        sd.put(i + ".running_mean", TorchTensor.ofFloats(s, b.runningMean().clone()));
+        sd.put(i + ".running_var", TorchTensor.ofFloats(s, b.runningVar().clone()));
+        sd.put(i + ".num_batches_tracked", TorchTensor.scalarLong(0));
+      } else if (l instanceof Relu) {
+        modules.add("nn.ReLU(),");
+      } else if (l instanceof MaxPool m) {
+        modules.add("nn.MaxPool2d(" + m.size() + "),");
+      } else if (l instanceof Flatten f) {
+        // [N, C, H, W] -> [N, C*H*W, 1, 1]: the feature order is PyTorch's flatten order.
+        modules.add("nn.Flatten(),");
+        modules.add(String.format(Locale.ROOT, "nn.Unflatten(1, (%d, 1, 1)),", f.outputShape().channels()));
+        flat = true;
+        fourD = true;
+      } else {
+        throw new IllegalArgumentException("no PyTorch module for " + l.describe());
+      }
+    }
+    if (fourD && flat) {
+      modules.add("nn.Flatten(),");
+    }
+    return new Exported(sd, python(net, norm, source, stateDictName, modules));
+  }
+
+  private static String python(Network net, Normalization norm, String source, String stateDictName,
+      List<String> modules) {
+    String name = net.name();
+    StringBuilder sb = new StringBuilder();
+    sb.append(WRITTEN_BY).append(" from ").append(source).append(".\n");
+    sb.append("\"\"\"").append(name).append(" as an nn.Sequential of the official AdderNet layer (adder2d of\n")
+        .append("huawei-noah/AdderNet, adder.py) and PyTorch modules; its state_dict is the .pt file beside this one.\n\n")
+        .append("    model = build(\"path/to/AdderNet/adder.py\")\n")
+        .append("    model.load_state_dict(torch.load(\"").append(stateDictName).append("\"))\n")
+        .append("    model.eval()\n\n")
+        .append("Inputs are [N, ").append(net.inputShape().channels()).append(", ").append(net.inputShape().height())
+        .append(", ").append(net.inputShape().width()).append("] with x = (pixel / 255 - MEAN) / STD; outputs are [N, ")
+        .append(net.classes()).append("] class scores.\n\"\"\"\n");
+    sb.append("import importlib.util\n\nimport torch.nn as nn\n\n");
+    sb.append("MEAN = ").append(norm.mean()).append('\n');
+    sb.append("STD = ").append(norm.std()).append("\n\n\n");
+    sb.append("def build(adder_py):\n");
+    sb.append("    \"\"\"The network, with adder2d taken from the official adder.py at path adder_py.\"\"\"\n");
+    sb.append("    spec = importlib.util.spec_from_file_location(\"adder\", adder_py)\n");
+    sb.append("    module = importlib.util.module_from_spec(spec)\n");
+    sb.append("    spec.loader.exec_module(module)\n");
+    sb.append("    adder2d = module.adder2d\n");
+    sb.append("    return nn.Sequential(\n");
+    for (int i = 0; i < modules.size(); i++) {
+      sb.append("        ").append(modules.get(i));
+      if (!modules.get(i).contains("#")) {
+        sb.append("  # ").append(i);
+      } else {
+        sb.append(" (").append(i).append(')');
+      }
+      sb.append('\n');
+    }
+    sb.append("    )\n");
+    return sb.toString();
+  }
+}
