@@ -239,7 +239,11 @@ public final class Outputs implements AutoCloseable {
         t.before = Before.EARLIER_MOVED_ASIDE;
       }
       Files.createDirectories(t.path);
-      writeMarker(t.path);
+      // A resumed folder already says who wrote it; rewriting the marker would change the
+      // user's folder even when the run is then refused (a damaged checkpoint, say).
+      if (t.before != Before.RESUMED) {
+        writeMarker(t.path);
+      }
     } catch (IOException e) {
       throw new UserError(flag + " " + target + ": cannot prepare the folder: " + e.getMessage(), e);
     }
