@@ -5,12 +5,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /** Runs the launcher in-process and captures what it printed, for the CLI tests. */
-final class CliRun {
-  record Outcome(int code, String out, String err) {}
+public final class CliRun {
+  public record Outcome(int code, String out, String err) {}
 
   private CliRun() {}
 
-  static Outcome run(String... args) {
+  public static Outcome run(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();

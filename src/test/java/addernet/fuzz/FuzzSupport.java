@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -18,35 +15,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import addernet.cli.CliRun;
 
 /** What the three fuzz suites share: running the launcher in-process and judging its answer. */
 final class FuzzSupport {
-  record Outcome(int code, String out, String err) {}
-
   private FuzzSupport() {}
 
   /** Runs {@code addernet ARGS} in this JVM with stdout and stderr captured. */
-  static Outcome cli(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = addernet.cli.Main.run(args);
-      return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  static CliRun.Outcome cli(String... args) {
+    return CliRun.run(args);
   }
 
   /**
    * The project's rule for a user-caused failure: exit 2, exactly one {@code error:} line on
    * stderr, no stack trace. Returns that line.
    */
-  static String assertUserError(Outcome o, String... mustContain) {
+  static String assertUserError(CliRun.Outcome o, String... mustContain) {
     String context = "exit " + o.code() + ", stderr:\n" + o.err();
     assertEquals(2, o.code(), context);
     List<String> errors = o.err().lines().filter(l -> l.startsWith("error:")).toList();

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import addernet.cli.Main;
 import addernet.export.ModelPackage;
 import addernet.export.PackageException;
 import addernet.gen.PeOp;
@@ -24,9 +23,7 @@ import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -784,20 +781,10 @@ class PackageFuzzTest {
 
   /** Runs the launcher in-process: {exit code, stdout, stderr}. */
   private static String[] runCli(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.run(args);
-      return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+    addernet.cli.CliRun.Outcome o = addernet.cli.CliRun.run(args);
+    return new String[] {Integer.toString(o.code()), o.out(), o.err()};
   }
+
 
   private static String pathText(List<Object> path) {
     StringBuilder sb = new StringBuilder(path.isEmpty() ? "the root" : "");

@@ -227,7 +227,7 @@ class SpecFuzzTest {
       Path p = dir.resolve("mutant" + i + ".spec");
       String mutant = mutate(text, r);
       Files.writeString(p, mutant);
-      FuzzSupport.Outcome o = cli("energy", "--model", p.toString());
+      addernet.cli.CliRun.Outcome o = cli("energy", "--model", p.toString());
       if (o.code() == 0) {
         assertTrue(o.out().contains("Energy per inference"), o.out());
       } else {
@@ -245,7 +245,7 @@ class SpecFuzzTest {
     assertUserError(cli("energy", "--model", overflow.toString()), "overflow line 1", "4,294,967,296 values");
     Path big = dir.resolve("big.spec");
     Files.writeString(big, "input 1x1x1\nflatten\nfc adder 1->65536\nfc adder 65536->1024\n");
-    FuzzSupport.Outcome o = cli("energy", "--model", big.toString());
+    addernet.cli.CliRun.Outcome o = cli("energy", "--model", big.toString());
     assertEquals(0, o.code(), o.err());
     assertTrue(o.out().contains("67,108,864"), o.out());
     Path binary = dir.resolve("binary.spec");
