@@ -142,8 +142,13 @@ final class QuantizeCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "worker threads (default: all cores)")
   Integer threads;
 
-  @Option(names = "--no-progress", description = "no progress bars")
+  @Option(names = "--no-progress", description = "no progress bars (the default when the output is not a terminal)")
   boolean noProgress;
+
+  /** Bars only on a terminal: in a log they are carriage-return redraws. */
+  private boolean plain() {
+    return noProgress || System.console() == null;
+  }
 
   @Override
   public Integer call() {
@@ -282,7 +287,7 @@ final class QuantizeCommand implements Callable<Integer> {
   }
 
   private double intAccuracy(IntNetwork net, ImageSet test, Workers workers, String what) {
-    if (noProgress) {
+    if (plain()) {
       return IntEval.accuracy(net, test, workers, i -> {});
     }
     try (ProgressBar bar = bar(what, test.count())) {
@@ -293,7 +298,7 @@ final class QuantizeCommand implements Callable<Integer> {
   private void fineTune(Checkpoint ck, Scales scales, QuantConfig config, QatConfig qat, ImageSet train,
       Workers workers) {
     Qat q = new Qat(ck.network(), ck.normalization(), scales, config);
-    if (noProgress) {
+    if (plain()) {
       q.run(qat, train, workers, (e, s, steps, loss, acc) -> {
         if (s == steps) {
           System.err.printf("QAT epoch %d/%d: loss %.4f, train acc %.2f%%%n", e, qat.epochs(), loss, 100 * acc);

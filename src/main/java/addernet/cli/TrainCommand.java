@@ -89,7 +89,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "continue the checkpoint in --out with its own recipe")
   boolean resume;
 
-  @Option(names = "--no-progress", description = "no progress bar, one line per epoch only")
+  @Option(names = "--no-progress", description = "no progress bar, one line per epoch only (the default when the output is not a terminal)")
   boolean noProgress;
 
   @Override
@@ -138,7 +138,8 @@ final class TrainCommand implements Callable<Integer> {
           spec.name(), train.count(), trainer.stepsPerEpoch(), trainer.recipe().batch(), workers.threads(),
           workers.threads() == 1 ? "" : "s", addernet.nn.Operation.VECTOR ? "vector-API" : "plain-Java");
       try {
-        trainer.run(out, noProgress ? new Lines(err) : new Bar(err));
+        // A log file or CI gets one line per epoch, not a bar redrawn with carriage returns.
+        trainer.run(out, noProgress || System.console() == null ? new Lines(err) : new Bar(err));
       } catch (TrainingDivergedException e) {
         throw new UserError(e.getMessage() + "; stopped. "
             + (Checkpoint.exists(out) ? "The last good checkpoint (epoch " + trainer.epochsDone() + ") is in " + out
