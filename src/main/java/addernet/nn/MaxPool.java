@@ -72,19 +72,7 @@ public final class MaxPool implements Layer {
               for (int ox = 0; ox < ow; ox++) {
                 int corner = src + oy * size * w + ox * size;
                 if (size == 2) {
-                  // Branch-free selects: on random activations the branchy version mispredicts
-                  // half the time. Ties go to the first position in row-major order.
-                  float a = x[corner];
-                  float b = x[corner + 1];
-                  float c = x[corner + w];
-                  float d = x[corner + w + 1];
-                  int top = b > a ? corner + 1 : corner;
-                  float topV = b > a ? b : a;
-                  int bottom = d > c ? corner + w + 1 : corner + w;
-                  float bottomV = d > c ? d : c;
-                  boolean lower = bottomV > topV;
-                  y[dst + oy * ow + ox] = lower ? bottomV : topV;
-                  arg[dst + oy * ow + ox] = lower ? bottom : top;
+                  window2(x, corner, w, y, arg, dst + oy * ow + ox);
                   continue;
                 }
                 int best = corner;
@@ -132,5 +120,24 @@ public final class MaxPool implements Layer {
           }
         });
     return inputGrad;
+  }
+
+  /**
+   * One 2x2 window at {@code corner} of rows {@code w} wide: its maximum into {@code y[at]} and
+   * where it was into {@code arg[at]}. Branch-free selects: on random activations the branchy
+   * version mispredicts half the time. Ties go to the first position in row-major order.
+   */
+  static void window2(float[] x, int corner, int w, float[] y, int[] arg, int at) {
+    float a = x[corner];
+    float b = x[corner + 1];
+    float c = x[corner + w];
+    float d = x[corner + w + 1];
+    int top = b > a ? corner + 1 : corner;
+    float topV = b > a ? b : a;
+    int bottom = d > c ? corner + w + 1 : corner + w;
+    float bottomV = d > c ? d : c;
+    boolean lower = bottomV > topV;
+    y[at] = lower ? bottomV : topV;
+    arg[at] = lower ? bottom : top;
   }
 }

@@ -562,18 +562,7 @@ final class VectorKernels {
       return;
     }
     for (int ox = 0; ox < ow; ox++) {
-      int corner = top + 2 * ox;
-      float a = x[corner];
-      float b = x[corner + 1];
-      float c = x[corner + w];
-      float d = x[corner + w + 1];
-      int t = b > a ? corner + 1 : corner;
-      float tv = b > a ? b : a;
-      int u = d > c ? corner + w + 1 : corner + w;
-      float uv = d > c ? d : c;
-      boolean lower = uv > tv;
-      y[yOff + ox] = lower ? uv : tv;
-      arg[yOff + ox] = lower ? u : t;
+      MaxPool.window2(x, top + 2 * ox, w, y, arg, yOff + ox);
     }
   }
 
