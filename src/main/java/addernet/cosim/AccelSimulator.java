@@ -36,8 +36,13 @@ public final class AccelSimulator implements AutoCloseable {
 
   /** Starts the model; with {@code fst} non-null it records a waveform there. */
   public AccelSimulator(Path rtlDir, Path fst) {
+    this(prepare(rtlDir), rtlDir, fst);
+  }
+
+  /** Starts the harness {@code exe} that {@link #prepare} built for {@code rtlDir}. */
+  AccelSimulator(Path exe, Path rtlDir, Path fst) {
     // $readmemh paths in the RTL are relative to the folder that holds the .mem files.
-    harness = new HarnessProcess(prepare(rtlDir), rtlDir, fst);
+    harness = new HarnessProcess(exe, rtlDir, fst);
   }
 
   static String portsHeader(AcceleratorGenerator.Manifest m) {

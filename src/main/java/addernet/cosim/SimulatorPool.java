@@ -24,6 +24,8 @@ final class SimulatorPool<T> implements AutoCloseable {
   }
 
   private final Path rtlDir;
+  // Built (or found up to date) once: each check hashes the RTL and asks Verilator its version.
+  private final Path exe;
   private final int batches;
   private final Task<T> task;
   private final ExecutorService threads;
@@ -37,6 +39,7 @@ final class SimulatorPool<T> implements AutoCloseable {
 
   SimulatorPool(Path rtlDir, int jobs, int batches, Task<T> task) {
     this.rtlDir = rtlDir;
+    this.exe = AccelSimulator.prepare(rtlDir);
     this.batches = batches;
     this.task = task;
     this.window = 2 * jobs;
@@ -79,19 +82,11 @@ final class SimulatorPool<T> implements AutoCloseable {
     int batch = submitted++;
     pending.add(threads.submit(() -> {
       AccelSimulator sim = borrow();
-      boolean healthy = false;
-      try {
-        T out = task.run(batch, sim);
-        healthy = true;
-        return out;
-      } finally {
-        if (healthy) {
-          idle.add(sim);
-        } else {
-          // A harness that failed mid-batch may be out of step with its pipe: never reuse it.
-          sim.close();
-        }
-      }
+      T out = task.run(batch, sim);
+      // Only a harness that finished its batch goes back: one that failed mid-batch may be out of
+      // step with its pipe. It stays in the started list and is closed with the pool.
+      idle.add(sim);
+      return out;
     }));
   }
 
@@ -100,7 +95,7 @@ final class SimulatorPool<T> implements AutoCloseable {
     if (sim != null) {
       return sim;
     }
-    sim = new AccelSimulator(rtlDir, null);
+    sim = new AccelSimulator(exe, rtlDir, null);
     synchronized (started) {
       started.add(sim);
     }
