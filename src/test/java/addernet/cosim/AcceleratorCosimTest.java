@@ -193,14 +193,7 @@ class AcceleratorCosimTest {
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 1), rtl);
     // Invert every weight of PE column 0: output channels 0, 2, 4, ... of every layer.
-    Path mem = rtl.resolve("weights_col0.mem");
-    List<String> words = Files.readAllLines(mem);
-    int bits = AcceleratorGenerator.read(rtl).dataBits();
-    for (int i = 0; i < words.size(); i++) {
-      long w = Long.parseLong(words.get(i), 16);
-      words.set(i, String.format("%0" + ((bits + 3) / 4) + "x", ~w & ((1L << bits) - 1)));
-    }
-    Files.write(mem, words);
+    rewriteWeights(rtl, 0, (i, w) -> ~w);
     Path wave = tmp.resolve("fail.fst");
     AccelCosim.Report r =
         new AccelCosim(rtl, net)
@@ -211,5 +204,21 @@ class AcceleratorCosimTest {
     assertEquals("layer output", m.kind(), m.describe());
     assertEquals(0, m.channel() % 2, "only column 0's channels were corrupted: " + m.describe());
     assertTrue(Files.size(wave) > 0);
+  }
+
+  /**
+   * Rewrites every weight word of PE column {@code col}'s ROM image as {@code change(index, word)}
+   * gives it, kept to the data width, as a corrupted or broken weight memory would hold it.
+   */
+  static void rewriteWeights(Path rtl, int col, java.util.function.LongBinaryOperator change)
+      throws IOException {
+    Path mem = rtl.resolve("weights_col" + col + ".mem");
+    List<String> words = Files.readAllLines(mem);
+    int bits = AcceleratorGenerator.read(rtl).dataBits();
+    for (int i = 0; i < words.size(); i++) {
+      long w = change.applyAsLong(i, Long.parseLong(words.get(i), 16));
+      words.set(i, String.format("%0" + ((bits + 3) / 4) + "x", w & ((1L << bits) - 1)));
+    }
+    Files.write(mem, words);
   }
 }

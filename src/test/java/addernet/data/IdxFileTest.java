@@ -15,11 +15,11 @@ import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class IdxFileTest {
+public class IdxFileTest {
   @TempDir Path dir;
 
   /** An IDX file of unsigned bytes with the given sizes and payload. */
-  static byte[] idx(int[] dims, byte[] payload) {
+  public static byte[] idx(int[] dims, byte[] payload) {
     ByteBuffer b = ByteBuffer.allocate(4 + 4 * dims.length + payload.length);
     b.put((byte) 0).put((byte) 0).put((byte) 0x08).put((byte) dims.length);
     for (int d : dims) {

@@ -43,12 +43,7 @@ class IdxFuzzTest {
   @TempDir Path dir;
 
   static byte[] idx(int[] dims, byte[] payload) {
-    ByteBuffer b = ByteBuffer.allocate(4 + 4 * dims.length + payload.length);
-    b.put((byte) 0).put((byte) 0).put((byte) 0x08).put((byte) dims.length);
-    for (int d : dims) {
-      b.putInt(d);
-    }
-    return b.put(payload).array();
+    return addernet.data.IdxFileTest.idx(dims, payload);
   }
 
   static byte[] gzip(byte[] raw) throws IOException {
