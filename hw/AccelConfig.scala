@@ -62,11 +62,10 @@ final case class AccelConfig(
   require(logitBits >= 2 && logitBits <= 32, "logit bits must be in 2..32")
   require(layers.nonEmpty, "a network needs layers")
   require(maxTerms >= 1, "requantization needs at least one digit")
-  // Row positions, images and channel counters are 16-bit registers in the controller.
-  require(batch + rows < (1 << 15), s"batch $batch is too large (positions are counted in 16 bits)")
+  require(batch < (1 << 15), s"batch $batch is too large (images are counted in 15 bits)")
   for (l <- layers) {
     require(l.inH < (1 << 15) && l.inW < (1 << 15) && l.outC + cols < (1 << 15) && l.kernel < 256,
-      s"${l.name}: dimensions beyond the controller's 16-bit counters (or a kernel over 255)")
+      s"${l.name}: dimensions beyond 2^15 (or a kernel over 255)")
   }
   for (l <- layers; t <- l.terms) require(t.length <= maxTerms, s"${l.name}: more than $maxTerms digits")
   for (i <- 1 until layers.length) {
@@ -79,6 +78,7 @@ final case class AccelConfig(
 
   val layerBits: Int = log2(layers.length)
   private def log2(n: Int): Int = math.max(1, 32 - Integer.numberOfLeadingZeros(n - 1))
+  private def bitsFor(maxValue: Long): Int = math.max(1, 64 - java.lang.Long.numberOfLeadingZeros(maxValue))
 
   def arrayConfig: ArrayConfig = ArrayConfig(rows, cols, dataBits, accBits, op)
 
@@ -86,36 +86,99 @@ final case class AccelConfig(
   val classes: Int = last.outC * last.outH * last.outW
   require(last.outH == 1 && last.outW == 1, "the last layer must produce a vector of logits (1x1 output)")
   require(!last.pool, "the last layer cannot pool")
+  // PE rows are images (docs/accelerator.md, "Dataflow"): a batch smaller than the rows would
+  // leave rows idle forever.
+  require(batch >= rows, s"batch $batch is smaller than the $rows rows (each PE row serves one image of the batch)")
 
   def inSize: Int = layers.head.inC * layers.head.inH * layers.head.inW
 
   def ceilDiv(a: Int, b: Int): Int = (a + b - 1) / b
 
-  /** Words per image of a tensor in one bank: channels are spread over the C banks. */
-  def bankImageStride(ch: Int, h: Int, w: Int): Int = ceilDiv(ch, cols) * h * w
+  /** Image groups: row i of group g serves image g * rows + i. */
+  val groups: Int = ceilDiv(batch, rows)
 
-  /** Depth of every activation bank: the largest tensor any layer reads or (before logits) writes. */
-  val bankDepth: Int = {
-    val tensors = (layers.head.inC, layers.head.inH, layers.head.inW) +:
-      layers.init.map(l => (l.outC, l.outH, l.outW)).toSeq
-    tensors.map { case (c, h, w) => batch * bankImageStride(c, h, w) }.max
+  /** Words per image of layer l's input and output tensors (one lane holds an image). */
+  def inWords(l: LayerParams): Int = l.inC * l.inH * l.inW
+  def outWords(l: LayerParams): Int = l.outC * l.outH * l.outW
+
+  /**
+   * Depth of activation buffer b: layer l reads buffer l % 2 and writes (l + 1) % 2; the input
+   * lands in buffer 0; the last layer writes the logits memory instead.
+   */
+  val bufferDepth: Array[Int] = Array.tabulate(2) { b =>
+    val held = (if (b == 0) Seq(inSize) else Seq.empty) ++
+      layers.init.zipWithIndex.collect { case (l, i) if (i + 1) % 2 == b => outWords(l) }
+    groups * math.max(1, held.maxOption.getOrElse(1))
   }
-  val logitDepth: Int = batch * ceilDiv(last.outC, cols)
+  val logitDepth: Int = groups * classes
+  val bufferAddrBits: Int = log2(bufferDepth.max max 2)
 
-  /** A tile lasts at least R cycles so each column drains its R outputs before the next tile's. */
-  def period(l: LayerParams): Int = Seq(l.k, rows, 2).max
-  def rowBlocks(l: LayerParams): Int = ceilDiv(batch * l.positions, rows)
+  /** The two ping-pong buffers' bits against the least any ping-pong schedule needs. */
+  def activationBitsStored: Long = bufferDepth.map(_.toLong).sum * rows * dataBits
+  def activationBitsNeeded: Long =
+    layers.init.indices.map(i => inWords(layers(i)).toLong + outWords(layers(i))).maxOption
+      .getOrElse(inSize.toLong) * batch * dataBits
+
+  // ---------------------------------------------------------------- shared requantization
+  /** Columns a layer uses: its channels, at most the array's columns. */
+  def usedCols(l: LayerParams): Int = math.min(cols, l.outC)
   def colBlocks(l: LayerParams): Int = ceilDiv(l.outC, cols)
+
+  /** Writeback steps per column with q requantizers, and the first step's offset after a tile. */
+  def stepsPerCol(q: Int): Int = ceilDiv(rows, q)
+  def firstStep(q: Int): Int = 2 + (rows - 1) - (rows - 1) / q
+
+  /** The least period that lets q requantizers drain a tile before the next replaces it. */
+  def period(l: LayerParams, q: Int): Int = {
+    val m = stepsPerCol(q)
+    val cl = usedCols(l)
+    Seq(l.k, rows, 2, cl * m, (rows - 1) - (rows - 1) / q + (cl - 1) * (m - 1) + 1, firstStep(q)).max
+  }
+  private def cyclesWith(q: Int): Long =
+    layers.map(l => groups.toLong * l.positions * colBlocks(l) * period(l, q)).sum
+
+  /** The fewest requantizers that reach the least total cycles. */
+  val requantizers: Int = {
+    val best = (1 to rows).map(cyclesWith).min
+    (1 to rows).find(q => cyclesWith(q) == best).get
+  }
+  val steps: Int = stepsPerCol(requantizers)
+  val s0: Int = firstStep(requantizers)
+  def period(l: LayerParams): Int = period(l, requantizers)
+  /** Cycles after a layer's last tile until its last write has landed. */
+  def drainCycles(l: LayerParams): Int = s0 + usedCols(l) * steps + 8
 
   /** Weight ROM words (one per column) of layer i start here: [tb][k] order. */
   val weightBase: Array[Int] = layers.scanLeft(0)((acc, l) => acc + colBlocks(l) * l.k).init
   val weightDepth: Int = layers.map(l => colBlocks(l) * l.k).sum
 
-  /** Requantization ROM entries (one per column) of layer i start here: one per column block. */
-  val requantBase: Array[Int] = layers.scanLeft(0)((acc, l) => acc + colBlocks(l)).init
-  val requantDepth: Int = layers.map(colBlocks).sum
+  /** Requantization table entries (one per channel slot tb * C + j) of layer i start here. */
+  val requantBase: Array[Int] = layers.scanLeft(0)((acc, l) => acc + colBlocks(l) * cols).init
+  val requantDepth: Int = layers.map(colBlocks(_) * cols).sum
   val requantEntryBits: Int = log2(requantDepth)
 
   /** Cycles the whole network spends issuing tiles per batch (no stalls): the schedule's length. */
-  def issueCycles: Long = layers.map(l => rowBlocks(l).toLong * colBlocks(l) * period(l)).sum
+  def issueCycles: Long = cyclesWith(requantizers)
+
+  // ---------------------------------------------------------------- counter widths
+  /** Signed width of activation addresses, padding's negative origins included. */
+  val addrBits: Int = {
+    val reach = layers.map(l => l.pad.toLong * (l.inW + 1) + l.kernel.toLong * (l.inW + 1)).max
+    val words = Seq(bufferDepth.max.toLong, logitDepth.toLong,
+      layers.map(l => cols.toLong * l.outH * l.outW).max, coordMax).max
+    bitsFor(words + reach + 1) + 1
+  }
+  /** Signed width of image coordinates (input rows and columns, with padding and kernel reach). */
+  private def coordMax: Long =
+    layers.map(l => math.max(l.inH, l.inW).toLong + l.pad + l.kernel + l.stride.toLong * math.max(l.convH, l.convW)).max
+  val coordBits: Int = bitsFor(coordMax) + 1
+  /** Width of output coordinates, kernel and period counters, channel counters. */
+  val dimBits: Int = bitsFor(layers.map(l => math.max(l.convH, l.convW).toLong).max + 1)
+  val kernelBits: Int = bitsFor(layers.map(_.kernel.toLong).max)
+  val periodBits: Int = bitsFor(layers.map(period(_).toLong).max)
+  val chanBits: Int = bitsFor(layers.map(l => colBlocks(l).toLong * cols).max + 1)
+  val groupBits: Int = bitsFor(groups.toLong)
+  val laneBits: Int = math.max(1, bitsFor((rows - 1).toLong))
+  val weightAddrBits: Int = log2(weightDepth max 2)
+  val drainBits: Int = bitsFor(layers.map(drainCycles(_).toLong).max)
 }

@@ -24,6 +24,8 @@ object Generate {
 /** The whole-network accelerator: weight ROM images first, then the Verilog that loads them. */
 object GenerateAccelerator {
   val memFilePrefix = "weights_col"
+  /** The requantizers' shared table of per-channel constants (RequantTable's layout). */
+  val requantFile = "requant.mem"
 
   def apply(cfg: AccelConfig, targetDir: String): Unit = {
     val dir = new java.io.File(targetDir)
@@ -41,6 +43,13 @@ object GenerateAccelerator {
       val text = padded.map(w => String.format(s"%0${digits}x", java.lang.Long.valueOf(w.toLong & mask))).mkString("", "\n", "\n")
       java.nio.file.Files.writeString(new java.io.File(dir, s"$memFilePrefix$j.mem").toPath, text)
     }
+    val table = new RequantTable(cfg)
+    val entryDigits = (table.entryBits + 3) / 4
+    val entries = table.entries.indices.map(e => {
+      val hex = table.encode(e).toString(16)
+      "0" * (entryDigits - hex.length) + hex
+    })
+    java.nio.file.Files.writeString(new java.io.File(dir, requantFile).toPath, entries.mkString("", "\n", "\n"))
     Generate.emitTo(new Accelerator(cfg, memFilePrefix), targetDir)
   }
 }

@@ -82,6 +82,50 @@ class Rom(depth: Int, width: Int, file: String)
       |""".stripMargin)
 }
 
+/**
+ * A simple dual-port RAM whose word is `lanes` lanes of `width` bits, each lane with its own write
+ * enable (one write address for all). FPGA tools map the lanes onto a block RAM's write mask or
+ * byte enables; a read in the same cycle as a write to the same address returns the old word.
+ */
+class LaneRam(depth: Int, lanes: Int, width: Int)
+    extends BlackBox(Map("DEPTH" -> depth, "LANES" -> lanes, "WIDTH" -> width, "ADDR" -> Ram.addrBits(depth)))
+    with HasBlackBoxInline {
+  private val a = Ram.addrBits(depth)
+  val io = IO(new Bundle {
+    val clock = Input(Clock())
+    val ren = Input(Bool())
+    val raddr = Input(UInt(a.W))
+    val rdata = Output(UInt((lanes * width).W))
+    val wen = Input(UInt(lanes.W))
+    val waddr = Input(UInt(a.W))
+    val wdata = Input(UInt((lanes * width).W))
+  })
+  setInline(
+    "LaneRam.v",
+    """// Simple dual-port RAM of LANES x WIDTH-bit words, a write enable per lane, synchronous read.
+      |module LaneRam #(parameter DEPTH = 2, parameter LANES = 1, parameter WIDTH = 8,
+      |                 parameter ADDR = 1) (
+      |  input                    clock,
+      |  input                    ren,
+      |  input  [ADDR-1:0]        raddr,
+      |  output [LANES*WIDTH-1:0] rdata,
+      |  input  [LANES-1:0]       wen,
+      |  input  [ADDR-1:0]        waddr,
+      |  input  [LANES*WIDTH-1:0] wdata
+      |);
+      |  reg [LANES*WIDTH-1:0] mem [0:DEPTH-1];
+      |  reg [LANES*WIDTH-1:0] q;
+      |  integer i;
+      |  always @(posedge clock) begin
+      |    for (i = 0; i < LANES; i = i + 1)
+      |      if (wen[i]) mem[waddr][i*WIDTH +: WIDTH] <= wdata[i*WIDTH +: WIDTH];
+      |    if (ren) q <= mem[raddr];
+      |  end
+      |  assign rdata = q;
+      |endmodule
+      |""".stripMargin)
+}
+
 object Ram {
   def addrBits(depth: Int): Int = math.max(1, log2Ceil(depth))
 

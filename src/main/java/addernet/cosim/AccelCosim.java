@@ -257,12 +257,13 @@ public final class AccelCosim {
   }
 
   /**
-   * Rebuilds every layer's output, per image, from the writeback trace (numeric contract,
-   * section 6 layout: channel t in bank t mod C, plane t / C; the last write of a word wins, as
-   * in the buffer). Words never written read as Integer.MIN_VALUE.
+   * Rebuilds every layer's output, per image, from the writeback trace (docs/accelerator.md,
+   * "Storage": image n in lane n mod R at word (n div R) x S + c x H x W + y x W + x of its tensor;
+   * the last write of a word wins, as in the buffer). Words never written read as
+   * Integer.MIN_VALUE.
    */
   List<int[][]> decode(List<AccelSimulator.Write> writes, int batch) {
-    int cols = manifest.cols();
+    int rows = manifest.rows();
     int layers = net.layers().size();
     int[][][] out = new int[layers][][];
     for (int l = 0; l < layers; l++) {
@@ -275,16 +276,11 @@ public final class AccelCosim {
       if (w.layer() < 0 || w.layer() >= layers) {
         continue;
       }
-      IntLayer l = net.layers().get(w.layer());
-      int plane = l.outHeight() * l.outWidth();
-      int perBank = (l.outChannels() + cols - 1) / cols;
-      int stride = perBank * plane;
-      int img = w.addr() / stride;
-      int rem = w.addr() % stride;
-      int t = (rem / plane) * cols + w.column();
-      int pos = rem % plane;
-      if (img < batch && t < l.outChannels()) {
-        out[w.layer()][img][t * plane + pos] = w.value();
+      int size = net.layers().get(w.layer()).outSize();
+      int img = (w.addr() / size) * rows + w.lane();
+      int at = w.addr() % size;
+      if (img < batch && w.lane() < rows) {
+        out[w.layer()][img][at] = w.value();
       }
     }
     return Arrays.asList(out);

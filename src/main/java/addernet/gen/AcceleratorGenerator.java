@@ -26,16 +26,16 @@ public final class AcceleratorGenerator {
   public static final String CONFIG_FILE = "accel.json";
   public static final String TOP = "Accelerator";
   /**
-   * The largest mesh inside an accelerator (32 x 32). Beside the mesh, every activation bank is
-   * replicated per PE row, so the design grows with R x C faster than a bare array (measured on
-   * LeNet-5, batch = rows: 16 x 16 in 19 s, 32 x 32 in 77 s with 0.6 GB of JVM and 0.4 GB of
-   * firtool); docs/accelerator.md, "Limits".
+   * 2: PE rows are images, activations stored once, shared requantizers (docs/accelerator.md).
+   * A folder of version 1 has another trace port and memory layout, so it is refused.
    */
+  public static final int FORMAT_VERSION = 2;
+  /** The largest mesh inside an accelerator (32 x 32); docs/accelerator.md, "Limits". */
   public static final int MAX_PES = 1024;
   /**
-   * The most activation-buffer words (both ping-pong buffers, every bank and replica) a design
-   * may hold: the Verilated model keeps them all in memory and synthesis maps each one, so a
-   * design past this (about 256 MiB of simulator memory at 8 bits) is refused before elaboration.
+   * The most activation words (both ping-pong buffers, every lane) a design may hold: the
+   * Verilated model keeps them all in memory and synthesis maps each one, so a design past this
+   * (about 256 MiB of simulator memory at 8 bits) is refused before elaboration.
    */
   public static final long MAX_BUFFER_WORDS = 1L << 28;
   private static final ObjectMapper JSON =
@@ -43,12 +43,10 @@ public final class AcceleratorGenerator {
 
   private AcceleratorGenerator() {}
 
-  /** Largest array a network can use: its widest layer, its most positions per batch. */
+  /** Largest array a network can use: its widest layer, and one PE row per image of the batch. */
   public static Options fit(IntNetwork net, int rows, int cols, int batch) {
     int widest = net.layers().stream().mapToInt(IntLayer::outChannels).max().orElseThrow();
-    long positions =
-        net.layers().stream().mapToLong(l -> (long) l.positions() * batch).max().orElseThrow();
-    return new Options((int) Math.min(rows, positions), Math.min(cols, widest), batch);
+    return new Options(Math.min(rows, batch), Math.min(cols, widest), batch);
   }
 
   /**
@@ -98,6 +96,9 @@ public final class AcceleratorGenerator {
       boolean trace,
       long issueCyclesPerBatch,
       long adderOpsPerImage,
+      int requantizers,
+      long activationBitsStored,
+      long activationBitsNeeded,
       int maxTerms,
       int inputShift,
       List<LayerShape> layers,
@@ -172,12 +173,11 @@ public final class AcceleratorGenerator {
               + " output channels); columns beyond it would never be used, use --cols " + widest
               + " or fewer");
     }
-    long positions =
-        net.layers().stream().mapToLong(l -> (long) l.positions() * opt.batch()).max().orElseThrow();
-    if (opt.rows() > positions) {
+    if (opt.rows() > opt.batch()) {
       throw new UserError(
-          "--rows " + opt.rows() + " exceeds the most output positions any layer has per batch ("
-              + positions + "); use --rows " + positions + " or fewer, or a larger --batch");
+          "--rows " + opt.rows() + " exceeds --batch " + opt.batch() + ": each PE row serves one"
+              + " image of the batch (docs/accelerator.md, \"Dataflow\"); use --batch "
+              + opt.rows() + " or more, or --rows " + opt.batch() + " or fewer");
     }
     PeOp op = operationOf(net);
     int dataBits = net.layers().stream().mapToInt(IntLayer::dataBits).max().orElseThrow();
@@ -225,20 +225,20 @@ public final class AcceleratorGenerator {
               opt.rows(), opt.cols(), opt.batch(), dataBits, accBits,
               addernet.hw.PEOp$.MODULE$.byName(op.id()), maxTerms, logitBits, inputShift,
               layers.toArray(new LayerParams[0]), opt.trace());
-      if ((long) cfg.bankDepth() >= 1L << 24 || cfg.weightDepth() >= 1 << 24) {
-        throw new UserError(
-            "buffers of " + cfg.bankDepth() + " words per bank do not fit the 24-bit address"
-                + " space; lower --batch or raise --cols");
+      int[] depth = cfg.bufferDepth();
+      if (Math.max(depth[0], depth[1]) >= 1 << 24 || cfg.weightDepth() >= 1 << 24) {
+        throw new UserError(String.format(
+            "buffers of %,d and %,d words per lane, or %,d weight words per column, do not fit the"
+                + " 24-bit address space; lower --batch or raise --cols", depth[0], depth[1],
+            cfg.weightDepth()));
       }
-      long bufferWords = 2L * cfg.rows() * cfg.cols() * cfg.bankDepth();
+      long bufferWords = (long) cfg.rows() * (depth[0] + depth[1]);
       if (bufferWords > MAX_BUFFER_WORDS) {
         throw new UserError(String.format(
-            "--rows %d, --cols %d and --batch %d need %,d activation-buffer words (2 buffers x %d"
-                + " banks x %d row replicas x %,d words); the generator's bound is %,d, since the"
-                + " simulator holds them all in memory (docs/accelerator.md, \"Limits\"); lower"
-                + " --batch or --rows",
-            cfg.rows(), cfg.cols(), cfg.batch(), bufferWords, cfg.cols(), cfg.rows(),
-            cfg.bankDepth(), MAX_BUFFER_WORDS));
+            "--rows %d and --batch %d need %,d activation words (%d lanes x (%,d + %,d) words);"
+                + " the generator's bound is %,d, since the simulator holds them all in memory"
+                + " (docs/accelerator.md, \"Limits\"); lower --batch",
+            cfg.rows(), cfg.batch(), bufferWords, cfg.rows(), depth[0], depth[1], MAX_BUFFER_WORDS));
       }
       return cfg;
     } catch (IllegalArgumentException e) {
@@ -269,18 +269,20 @@ public final class AcceleratorGenerator {
           for (int j = 0; j < cfg.cols(); j++) {
             mems.add(addernet.hw.GenerateAccelerator.memFilePrefix() + j + ".mem");
           }
+          mems.add(addernet.hw.GenerateAccelerator.requantFile());
           List<LayerShape> layers = new ArrayList<>();
           for (LayerParams l : cfg.layers()) {
             layers.add(LayerShape.of(l));
           }
           Manifest m =
               new Manifest(
-                  1, TOP, network,
+                  FORMAT_VERSION, TOP, network,
                   NetworkDigest.of(cfg.op().name(), cfg.inputShift(), cfg.logitBits(),
                       List.of(cfg.layers())),
                   cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
                   cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
-                  cfg.trace(), cfg.issueCycles(), opsPerImage, cfg.maxTerms(), cfg.inputShift(),
+                  cfg.trace(), cfg.issueCycles(), opsPerImage, cfg.requantizers(),
+                  cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
                   layers, sources, mems);
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
           FpgaFlow.write(dir, new FpgaFlow.Design(network, TOP, sources, mems));
@@ -377,8 +379,11 @@ public final class AcceleratorGenerator {
     Manifest m = ManifestReader.read(rtlDir, CONFIG_FILE, Manifest.class,
         "generate one with: addernet generate --model PKG --out " + rtlDir);
     Path f = rtlDir.resolve(CONFIG_FILE);
-    if (m.formatVersion() != 1) {
-      throw ManifestReader.bad(f, "formatVersion", "1 (written by this version)", m.formatVersion());
+    if (m.formatVersion() != FORMAT_VERSION) {
+      throw new UserError(f + ": field formatVersion: expected " + FORMAT_VERSION
+          + " (written by this version), got " + m.formatVersion() + "; the folder was generated by"
+          + " an older version with another inside, generate it again: addernet generate --model"
+          + " PKG --rows " + m.rows() + " --cols " + m.cols() + " --out " + rtlDir);
     }
     if (!TOP.equals(m.top())) {
       throw ManifestReader.bad(f, "top", "\"" + TOP + "\"", m.top() == null ? "null" : "\"" + m.top() + "\"");
@@ -397,7 +402,7 @@ public final class AcceleratorGenerator {
     if ((long) m.rows() * m.cols() > MAX_PES) {
       throw ManifestReader.bad(f, "rows x cols", "at most " + MAX_PES + " PEs", (long) m.rows() * m.cols());
     }
-    ManifestReader.range(f, "batch", m.batch(), 1, (1 << 15) - 1 - m.rows());
+    ManifestReader.range(f, "batch", m.batch(), m.rows(), (1 << 15) - 1);
     ManifestReader.range(f, "dataBits", m.dataBits(), ArrayConfig.MIN_DATA_BITS, ArrayConfig.MAX_DATA_BITS);
     ManifestReader.range(f, "accBits", m.accBits(), 1, 30);
     ManifestReader.range(f, "logitBits", m.logitBits(), 2, 32);
@@ -409,10 +414,13 @@ public final class AcceleratorGenerator {
     ManifestReader.range(f, "inputShift", m.inputShift(), 0, 7);
     ManifestReader.files(f, rtlDir, "sources", m.sources());
     ManifestReader.files(f, rtlDir, "memFiles", m.memFiles());
-    if (m.memFiles().size() != m.cols()) {
-      throw ManifestReader.bad(f, "memFiles", "one weight ROM image per column (" + m.cols() + ")",
-          m.memFiles().size() + " files");
+    if (m.memFiles().size() != m.cols() + 1) {
+      throw ManifestReader.bad(f, "memFiles", "one weight ROM image per column (" + m.cols()
+          + ") and the requantization table", m.memFiles().size() + " files");
     }
+    ManifestReader.range(f, "requantizers", m.requantizers(), 1, m.rows());
+    ManifestReader.range(f, "activationBitsStored", m.activationBitsStored(), 1, Long.MAX_VALUE);
+    ManifestReader.range(f, "activationBitsNeeded", m.activationBitsNeeded(), 1, Long.MAX_VALUE);
     if (m.layers() != null) {
       for (int i = 0; i < m.layers().size(); i++) {
         LayerShape l = m.layers().get(i);

@@ -1,0 +1,58 @@
+package addernet.hw
+
+import chisel3._
+
+/**
+ * The activations, each stored once: two ping-pong buffers (layer l reads buffer l mod 2 and
+ * writes the other), each one memory whose word holds R lanes, lane i holding images i, i + R,
+ * ...; and the logits memory of the same lane layout. Each buffer is as deep as the largest tensor
+ * it ever holds (AccelConfig.bufferDepth). The source buffer's read port feeds the mesh, the
+ * destination's serves max-pool's read-modify-write.
+ */
+class ActivationStore(cfg: AccelConfig) extends Module {
+  private val R = cfg.rows
+  private val B = cfg.dataBits
+  private val AB = cfg.bufferAddrBits
+  private val LA = Ram.addrBits(cfg.logitDepth)
+  val io = IO(new Bundle {
+    val src = Input(UInt(1.W))
+    val feedEn = Input(Bool())
+    val feedAddr = Input(UInt(AB.W))
+    val feedData = Output(UInt((R * B).W))
+    val rmwEn = Input(Bool())
+    val rmwAddr = Input(UInt(AB.W))
+    val rmwData = Output(UInt((R * B).W))
+    val write = Input(new LaneWrite(R, AB, B)) // into the destination buffer
+    val load = Input(new LaneWrite(R, AB, B)) // into buffer 0, while the input is loading
+    val logitsWrite = Input(new LaneWrite(R, LA, cfg.logitBits))
+    val logitsEn = Input(Bool())
+    val logitsAddr = Input(UInt(LA.W))
+    val logitsData = Output(UInt((R * cfg.logitBits).W))
+  })
+  private val buffers = Seq.tabulate(2) { b =>
+    val m = Module(new LaneRam(cfg.bufferDepth(b), R, B))
+    m.io.clock := clock
+    val isSrc = io.src === b.U
+    val a = Ram.addrBits(cfg.bufferDepth(b))
+    m.io.ren := Mux(isSrc, io.feedEn, io.rmwEn)
+    m.io.raddr := Mux(isSrc, io.feedAddr, io.rmwAddr)(a - 1, 0)
+    val w = if (b == 0) Mux(io.load.en.orR, io.load, io.write) else io.write
+    val fromWriteback = Mux(isSrc, 0.U, io.write.en)
+    m.io.wen := (if (b == 0) io.load.en | fromWriteback else fromWriteback)
+    m.io.waddr := w.addr(a - 1, 0)
+    m.io.wdata := w.data
+    m
+  }
+  private val srcD = RegNext(io.src)
+  io.feedData := Mux(srcD === 0.U, buffers(0).io.rdata, buffers(1).io.rdata)
+  io.rmwData := Mux(srcD === 0.U, buffers(1).io.rdata, buffers(0).io.rdata)
+
+  private val logits = Module(new LaneRam(cfg.logitDepth, R, cfg.logitBits))
+  logits.io.clock := clock
+  logits.io.ren := io.logitsEn
+  logits.io.raddr := io.logitsAddr
+  logits.io.wen := io.logitsWrite.en
+  logits.io.waddr := io.logitsWrite.addr
+  logits.io.wdata := io.logitsWrite.data
+  io.logitsData := logits.io.rdata
+}

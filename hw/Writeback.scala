@@ -1,0 +1,152 @@
+package addernet.hw
+
+import chisel3._
+import chisel3.util._
+
+/** One value the writeback writes, for layer-by-layer co-simulation (docs/accelerator.md, "The trace port"). */
+class WriteTrace(cfg: AccelConfig) extends Bundle {
+  val layer = UInt(cfg.layerBits.W)
+  val lane = UInt(cfg.laneBits.W)
+  val addr = UInt(cfg.addrBits.W)
+  val data = SInt(32.W)
+}
+
+/** A write port of a lane memory: one address, a write enable per lane. */
+class LaneWrite(lanes: Int, addrBits: Int, width: Int) extends Bundle {
+  val en = UInt(lanes.W)
+  val addr = UInt(addrBits.W)
+  val data = UInt((lanes * width).W)
+}
+
+/**
+ * Drains the mesh through Q shared requantizers and writes each layer's results. The tile whose
+ * last element issued at cycle T is taken column by column: column j in cycles
+ * T + s0 + j * M + m (m < M = ceil(R / Q)), requantizer q taking row m * Q + q, every sum read
+ * while its PE still holds it (AccelConfig.period makes sure). All requantizers serve the same
+ * column, so they share one table of per-channel constants and write the lanes of one word.
+ * A pooled layer keeps the maximum by a read-modify-write of the destination word; the last
+ * layer's logits go to their own memory.
+ */
+class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
+  private val R = cfg.rows
+  private val C = cfg.cols
+  private val Q = cfg.requantizers
+  private val M = cfg.steps
+  private val A = cfg.addrBits
+  private val B = cfg.dataBits
+  private val stepBits = log2Ceil(M) max 1
+  val io = IO(new Bundle {
+    val tileDone = Input(Bool())
+    val tile = Input(new TileInfo(cfg))
+    val p = Input(new LayerEntry(cfg)) // the current layer's, held until its drain is over
+    val layer = Input(UInt(cfg.layerBits.W))
+    val sums = Input(Vec(R, Vec(C, SInt(cfg.accBits.W))))
+    // The destination buffer: its read port for max-pool's old value, its write port.
+    val rmwEn = Output(Bool())
+    val rmwAddr = Output(UInt(cfg.bufferAddrBits.W))
+    val rmwData = Input(UInt((R * B).W))
+    val write = Output(new LaneWrite(R, cfg.bufferAddrBits, B))
+    val logits = Output(new LaneWrite(R, Ram.addrBits(cfg.logitDepth), cfg.logitBits))
+    val trace = if (cfg.trace) Some(Output(Vec(Q, Valid(new WriteTrace(cfg))))) else None
+  })
+
+  private val constants = Module(new Rom(cfg.requantDepth, table.entryBits, GenerateAccelerator.requantFile))
+  constants.io.clock := clock
+
+  // ---------------------------------------------------------------- the column walk
+  private val captured = Reg(new TileInfo(cfg))
+  when(io.tileDone) { captured := io.tile }
+  private val begin = ShiftRegister(io.tileDone, cfg.s0 - 1, false.B, true.B)
+  private val info = Reg(new TileInfo(cfg))
+  private val active = RegInit(false.B)
+  private val col = Reg(UInt(cfg.chanBits.W))
+  private val step = Reg(UInt(stepBits.W))
+  private val colPlane = Reg(UInt(A.W))
+  private val entry = Reg(UInt(cfg.requantEntryBits.W))
+  when(begin) {
+    info := captured
+    active := true.B
+    col := 0.U; step := 0.U; colPlane := 0.U; entry := captured.entry
+  }.elsewhen(active) {
+    val stepWrap = step === (M - 1).U
+    step := Mux(stepWrap, 0.U, step + 1.U)
+    when(stepWrap) {
+      col := col + 1.U
+      colPlane := colPlane + io.p.outPlane
+      entry := entry + 1.U
+      when(col === io.p.usedCols - 1.U) { active := false.B }
+    }
+  }
+
+  // Stage 0: pick each requantizer's sum; read the column's constants.
+  constants.io.ren := active
+  constants.io.raddr := entry
+  private val colOk = active && info.keep && (info.chan + col) < io.p.outC
+  private val picked = (0 until Q).map { q =>
+    val rows = (0 until M).map(m => m * Q + q).filter(_ < R)
+    val byCol = VecInit((0 until C).map(j => VecInit(rows.map(i => io.sums(i)(j)))))
+    val colSel = if (C == 1) 0.U else col(log2Ceil(C) - 1, 0)
+    val chosen = if (rows.length == 1) byCol(colSel)(0) else byCol(colSel)(step)
+    val lane = step * Q.U + q.U
+    (chosen, colOk && lane < info.lanes)
+  }
+  class Slot extends Bundle {
+    val addr = UInt(A.W)
+    val first = Bool()
+    val last = Bool()
+    val layer = UInt(cfg.layerBits.W)
+    val step = UInt(stepBits.W)
+  }
+  private val slot = Wire(new Slot)
+  slot.addr := info.outBase + colPlane
+  slot.first := info.first
+  slot.last := io.p.last
+  slot.layer := io.layer
+  slot.step := step
+
+  // Stage 1: the sums registered beside the table word; two requantizer stages follow.
+  private val slot1 = RegNext(slot)
+  private val results = picked.map { case (sum, valid) =>
+    val rq = Module(new Requantizer(cfg, table))
+    rq.io.in.valid := RegNext(valid, false.B)
+    rq.io.in.bits := RegNext(sum)
+    rq.io.entry := constants.io.rdata
+    rq.io.layer := slot1.layer
+    rq.io.out
+  }
+  // Stage 3: read the word's old value for pooling.
+  private val slot3 = ShiftRegister(slot1, 2)
+  private val any3 = results.map(_.valid).reduce(_ || _)
+  io.rmwEn := any3 && !slot3.first && !slot3.last
+  io.rmwAddr := slot3.addr(cfg.bufferAddrBits - 1, 0)
+  // Stage 4: max with the old value, write the lanes of this step.
+  private val slot4 = RegNext(slot3)
+  private val valid4 = results.map(r => RegNext(r.valid, false.B))
+  private val value4 = results.map(r => RegNext(r.bits))
+  private val old = (0 until R).map(i => io.rmwData((i + 1) * B - 1, i * B).asSInt)
+  private val laneValue = (0 until R).map { i =>
+    val q = i % Q
+    val fresh = value4(q)
+    Mux(slot4.first, fresh, Mux(old(i) > fresh, old(i).pad(32), fresh))
+  }
+  private val laneOn = (0 until R).map(i => valid4(i % Q) && slot4.step === (i / Q).U)
+  private val en = VecInit(laneOn).asUInt
+  io.write.en := Mux(slot4.last, 0.U, en)
+  io.write.addr := slot4.addr(cfg.bufferAddrBits - 1, 0)
+  io.write.data := VecInit(laneValue.map(_(B - 1, 0))).asUInt
+  io.logits.en := Mux(slot4.last, en, 0.U)
+  io.logits.addr := slot4.addr(Ram.addrBits(cfg.logitDepth) - 1, 0)
+  io.logits.data := VecInit((0 until R).map(i => value4(i % Q)(cfg.logitBits - 1, 0))).asUInt
+
+  io.trace.foreach { t =>
+    for (q <- 0 until Q) {
+      val lanes = (0 until M).map(m => m * Q + q).filter(_ < R)
+      t(q).valid := valid4(q)
+      t(q).bits.layer := slot4.layer
+      t(q).bits.lane := (slot4.step * Q.U + q.U)(cfg.laneBits - 1, 0)
+      t(q).bits.addr := slot4.addr
+      t(q).bits.data := (if (lanes.length == 1) laneValue(lanes.head)
+        else VecInit(lanes.map(laneValue))(slot4.step))
+    }
+  }
+}
