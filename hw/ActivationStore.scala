@@ -41,6 +41,12 @@ class ActivationStore(cfg: AccelConfig) extends Module {
     m.io.wen := (if (b == 0) io.load.en | fromWriteback else fromWriteback)
     m.io.waddr := w.addr(a - 1, 0)
     m.io.wdata := w.data
+    if (a < AB) {
+      // A buffer shallower than the deepest only takes the low address bits.
+      val unused_high_address_bits = WireDefault(
+        chisel3.util.Cat(io.feedAddr(AB - 1, a), io.rmwAddr(AB - 1, a), w.addr(AB - 1, a)))
+      dontTouch(unused_high_address_bits)
+    }
     m
   }
   private val srcD = RegNext(io.src)

@@ -35,7 +35,7 @@ class LayerEntry(cfg: AccelConfig) extends Bundle {
   val outPlane = UInt(A.W) // outH * outW (1 for the logits)
   val blockPlane = UInt(A.W) // C * outPlane: from one column block to the next
   val outWords = UInt(A.W) // one image's output tensor (the classes for the logits)
-  val poolH = UInt(cfg.dimBits.W) // 2 * outH: rows beyond are dropped by the floor of pooling
+  val poolH = UInt(cfg.dimBits.W) // pooled: 2 * outH, rows beyond are dropped by pooling's floor
   val poolW = UInt(cfg.dimBits.W)
   val outC = UInt(cfg.chanBits.W)
   val usedCols = UInt(cfg.chanBits.W)
@@ -62,7 +62,8 @@ object LayerTable {
       _.outW -> (if (isLast) 0 else l.outW).U(A.W), _.outPlane -> outPlane.U(A.W),
       _.blockPlane -> (cfg.cols * outPlane).U(A.W),
       _.outWords -> (if (isLast) cfg.classes else cfg.outWords(l)).U(A.W),
-      _.poolH -> (2 * l.outH).U(cfg.dimBits.W), _.poolW -> (2 * l.outW).U(cfg.dimBits.W),
+      _.poolH -> (if (l.pool) 2 * l.outH else 0).U(cfg.dimBits.W),
+      _.poolW -> (if (l.pool) 2 * l.outW else 0).U(cfg.dimBits.W),
       _.outC -> l.outC.U(cfg.chanBits.W), _.usedCols -> cfg.usedCols(l).U(cfg.chanBits.W),
       _.requantBase -> cfg.requantBase(i).U(cfg.requantEntryBits.W),
       _.drain -> cfg.drainCycles(l).U(cfg.drainBits.W))

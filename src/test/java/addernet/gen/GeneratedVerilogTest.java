@@ -132,7 +132,9 @@ class GeneratedVerilogTest {
     assertEquals(AcceleratorGenerator.config(RandomNetworks.withOperation(net, PeOp.MAC),
         new AcceleratorGenerator.Options(m.rows(), m.cols(), m.batch())).accBits(), t.accBits());
     assertEquals(m.issueCyclesPerBatch(), t.issueCyclesPerBatch());
-    for (String f : m.memFiles()) {
+    // The same weights; the requantization table's bias field is as wide as the MAC's wider
+    // accumulator needs, so only its width differs.
+    for (String f : m.memFiles().subList(0, m.cols())) {
       assertEquals(Files.readString(out.resolve(f)), Files.readString(twin.resolve(f)), f);
     }
   }
