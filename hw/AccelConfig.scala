@@ -110,7 +110,6 @@ final case class AccelConfig(
       layers.init.zipWithIndex.collect { case (l, i) if (i + 1) % 2 == b => outWords(l) }
     groups * math.max(1, held.maxOption.getOrElse(1))
   }
-  val logitDepth: Int = groups * classes
   val bufferAddrBits: Int = log2(bufferDepth.max max 2)
 
   /** The two ping-pong buffers' bits against the least any ping-pong schedule needs. */
@@ -143,6 +142,11 @@ final case class AccelConfig(
     (1 to rows).find(q => cyclesWith(q) == best).get
   }
   val steps: Int = stepsPerCol(requantizers)
+  /**
+   * The logits memory has one lane per requantizer (requantizer q only ever writes images whose row
+   * is q mod Q): image g * R + m * Q + q at word (g * M + m) * classes + t of lane q.
+   */
+  val logitDepth: Int = groups * steps * classes
   val s0: Int = firstStep(requantizers)
   def period(l: LayerParams): Int = period(l, requantizers)
   /** Cycles after a layer's last tile until its last write has landed. */
@@ -164,7 +168,7 @@ final case class AccelConfig(
   /** Signed width of activation addresses, padding's negative origins included. */
   val addrBits: Int = {
     val reach = layers.map(l => l.pad.toLong * (l.inW + 1) + l.kernel.toLong * (l.inW + 1)).max
-    val words = Seq(bufferDepth.max.toLong, logitDepth.toLong,
+    val words = Seq(bufferDepth.max.toLong, logitDepth.toLong, steps.toLong * classes,
       layers.map(l => cols.toLong * l.outH * l.outW).max, coordMax).max
     bitsFor(words + reach + 1) + 1
   }

@@ -5,7 +5,7 @@ import chisel3._
 /**
  * The activations, each stored once: two ping-pong buffers (layer l reads buffer l mod 2 and
  * writes the other), each one memory whose word holds R lanes, lane i holding images i, i + R,
- * ...; and the logits memory of the same lane layout. Each buffer is as deep as the largest tensor
+ * ...; and the logits memory, one lane per requantizer. Each buffer is as deep as the largest tensor
  * it ever holds (AccelConfig.bufferDepth). The source buffer's read port feeds the mesh, the
  * destination's serves max-pool's read-modify-write.
  */
@@ -24,10 +24,10 @@ class ActivationStore(cfg: AccelConfig) extends Module {
     val rmwData = Output(UInt((R * B).W))
     val write = Input(new LaneWrite(R, AB, B)) // into the destination buffer
     val load = Input(new LaneWrite(R, AB, B)) // into buffer 0, while the input is loading
-    val logitsWrite = Input(new LaneWrite(R, LA, cfg.logitBits))
+    val logitsWrite = Input(new LaneWrite(cfg.requantizers, LA, cfg.logitBits))
     val logitsEn = Input(Bool())
     val logitsAddr = Input(UInt(LA.W))
-    val logitsData = Output(UInt((R * cfg.logitBits).W))
+    val logitsData = Output(UInt((cfg.requantizers * cfg.logitBits).W))
   })
   private val buffers = Seq.tabulate(2) { b =>
     val m = Module(new LaneRam(cfg.bufferDepth(b), R, B))
@@ -53,7 +53,7 @@ class ActivationStore(cfg: AccelConfig) extends Module {
   io.feedData := Mux(srcD === 0.U, buffers(0).io.rdata, buffers(1).io.rdata)
   io.rmwData := Mux(srcD === 0.U, buffers(1).io.rdata, buffers(0).io.rdata)
 
-  private val logits = Module(new LaneRam(cfg.logitDepth, R, cfg.logitBits))
+  private val logits = Module(new LaneRam(cfg.logitDepth, cfg.requantizers, cfg.logitBits))
   logits.io.clock := clock
   logits.io.ren := io.logitsEn
   logits.io.raddr := io.logitsAddr

@@ -34,7 +34,7 @@ class LayerEntry(cfg: AccelConfig) extends Bundle {
   val outW = UInt(A.W)
   val outPlane = UInt(A.W) // outH * outW (1 for the logits)
   val blockPlane = UInt(A.W) // C * outPlane: from one column block to the next
-  val outWords = UInt(A.W) // one image's output tensor (the classes for the logits)
+  val outWords = UInt(A.W) // one image's output tensor (for the logits: a group's, M x classes)
   val poolH = UInt(cfg.dimBits.W) // pooled: 2 * outH, rows beyond are dropped by pooling's floor
   val poolW = UInt(cfg.dimBits.W)
   val outC = UInt(cfg.chanBits.W)
@@ -61,7 +61,7 @@ object LayerTable {
       _.pool -> l.pool.B, _.last -> isLast.B,
       _.outW -> (if (isLast) 0 else l.outW).U(A.W), _.outPlane -> outPlane.U(A.W),
       _.blockPlane -> (cfg.cols * outPlane).U(A.W),
-      _.outWords -> (if (isLast) cfg.classes else cfg.outWords(l)).U(A.W),
+      _.outWords -> (if (isLast) cfg.steps * cfg.classes else cfg.outWords(l)).U(A.W),
       _.poolH -> (if (l.pool) 2 * l.outH else 0).U(cfg.dimBits.W),
       _.poolW -> (if (l.pool) 2 * l.outW else 0).U(cfg.dimBits.W),
       _.outC -> l.outC.U(cfg.chanBits.W), _.usedCols -> cfg.usedCols(l).U(cfg.chanBits.W),

@@ -46,7 +46,7 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     val rmwAddr = Output(UInt(cfg.bufferAddrBits.W))
     val rmwData = Input(UInt((R * B).W))
     val write = Output(new LaneWrite(R, cfg.bufferAddrBits, B))
-    val logits = Output(new LaneWrite(R, Ram.addrBits(cfg.logitDepth), cfg.logitBits))
+    val logits = Output(new LaneWrite(Q, Ram.addrBits(cfg.logitDepth), cfg.logitBits))
     val trace = if (cfg.trace) Some(Output(Vec(Q, Valid(new WriteTrace(cfg))))) else None
   })
 
@@ -134,9 +134,11 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
   io.write.en := Mux(slot4.last, 0.U, en)
   io.write.addr := slot4.addr(cfg.bufferAddrBits - 1, 0)
   io.write.data := VecInit(laneValue.map(_(B - 1, 0))).asUInt
-  io.logits.en := Mux(slot4.last, en, 0.U)
-  io.logits.addr := slot4.addr(Ram.addrBits(cfg.logitDepth) - 1, 0)
-  io.logits.data := VecInit((0 until R).map(i => value4(i % Q)(cfg.logitBits - 1, 0))).asUInt
+  // Logits: lane q, the step's block of classes within the group.
+  private val logitAddr = slot4.addr + ConstMul(slot4.step.zext, cfg.classes, A).asUInt
+  io.logits.en := Mux(slot4.last, VecInit(valid4).asUInt, 0.U)
+  io.logits.addr := logitAddr(Ram.addrBits(cfg.logitDepth) - 1, 0)
+  io.logits.data := VecInit(value4.map(_(cfg.logitBits - 1, 0))).asUInt
 
   io.trace.foreach { t =>
     for (q <- 0 until Q) {
@@ -144,7 +146,7 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
       t(q).valid := valid4(q)
       t(q).bits.layer := slot4.layer
       t(q).bits.lane := (slot4.step * Q.U + q.U)(cfg.laneBits - 1, 0)
-      t(q).bits.addr := slot4.addr
+      t(q).bits.addr := Mux(slot4.last, logitAddr, slot4.addr)
       t(q).bits.data := (if (lanes.length == 1) laneValue(lanes.head)
         else VecInit(lanes.map(laneValue))(slot4.step))
     }

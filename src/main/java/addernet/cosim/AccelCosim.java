@@ -258,8 +258,9 @@ public final class AccelCosim {
 
   /**
    * Rebuilds every layer's output, per image, from the writeback trace (docs/accelerator.md,
-   * "Storage": image n in lane n mod R at word (n div R) x S + c x H x W + y x W + x of its tensor;
-   * the last write of a word wins, as in the buffer). Words never written read as
+   * "Storage": image n in lane n mod R at word (n div R) x S + c x H x W + y x W + x of its tensor,
+   * the logits at word ((n div R) x M + m) x classes + t; the last write of a word wins, as in
+   * the buffer). Words never written read as
    * Integer.MIN_VALUE.
    */
   List<int[][]> decode(List<AccelSimulator.Write> writes, int batch) {
@@ -277,7 +278,9 @@ public final class AccelCosim {
         continue;
       }
       int size = net.layers().get(w.layer()).outSize();
-      int img = (w.addr() / size) * rows + w.lane();
+      // The logits memory holds a group's images in M = ceil(R / Q) blocks of classes.
+      int group = w.layer() == layers - 1 ? size * ((rows + manifest.requantizers() - 1) / manifest.requantizers()) : size;
+      int img = (w.addr() / group) * rows + w.lane();
       int at = w.addr() % size;
       if (img < batch && w.lane() < rows) {
         out[w.layer()][img][at] = w.value();

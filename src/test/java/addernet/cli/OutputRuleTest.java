@@ -117,7 +117,7 @@ class OutputRuleTest {
   @Test
   void generateRefusesItsPackageForeignFoldersFilesAndTheCurrentFolder() throws IOException {
     Path pkg = modelPackage();
-    String[] model = {"generate", "--model", pkg.toString(), "--rows", "2", "--cols", "2", "--batch", "1"};
+    String[] model = {"generate", "--model", pkg.toString(), "--rows", "2", "--cols", "2", "--batch", "2"};
     String before = TreeHash.of(tmp);
     List<String> cwdParent = names(Path.of("").toAbsolutePath().getParent());
     assertRefused(before, run((Object[]) concat(model, "--out", pkg)), "input of this command");
