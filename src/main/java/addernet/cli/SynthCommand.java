@@ -217,6 +217,9 @@ final class SynthCommand implements Callable<Integer> {
       }
     }
     AcceleratorGenerator.Manifest cnn = twinRtl == null ? null : checkedCnnTwin(accel);
+    // Read before the minutes of synthesis, so that a damaged figure is refused at once.
+    StorageFigures figures = accel == null ? StorageFigures.NONE
+        : StorageFigures.read(rtl.resolve(AcceleratorGenerator.CONFIG_FILE));
     List<Run> runs = new ArrayList<>();
     List<Comparison> comparisons = new ArrayList<>();
     String twinShape = null;
@@ -259,8 +262,6 @@ final class SynthCommand implements Callable<Integer> {
         Outputs.deleteTree(twin.getParent());
       }
     }
-    StorageFigures figures = accel == null ? StorageFigures.NONE
-        : StorageFigures.read(rtl.resolve(AcceleratorGenerator.CONFIG_FILE));
     Map<String, Double> ratios = new LinkedHashMap<>();
     List<WholeDesign> whole = new ArrayList<>();
     for (Comparison c : comparisons) {
@@ -369,8 +370,8 @@ final class SynthCommand implements Callable<Integer> {
     }
     String memory = null;
     for (Run run : r.runs()) {
-      if (run.blockRamBits() == null) {
-        continue;
+      if (run.blockRamBits() == null || run.memoryBits() == 0 && run.blockRamBits() == 0) {
+        continue; // not iCE40, or a bare array: no memories to speak of
       }
       Resources t = run.total();
       String line = String.format(Locale.ROOT,
