@@ -34,6 +34,15 @@ import picocli.CommandLine.Option;
           + " (simple gates for --target generic), flip-flops, carry cells, block RAMs, DSP"
           + " blocks, and word-level multiplier cells.",
       "",
+      "iCE40 and Xilinx 7-series are reported twice: with DSP blocks disabled (LUT-only) and"
+          + " enabled, since on DSP-rich parts a multiplier costs DSP blocks rather than LUTs."
+          + " With --mac-twin, the same array, or the same accelerator (network shape, array,"
+          + " batch, data width and weight ROMs), is generated with multiply-accumulate PEs and"
+          + " the MAC's accumulator width into a temporary folder, synthesised beside it, and"
+          + " the adder/MAC LUT ratios are printed per module. With --twin-rtl, an accelerator"
+          + " generated from the real CNN twin's package (same array and batch) is compared"
+          + " the same way.",
+      "",
       "While it works, synth prints one progress line per step, each ending in '...'. The"
           + " summary then leads with the whole design: with a twin, the adder/MAC LUT ratio of"
           + " the whole accelerator (or array), LUT-only and with DSPs, beside each side's LUTs"
@@ -44,15 +53,6 @@ import picocli.CommandLine.Option;
           + " a readable name (Ram 1568x8: depth x width; modules alike in name also get the"
           + " parameters they differ in), how many instances the design has, its resources per"
           + " instance and its LUTs over all instances; and the adder/MAC LUT ratio per module.",
-      "",
-      "iCE40 and Xilinx 7-series are reported twice: with DSP blocks disabled (LUT-only) and"
-          + " enabled, since on DSP-rich parts a multiplier costs DSP blocks rather than LUTs."
-          + " With --mac-twin, the same array, or the same accelerator (network shape, array,"
-          + " batch, data width and weight ROMs), is generated with multiply-accumulate PEs and"
-          + " the MAC's accumulator width into a temporary folder, synthesised beside it, and"
-          + " the adder/MAC LUT ratios are printed per module. With --twin-rtl, an accelerator"
-          + " generated from the real CNN twin's package (same array and batch) is compared"
-          + " the same way.",
       "",
       "For iCE40 each design is then placed and routed with nextpnr-ice40 on the smallest part"
           + " it fits (hx1k, up5k, hx8k; or --device) by the open flow the generated folder"
@@ -92,7 +92,9 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--freq", defaultValue = "12", description = "iCE40 clock constraint in MHz (default ${DEFAULT-VALUE}, the boards' oscillator); place and route fails if it is not met.")
   int freq;
 
-  @Option(names = "--report", description = "Also write the figures as JSON to this file.")
+  @Option(names = "--report", description = "Also write the figures as JSON to this file: every run's modules"
+      + " (readable name, instances, Verilog module, parameters, resources per instance), memory bits,"
+      + " the whole-design ratios, and accel.json's storage figures if it has them.")
   Path report;
 
   @Option(names = "--force", description = "Replace --report if it holds an earlier output of synth.")
