@@ -5,6 +5,7 @@ import addernet.tool.ExternalTool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -52,6 +53,11 @@ public final class Yosys {
       this.hierarchical = hierarchical;
     }
 
+    /** Whether the flow may map logic to DSP blocks (the generic flow has none). */
+    public boolean dspBlocksAllowed() {
+      return this == ICE40 || this == XC7;
+    }
+
     /** The yosys command for {@code top}, flattened or keeping the module hierarchy. */
     public String command(String top, boolean flatten) {
       return String.format(script, top) + (flatten ? flat : hierarchical);
@@ -75,38 +81,68 @@ public final class Yosys {
    */
   public static Map<String, Map<String, Integer>> cellsPerModule(
       Path dir, List<String> sources, String top, Target target) {
-    return parseModules(statText(dir, sources, target.command(top, false), "stat -top " + top));
+    return hierarchy(dir, sources, top, target).cells();
   }
 
   /**
-   * Reads the sources, runs {@code passes}, and returns what {@code stat} printed. Yosys runs in
-   * the RTL folder, where {@code $readmemh} finds the ROM images, and reads the sources by their
-   * names there, in quotes, so a folder with spaces in its path is fine; {@code tee -o} takes no
-   * quotes, so the statistics go to a temporary file whose path has none.
+   * One synthesis run read twice: the cells per module ({@link #cellsPerModule}) and what each
+   * module is, since yosys names a parameterised module by a hash of its parameters.
    */
+  public record Hierarchy(Map<String, Map<String, Integer>> cells, Map<String, ModuleInfo> modules) {}
+
+  /**
+   * Synthesises for {@code target} keeping the hierarchy. After the statistics, every cell is
+   * deleted before {@code write_json}, so the JSON holds only the modules' names, attributes and
+   * parameters (a mapped netlist's JSON would be many megabytes for nothing).
+   */
+  public static Hierarchy hierarchy(Path dir, List<String> sources, String top, Target target) {
+    List<String> out = run(dir, sources, target.command(top, false),
+        List.of("tee -q -o %s stat -top " + top, "delete */c:*; opt_clean -purge; write_json -compat-int %s"));
+    return new Hierarchy(parseModules(out.get(0)), ModuleInfo.parseJson(out.get(1)));
+  }
+
   private static String statText(Path dir, List<String> sources, String passes, String stat) {
+    return run(dir, sources, passes, List.of("tee -q -o %s " + stat)).get(0);
+  }
+
+  /**
+   * Reads the sources, runs {@code passes}, then each of {@code writers} with {@code %s} standing
+   * for a temporary file, and returns those files' contents. Yosys runs in the RTL folder, where
+   * {@code $readmemh} finds the ROM images, and reads the sources by their names there, in
+   * quotes, so a folder with spaces in its path is fine; {@code tee -o} and {@code write_json}
+   * take no quotes, so their output goes to temporary files whose paths have none.
+   */
+  private static List<String> run(Path dir, List<String> sources, String passes, List<String> writers) {
     Path yosys = executable();
-    Path statFile = null;
+    List<Path> files = new ArrayList<>();
     try {
-      statFile = Files.createTempFile("yosys-stat", ".txt");
-      if (statFile.toString().chars().anyMatch(c -> Character.isWhitespace(c) || c == '"')) {
-        throw new UserError("yosys cannot write its statistics to " + statFile + " (a path with"
-            + " spaces); set TMPDIR to a folder without spaces");
-      }
       StringBuilder script = new StringBuilder("read_verilog -sv");
       for (String s : sources) {
         script.append(" \"").append(s).append('"');
       }
-      script.append("; ").append(passes).append("; tee -q -o ").append(statFile).append(' ').append(stat);
+      script.append("; ").append(passes);
+      for (String w : writers) {
+        Path f = Files.createTempFile("yosys-out", ".txt");
+        files.add(f);
+        if (f.toString().chars().anyMatch(c -> Character.isWhitespace(c) || c == '"' || c == ';')) {
+          throw new UserError("yosys cannot write its statistics to " + f + " (a path with"
+              + " spaces); set TMPDIR to a folder without spaces");
+        }
+        script.append("; ").append(w.replace("%s", f.toString()));
+      }
       // $readmemh file names in generated RTL are relative to the RTL folder.
       ExternalTool.require(List.of(yosys.toString(), "-q", "-p", script.toString()), dir, 30, null);
-      return Files.readString(statFile);
+      List<String> out = new ArrayList<>();
+      for (Path f : files) {
+        out.add(Files.readString(f));
+      }
+      return out;
     } catch (IOException e) {
       throw new UserError("cannot run yosys: " + e.getMessage(), e);
     } finally {
-      if (statFile != null) {
+      for (Path f : files) {
         try {
-          Files.deleteIfExists(statFile);
+          Files.deleteIfExists(f);
         } catch (IOException e) {
           // a left-over file in the temporary folder harms nothing
         }
