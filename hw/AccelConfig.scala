@@ -131,7 +131,7 @@ final case class AccelConfig(
   def period(l: LayerParams, q: Int): Int = {
     val m = stepsPerCol(q)
     val cl = usedCols(l)
-    Seq(l.k, rows, 2, cl * m, (rows - 1) - (rows - 1) / q + (cl - 1) * (m - 1) + 1, firstStep(q)).max
+    Seq(l.k, rows, 2, cl * m, (rows - 1) - (rows - 1) / q + (cl - 1) * (m - 1) + 1, firstStep(q), m + 1).max
   }
   private def cyclesWith(q: Int): Long =
     layers.map(l => groups.toLong * l.positions * colBlocks(l) * period(l, q)).sum

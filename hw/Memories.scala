@@ -85,7 +85,9 @@ class Rom(depth: Int, width: Int, file: String)
 /**
  * A simple dual-port RAM whose word is `lanes` lanes of `width` bits, each lane with its own write
  * enable (one write address for all). FPGA tools map the lanes onto a block RAM's write mask or
- * byte enables; a read in the same cycle as a write to the same address returns the old word.
+ * byte enables. A read of the word being written in the same cycle is undefined (as on iCE40
+ * block RAM); the accelerator never does it, and Verilator's model returns garbage then, so a
+ * design that did would fail co-simulation.
  */
 class LaneRam(depth: Int, lanes: Int, width: Int)
     extends BlackBox(Map("DEPTH" -> depth, "LANES" -> lanes, "WIDTH" -> width, "ADDR" -> Ram.addrBits(depth)))
@@ -113,13 +115,21 @@ class LaneRam(depth: Int, lanes: Int, width: Int)
       |  input  [ADDR-1:0]        waddr,
       |  input  [LANES*WIDTH-1:0] wdata
       |);
-      |  reg [LANES*WIDTH-1:0] mem [0:DEPTH-1];
+      |  // The accelerator never reads a word in the cycle it writes it (docs/accelerator.md,
+      |  // "Storage"), so synthesis need not add logic that orders the two.
+      |  (* no_rw_check *) reg [LANES*WIDTH-1:0] mem [0:DEPTH-1];
       |  reg [LANES*WIDTH-1:0] q;
       |  integer i;
       |  always @(posedge clock) begin
       |    for (i = 0; i < LANES; i = i + 1)
       |      if (wen[i]) mem[waddr][i*WIDTH +: WIDTH] <= wdata[i*WIDTH +: WIDTH];
+      |`ifdef VERILATOR
+      |    // Reading the word being written returns its inverse here, so co-simulation fails if the
+      |    // design ever depends on what a block RAM returns then (undefined on FPGAs).
+      |    if (ren) q <= (|wen && raddr == waddr) ? ~mem[raddr] : mem[raddr];
+      |`else
       |    if (ren) q <= mem[raddr];
+      |`endif
       |  end
       |  assign rdata = q;
       |endmodule

@@ -114,16 +114,23 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     rq.io.layer := slot1.layer
     rq.io.out
   }
-  // Stage 3: read the word's old value for pooling.
+  // Stage 3: read the word's old value for pooling, once per column, before the column's first
+  // write: later steps write other lanes of the same word, and a memory never reads the word it
+  // writes in the same cycle (AccelConfig.period keeps tiles apart far enough, too).
   private val slot3 = ShiftRegister(slot1, 2)
-  private val any3 = results.map(_.valid).reduce(_ || _)
-  io.rmwEn := any3 && !slot3.first && !slot3.last
+  private val active3 = ShiftRegister(active, 3, false.B, true.B)
+  private val readNow = active3 && slot3.step === 0.U && !slot3.first && !slot3.last
+  io.rmwEn := readNow
   io.rmwAddr := slot3.addr(cfg.bufferAddrBits - 1, 0)
   // Stage 4: max with the old value, write the lanes of this step.
   private val slot4 = RegNext(slot3)
   private val valid4 = results.map(r => RegNext(r.valid, false.B))
   private val value4 = results.map(r => RegNext(r.bits))
-  private val old = (0 until R).map(i => io.rmwData((i + 1) * B - 1, i * B).asSInt)
+  private val readD = RegNext(readNow, false.B)
+  private val held = Reg(UInt((R * B).W))
+  when(readD) { held := io.rmwData }
+  private val oldWord = Mux(readD, io.rmwData, held)
+  private val old = (0 until R).map(i => oldWord((i + 1) * B - 1, i * B).asSInt)
   private val laneValue = (0 until R).map { i =>
     val q = i % Q
     val fresh = value4(q)
