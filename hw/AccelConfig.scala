@@ -42,7 +42,8 @@ final case class LayerParams(
  * Everything the whole-network accelerator is generated from, validated before any Verilog.
  * `op` is the mesh's PE operation: the AdderNet's adder, or the MAC of its CNN twin (then
  * `accBits` comes from the MAC's bound, numeric contract section 3); nothing else in the
- * accelerator depends on it.
+ * accelerator depends on it. With `weightStream` the weights are RAM filled through a stream port
+ * before a run, instead of ROMs initialised from files.
  */
 final case class AccelConfig(
     rows: Int,
@@ -55,7 +56,8 @@ final case class AccelConfig(
     logitBits: Int,
     inputShift: Int,
     layers: Array[LayerParams],
-    trace: Boolean) {
+    trace: Boolean,
+    weightStream: Boolean) {
   require(rows >= 1 && cols >= 1, "array sizes must be positive")
   require(batch >= 1, "batch must be positive")
   require(dataBits >= 2 && dataBits <= 16, "data bits must be in 2..16")
@@ -185,4 +187,8 @@ final case class AccelConfig(
   val laneBits: Int = math.max(1, bitsFor((rows - 1).toLong))
   val weightAddrBits: Int = log2(weightDepth max 2)
   val drainBits: Int = bitsFor(layers.map(drainCycles(_).toLong).max)
+  /** Beats of a weight load: every column's words, interleaved (docs/accelerator.md, "Weights at run time"). */
+  def weightBeats: Long = cols.toLong * math.max(1, weightDepth)
+  /** The weight stream's tdata: whole bytes, the weight in the low dataBits bits. */
+  val weightStreamBits: Int = 8 * ((dataBits + 7) / 8)
 }

@@ -32,6 +32,13 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
     val m_axis_tvalid = Output(Bool())
     val m_axis_tready = Input(Bool())
     val m_axis_tlast = Output(Bool())
+    // Weights at run time (generate --weights stream): a load command, the stream, an error code.
+    val load_weights = if (cfg.weightStream) Some(Input(Bool())) else None
+    val s_axis_weights_tdata = if (cfg.weightStream) Some(Input(UInt(cfg.weightStreamBits.W))) else None
+    val s_axis_weights_tvalid = if (cfg.weightStream) Some(Input(Bool())) else None
+    val s_axis_weights_tready = if (cfg.weightStream) Some(Output(Bool())) else None
+    val s_axis_weights_tlast = if (cfg.weightStream) Some(Input(Bool())) else None
+    val error = if (cfg.weightStream) Some(Output(UInt(AccelError.Bits.W))) else None
     // Layer-by-layer co-simulation only; an FPGA build leaves it out.
     val trace = if (cfg.trace) Some(Output(Vec(cfg.requantizers, Valid(new WriteTrace(cfg))))) else None
   })
@@ -46,7 +53,7 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
   private val output = Module(new OutputStream(cfg))
 
   // ---------------------------------------------------------------- the run
-  object S extends ChiselEnum { val idle, load, layerInit, begin, run, drain, emit = Value }
+  object S extends ChiselEnum { val idle, weights, load, layerInit, begin, run, drain, emit = Value }
   private val state = RegInit(S.idle)
   private val layer = RegInit(0.U(cfg.layerBits.W))
   private val params = Reg(new LayerEntry(cfg))
@@ -55,17 +62,25 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
   io.busy := state =/= S.idle
   io.done := RegNext(output.io.done, false.B)
   io.cycles := cycleCount
-  when(state =/= S.idle) { cycleCount := cycleCount + 1.U }
+  // The cycles of a run, from start to its last logit (a weight load is not part of it).
+  when(state =/= S.idle && state =/= S.weights) { cycleCount := cycleCount + 1.U }
 
-  loader.io.start := state === S.idle && io.start
+  // ROM weights are always there; streamed ones only after a complete load since reset.
+  private val weightsValid = RegInit((!cfg.weightStream).B)
+  private val errorCode = RegInit(AccelError.None.U(AccelError.Bits.W))
+  private val canStart = state === S.idle && io.start && weightsValid
+  loader.io.start := canStart
   sequencer.io.start := state === S.begin
   output.io.start := false.B
   switch(state) {
     is(S.idle) {
       when(io.start) {
-        state := S.load
-        cycleCount := 0.U
-        layer := 0.U
+        errorCode := Mux(weightsValid, AccelError.None.U, AccelError.NoWeights.U)
+        when(weightsValid) {
+          state := S.load
+          cycleCount := 0.U
+          layer := 0.U
+        }
       }
     }
     is(S.load) {
@@ -102,6 +117,31 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
     }
   }
   sequencer.io.p := params
+
+  // ---------------------------------------------------------------- weights at run time
+  if (cfg.weightStream) {
+    val wl = Module(new WeightLoader(cfg))
+    val loadNow = state === S.idle && !io.start && io.load_weights.get
+    wl.io.start := loadNow
+    when(loadNow) {
+      state := S.weights
+      weightsValid := false.B
+      errorCode := AccelError.None.U
+    }
+    when(state === S.weights && wl.io.done.valid) {
+      state := S.idle
+      weightsValid := wl.io.done.bits === AccelError.None.U
+      errorCode := wl.io.done.bits
+    }
+    wl.io.tdata := io.s_axis_weights_tdata.get
+    wl.io.tvalid := io.s_axis_weights_tvalid.get && state === S.weights
+    wl.io.tlast := io.s_axis_weights_tlast.get
+    io.s_axis_weights_tready.get := wl.io.tready && state === S.weights
+    weights.io.wen.get := Mux(state === S.weights, wl.io.wen, 0.U)
+    weights.io.waddr.get := wl.io.waddr
+    weights.io.wdata.get := wl.io.wdata
+    io.error.get := errorCode
+  }
 
   // ---------------------------------------------------------------- input
   loader.io.tdata := io.s_axis_tdata

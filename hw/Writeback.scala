@@ -84,9 +84,11 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
   private val colOk = active && info.keep && (info.chan + col) < io.p.outC
   private val picked = (0 until Q).map { q =>
     val rows = (0 until M).map(m => m * Q + q).filter(_ < R)
-    val byCol = VecInit((0 until C).map(j => VecInit(rows.map(i => io.sums(i)(j)))))
-    val colSel = if (C == 1) 0.U else col(log2Ceil(C) - 1, 0)
-    val chosen = if (rows.length == 1) byCol(colSel)(0) else byCol(colSel)(step)
+    // One of M x C sums, as an AND-OR tree over the decoded column and step.
+    val colHot = (0 until C).map(j => col === j.U)
+    val stepHot = rows.indices.map(m => step === m.U)
+    val chosen = Mux1H(for (j <- 0 until C; (i, m) <- rows.zipWithIndex) yield
+      (colHot(j) && stepHot(m)) -> io.sums(i)(j))
     val lane = step * Q.U + q.U
     (chosen, colOk && lane < info.lanes)
   }

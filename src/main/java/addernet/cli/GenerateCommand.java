@@ -53,13 +53,13 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--model", description = "A model package (addernet quantize): generate the whole-network accelerator.")
   Path model;
 
-  @Option(names = "--rows", required = true, description = "PE rows (output positions computed in parallel).")
+  @Option(names = "--rows", required = true, description = "PE rows. With --model each row serves one image of the batch (so --batch is at least --rows); a bare array's rows are output positions.")
   int rows;
 
   @Option(names = "--cols", required = true, description = "PE columns (output channels computed in parallel).")
   int cols;
 
-  @Option(names = "--batch", description = "With --model: images per run (default: --rows, which keeps the array busy on the 1x1 layers).")
+  @Option(names = "--batch", description = "With --model: images per run, at least --rows (default: --rows). A batch that is not a multiple of --rows leaves the last group's spare rows idle.")
   Integer batch;
 
   @Option(names = "--bits", defaultValue = "8", description = "Bare array: data width of activations and weights, 2..16 (default ${DEFAULT-VALUE}).")
@@ -80,8 +80,11 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Replace --out if it holds an earlier output of generate (never anything else).")
   boolean force;
 
-  @Option(names = "--no-trace", description = "With --model: leave out the writeback trace port (per-column layer/address/data outputs that only layer-by-layer co-simulation reads). Use it for FPGA builds: it saves about 60 pins per column; cosim then checks logits only.")
+  @Option(names = "--no-trace", description = "With --model: leave out the writeback trace port (per-requantizer layer/lane/address/data outputs that only layer-by-layer co-simulation reads). Use it for FPGA builds: it saves about 60 pins per requantizer; cosim then checks logits only.")
   boolean noTrace;
+
+  @Option(names = "--weights", defaultValue = "rom", description = "With --model: rom (default) holds the weights in ROMs initialised from weights_colJ.mem; stream makes them RAMs that the s_axis_weights port fills before a run, so one bitstream serves every network of the same shape (docs/accelerator.md, \"Weights at run time\").")
+  String weights;
 
   @Option(names = "--lint", description = "Also run verilator --lint-only -Wall on the result and fail on any warning.")
   boolean lint;
@@ -101,7 +104,11 @@ final class GenerateCommand implements Callable<Integer> {
       }
       Outputs.check("generate", force, List.of(model), "--out", out);
       IntNetwork net = readModel(model);
-      var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace);
+      if (!weights.equals("rom") && !weights.equals("stream")) {
+        throw new UserError("--weights must be rom or stream, got '" + weights + "'");
+      }
+      var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
+          weights.equals("stream"));
       AcceleratorGenerator.generate(net, opt, out, force, List.of(model));
       var m = AcceleratorGenerator.read(out);
       System.out.printf(
@@ -115,6 +122,9 @@ final class GenerateCommand implements Callable<Integer> {
     } else {
       if (batch != null) {
         throw new UserError("--batch only applies with --model");
+      }
+      if (spec.commandLine().getParseResult().hasMatchedOption("--weights")) {
+        throw new UserError("--weights only applies with --model (a bare array takes its weights on its north edge)");
       }
       if (noTrace) {
         throw new UserError("--no-trace only applies with --model (a bare array has no trace port)");

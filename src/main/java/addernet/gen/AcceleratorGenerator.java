@@ -54,9 +54,18 @@ public final class AcceleratorGenerator {
    * trace} keeps the writeback trace port that layer-by-layer co-simulation reads; FPGA builds
    * drop it.
    */
-  public record Options(int rows, int cols, int batch, boolean trace) {
+  public record Options(int rows, int cols, int batch, boolean trace, boolean weightStream) {
     public Options(int rows, int cols, int batch) {
       this(rows, cols, batch, true);
+    }
+
+    public Options(int rows, int cols, int batch, boolean trace) {
+      this(rows, cols, batch, trace, false);
+    }
+
+    /** The same array with weights from ROMs ({@code false}) or loaded through the weight stream. */
+    public Options withWeightStream(boolean stream) {
+      return new Options(rows, cols, batch, trace, stream);
     }
 
     public Options {
@@ -94,6 +103,7 @@ public final class AcceleratorGenerator {
       int inSize,
       int classes,
       boolean trace,
+      String weights,
       long issueCyclesPerBatch,
       long adderOpsPerImage,
       int requantizers,
@@ -104,6 +114,11 @@ public final class AcceleratorGenerator {
       List<LayerShape> layers,
       List<String> sources,
       List<String> memFiles) {
+
+    /** True when the weights are loaded through the weight stream rather than held in ROMs. */
+    public boolean weightStream() {
+      return "stream".equals(weights);
+    }
 
     /** The PE operation; folders from before the MAC twin have none and are adder designs. */
     public PeOp peOp() {
@@ -224,7 +239,7 @@ public final class AcceleratorGenerator {
           new AccelConfig(
               opt.rows(), opt.cols(), opt.batch(), dataBits, accBits,
               addernet.hw.PEOp$.MODULE$.byName(op.id()), maxTerms, logitBits, inputShift,
-              layers.toArray(new LayerParams[0]), opt.trace());
+              layers.toArray(new LayerParams[0]), opt.trace(), opt.weightStream());
       int[] depth = cfg.bufferDepth();
       if (Math.max(depth[0], depth[1]) >= 1 << 24 || cfg.weightDepth() >= 1 << 24) {
         throw new UserError(String.format(
@@ -281,7 +296,8 @@ public final class AcceleratorGenerator {
                       List.of(cfg.layers())),
                   cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
                   cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
-                  cfg.trace(), cfg.issueCycles(), opsPerImage, cfg.requantizers(),
+                  cfg.trace(), cfg.weightStream() ? "stream" : "rom", cfg.issueCycles(), opsPerImage,
+                  cfg.requantizers(),
                   cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
                   layers, sources, mems);
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
@@ -313,7 +329,8 @@ public final class AcceleratorGenerator {
             + e.getMessage() + "; generate the folder again from its model package", e);
       }
     }
-    AccelConfig cfg = config(m.network(), new Options(m.rows(), m.cols(), m.batch(), m.trace()),
+    AccelConfig cfg = config(m.network(),
+        new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.weightStream()),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
     generate(cfg, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir));
   }
@@ -371,6 +388,41 @@ public final class AcceleratorGenerator {
   }
 
   /**
+   * The weight stream of a folder (docs/accelerator.md, "Weights at run time"): beat b is word
+   * b div C of column b mod C's image {@code weights_colJ.mem}, as the low dataBits bits.
+   */
+  public static int[] weightStream(Path rtlDir, Manifest m) {
+    int cols = m.cols();
+    List<List<String>> words = new ArrayList<>();
+    for (int j = 0; j < cols; j++) {
+      Path mem = rtlDir.resolve(m.memFiles().get(j));
+      try {
+        words.add(Files.readAllLines(mem));
+      } catch (IOException e) {
+        throw new UserError("cannot read " + mem + ": " + e.getMessage(), e);
+      }
+    }
+    int depth = words.get(0).size();
+    int[] beats = new int[cols * depth];
+    for (int j = 0; j < cols; j++) {
+      if (words.get(j).size() != depth) {
+        throw new UserError(rtlDir.resolve(m.memFiles().get(j)) + " has " + words.get(j).size()
+            + " words, " + rtlDir.resolve(m.memFiles().get(0)) + " " + depth + "; every column's image is as long");
+      }
+      for (int a = 0; a < depth; a++) {
+        String w = words.get(j).get(a).strip();
+        try {
+          beats[a * cols + j] = Integer.parseInt(w, 16);
+        } catch (NumberFormatException e) {
+          throw new UserError(rtlDir.resolve(m.memFiles().get(j)) + " line " + (a + 1)
+              + ": expected a hex weight, got \"" + w + "\"");
+        }
+      }
+    }
+    return beats;
+  }
+
+  /**
    * Reads {@code accel.json} and checks every field a later stage uses, so that a damaged or
    * hand-edited file is refused in one line here rather than failing somewhere inside cosim or
    * synth (docs/accelerator.md, "accel.json").
@@ -393,6 +445,9 @@ public final class AcceleratorGenerator {
     }
     if (m.networkSha256() != null && !m.networkSha256().matches("[0-9a-f]{64}")) {
       throw ManifestReader.bad(f, "networkSha256", "64 lower-case hex digits", "\"" + m.networkSha256() + "\"");
+    }
+    if (!"rom".equals(m.weights()) && !"stream".equals(m.weights())) {
+      throw ManifestReader.bad(f, "weights", "rom or stream", m.weights() == null ? "null" : "\"" + m.weights() + "\"");
     }
     if (m.op() != null && !m.op().equals("adder") && !m.op().equals("mac")) {
       throw ManifestReader.bad(f, "op", "adder or mac", "\"" + m.op() + "\"");

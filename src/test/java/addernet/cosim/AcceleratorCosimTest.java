@@ -1,5 +1,6 @@
 package addernet.cosim;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -15,6 +16,7 @@ import addernet.quant.RandomNetworks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -185,6 +187,63 @@ class AcceleratorCosimTest {
         assertEquals(full.acceleratorCycles(), again.acceleratorCycles());
       }
     }
+  }
+
+  @Test
+  void weightsStreamedAtRunTimeMatchTheReferenceLayerByLayerUnderStalls() {
+    IntNetwork net = RandomNetworks.create(11);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 4).withWeightStream(true), rtl);
+    assertTrue(AcceleratorGenerator.read(rtl).weightStream());
+    int[][] images = randomImages(net, 9, 11);
+    AccelCosim.Report r =
+        new AccelCosim(rtl, net).run(images, null, new AccelCosim.Options(30, 11, true, null), n -> {});
+    assertEquals(0, r.mismatches(), () -> r.firstMismatch().describe());
+    assertTrue(r.compared() > (long) images.length * net.classes());
+  }
+
+  @Test
+  void aShortOrLongWeightStreamIsAnsweredWithItsErrorCodeAndNoRunStartsOnHalfLoadedWeights() {
+    IntNetwork net = RandomNetworks.create(12);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 2).withWeightStream(true), rtl);
+    var m = AcceleratorGenerator.read(rtl);
+    int[] beats = AcceleratorGenerator.weightStream(rtl, m);
+    int[][] images = randomImages(net, 2, 12);
+    byte[] pixels = pixels(images);
+    try (AccelSimulator sim = new AccelSimulator(rtl, null)) {
+      AccelSimulator.Batch good = sim.run(pixels, 0, 1, false);
+      assertEquals(2 * net.classes(), good.logits().length);
+
+      // One beat short: tlast before the last weight.
+      assertEquals(1, sim.loadWeights(Arrays.copyOf(beats, beats.length - 1), 20, 3).error());
+      AccelSimulator.Batch refused = sim.run(pixels, 0, 1, false);
+      assertEquals(0, refused.logits().length, "a run started on half-loaded weights");
+      assertEquals(3, refused.status() >> 4, "start without weights");
+      // One beat long: the last weight without tlast; the extra beat is dropped.
+      assertEquals(2, sim.loadWeights(Arrays.copyOf(beats, beats.length + 1), 20, 4).error());
+      assertEquals(0, sim.run(pixels, 0, 1, false).logits().length);
+
+      // A complete stream with one weight changed is what the RAMs then hold.
+      int[] changed = beats.clone();
+      changed[0] ^= 0x40;
+      assertEquals(0, sim.loadWeights(changed, 20, 5).error());
+      assertFalse(Arrays.equals(good.logits(), sim.run(pixels, 0, 1, false).logits()),
+          "the logits should follow the streamed weights");
+      assertEquals(0, sim.loadWeights(beats, 0, 6).error());
+      assertArrayEquals(good.logits(), sim.run(pixels, 0, 1, false).logits());
+    }
+  }
+
+  private static byte[] pixels(int[][] images) {
+    int size = images[0].length;
+    byte[] out = new byte[images.length * size];
+    for (int i = 0; i < images.length; i++) {
+      for (int p = 0; p < size; p++) {
+        out[i * size + p] = (byte) images[i][p];
+      }
+    }
+    return out;
   }
 
   @Test
