@@ -58,8 +58,9 @@ final class RequantTable(cfg: AccelConfig) {
 /**
  * Numeric contract, section 7, for one value per cycle: v = sum of +-(acc << e) + bias, then
  * q = clamp(v >> S, lo, hi), with the channel's digits and bias from a table entry and shift, lo
- * and hi per layer. The entry arrives with the accumulator. Two register stages: the sum, then
- * shift and clamp.
+ * and hi per layer. The entry arrives with the accumulator. Three register stages (Requantizer.latency):
+ * the shifted digits, their sum, then shift and clamp, so that no stage holds a barrel shifter and
+ * a wide adder chain together (on an iCE40 that pair was the accelerator's slowest path).
  *
  * Everything the constants allow is fixed when the hardware is generated, because on an FPGA the
  * requantizer, not the PE, is the large unit: the sum is exactly as wide as the constants' worst
@@ -95,9 +96,9 @@ class Requantizer(cfg: AccelConfig, table: RequantTable) extends Module {
       Mux(amount(i), (x << (1 << i))(vBits - 1, 0), x)
     }
     val shifted = (variable << table.expLo(d))(vBits - 1, 0)
-    Mux(on, shifted, 0.U(vBits.W)) ^ Fill(vBits, negative && on)
+    RegNext(Mux(on, shifted, 0.U(vBits.W)) ^ Fill(vBits, negative && on))
   }
-  private val bias = io.entry(at + vBits - 1, at)
+  private val bias = RegNext(io.entry(at + vBits - 1, at))
   private val sum = terms.foldLeft(bias)((a, b) => (a + b)(vBits - 1, 0))
 
   // Bits below the smallest layer shift never reach an output: they are not registered.
@@ -108,8 +109,8 @@ class Requantizer(cfg: AccelConfig, table: RequantTable) extends Module {
     val unused_requant_low_bits = WireDefault(sum(minShift - 1, 0))
     dontTouch(unused_requant_low_bits)
   }
-  private val validA = RegNext(io.in.valid, false.B)
-  private val layerA = RegNext(io.layer)
+  private val validA = ShiftRegister(io.in.valid, 2, false.B, true.B)
+  private val layerA = ShiftRegister(io.layer, 2)
 
   private val shifted = MuxLookup(layerA, 0.S(vBits.W))(
     cfg.layers.toSeq.zipWithIndex.map { case (l, i) => i.U -> (vReg >> (l.shift - minShift)) })
@@ -119,4 +120,9 @@ class Requantizer(cfg: AccelConfig, table: RequantTable) extends Module {
 
   io.out.valid := RegNext(validA, false.B)
   io.out.bits := RegNext(clamped(31, 0).asSInt)
+}
+
+object Requantizer {
+  /** Cycles from a value at the input to its result at the output. */
+  val latency = 3
 }

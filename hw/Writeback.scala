@@ -106,7 +106,7 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
   slot.layer := io.layer
   slot.step := step
 
-  // Stage 1: the sums registered beside the table word; two requantizer stages follow.
+  // Stage 1: the sums registered beside the table word; the requantizer's stages follow.
   private val slot1 = RegNext(slot)
   private val results = picked.map { case (sum, valid) =>
     val rq = Module(new Requantizer(cfg, table))
@@ -116,15 +116,15 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     rq.io.layer := slot1.layer
     rq.io.out
   }
-  // Stage 3: read the word's old value for pooling, once per column, before the column's first
+  // As results leave: read the word's old value for pooling, once per column, before the column's first
   // write: later steps write other lanes of the same word, and a memory never reads the word it
   // writes in the same cycle (AccelConfig.period keeps tiles apart far enough, too).
-  private val slot3 = ShiftRegister(slot1, 2)
-  private val active3 = ShiftRegister(active, 3, false.B, true.B)
+  private val slot3 = ShiftRegister(slot1, Requantizer.latency)
+  private val active3 = ShiftRegister(active, 1 + Requantizer.latency, false.B, true.B)
   private val readNow = active3 && slot3.step === 0.U && !slot3.first && !slot3.last
   io.rmwEn := readNow
   io.rmwAddr := slot3.addr(cfg.bufferAddrBits - 1, 0)
-  // Stage 4: max with the old value, write the lanes of this step.
+  // One cycle later: max with the old value, write the lanes of this step.
   private val slot4 = RegNext(slot3)
   private val valid4 = results.map(r => RegNext(r.valid, false.B))
   private val value4 = results.map(r => RegNext(r.bits))
@@ -134,9 +134,11 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
   private val oldWord = Mux(readD, io.rmwData, held)
   private val old = (0 until R).map(i => oldWord((i + 1) * B - 1, i * B).asSInt)
   private val laneValue = (0 until R).map { i =>
-    val q = i % Q
-    val fresh = value4(q)
-    Mux(slot4.first, fresh, Mux(old(i) > fresh, old(i).pad(32), fresh))
+    val fresh = value4(i % Q)
+    // A hidden layer's value is clamped into B bits, so the max compares B bits (it sits right
+    // behind the block RAM's output, on the accelerator's slowest path).
+    val narrow = fresh(B - 1, 0).asSInt
+    Mux(slot4.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
   }
   private val laneOn = (0 until R).map(i => valid4(i % Q) && slot4.step === (i / Q).U)
   private val en = VecInit(laneOn).asUInt
@@ -156,8 +158,8 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
       t(q).bits.layer := slot4.layer
       t(q).bits.lane := (slot4.step * Q.U + q.U)(cfg.laneBits - 1, 0)
       t(q).bits.addr := Mux(slot4.last, logitAddr, slot4.addr)
-      t(q).bits.data := (if (lanes.length == 1) laneValue(lanes.head)
-        else VecInit(lanes.map(laneValue))(slot4.step))
+      t(q).bits.data := Mux1H(lanes.zipWithIndex.map { case (i, m) =>
+        (slot4.step === m.U || (lanes.length == 1).B) -> laneValue(i) })
     }
   }
 }
