@@ -57,7 +57,8 @@ final case class AccelConfig(
     inputShift: Int,
     layers: Array[LayerParams],
     trace: Boolean,
-    weightStream: Boolean) {
+    weightStream: Boolean,
+    spramWeights: Boolean) {
   require(rows >= 1 && cols >= 1, "array sizes must be positive")
   require(batch >= 1, "batch must be positive")
   require(dataBits >= 2 && dataBits <= 16, "data bits must be in 2..16")
@@ -189,6 +190,17 @@ final case class AccelConfig(
   val drainBits: Int = bitsFor(layers.map(drainCycles(_).toLong).max)
   /** Beats of a weight load: every column's words, interleaved (docs/accelerator.md, "Weights at run time"). */
   def weightBeats: Long = cols.toLong * math.max(1, weightDepth)
+  require(!spramWeights || weightStream, "SPRAM weights must be streamed (a bitstream cannot initialise SPRAM)")
+  /** Weight columns per 16-bit SPRAM word: weights are packed in whole nibbles. */
+  val spramColumns: Int = 16 / (4 * ((dataBits + 3) / 4))
+  val sprams: Int = ceilDiv(cols, spramColumns)
+  require(!spramWeights || (dataBits <= 16 && weightDepth <= Spram.Depth && sprams <= Spram.Count),
+    s"weights of $cols columns x ${weightDepth} words at $dataBits bits need $sprams SPRAMs of " +
+      s"${Spram.Depth} words; the UP5K has ${Spram.Count}")
+
+  /** Where the weights live, decided here for every target: ROM images, RAM, or UP5K SPRAM. */
+  def weightMemory: String = if (spramWeights) "spram" else if (weightStream) "ram" else "rom"
+
   /** The weight stream's tdata: whole bytes, the weight in the low dataBits bits. */
   val weightStreamBits: Int = 8 * ((dataBits + 7) / 8)
 }

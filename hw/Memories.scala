@@ -136,6 +136,60 @@ class LaneRam(depth: Int, lanes: Int, width: Int)
       |""".stripMargin)
 }
 
+/**
+ * One iCE40 UP5K single-port RAM (SB_SPRAM256KA: 16K words of 16 bits, a write mask per nibble,
+ * a registered read), which a bitstream cannot initialise. Synthesis gets the primitive; Verilator
+ * a model of its documented behaviour, except that the word read in a write cycle (undefined on the
+ * chip) comes back inverted, so a design that relied on it fails co-simulation.
+ */
+class Spram extends BlackBox with HasBlackBoxInline {
+  val io = IO(new Bundle {
+    val clock = Input(Clock())
+    val addr = Input(UInt(14.W))
+    val wen = Input(Bool())
+    val mask = Input(UInt(4.W))
+    val wdata = Input(UInt(16.W))
+    val rdata = Output(UInt(16.W))
+  })
+  setInline(
+    "Spram.v",
+    """// One UP5K SPRAM: SB_SPRAM256KA on the chip, its documented behaviour in Verilator.
+      |module Spram (
+      |  input         clock,
+      |  input  [13:0] addr,
+      |  input         wen,
+      |  input  [3:0]  mask,
+      |  input  [15:0] wdata,
+      |  output [15:0] rdata
+      |);
+      |`ifdef VERILATOR
+      |  reg [15:0] mem [0:16383];
+      |  reg [15:0] q;
+      |  integer i;
+      |  always @(posedge clock) begin
+      |    if (wen) begin
+      |      for (i = 0; i < 4; i = i + 1)
+      |        if (mask[i]) mem[addr][i*4 +: 4] <= wdata[i*4 +: 4];
+      |      q <= ~q;
+      |    end else begin
+      |      q <= mem[addr];
+      |    end
+      |  end
+      |  assign rdata = q;
+      |`else
+      |  SB_SPRAM256KA ram (
+      |    .ADDRESS(addr), .DATAIN(wdata), .MASKWREN(mask), .WREN(wen), .CHIPSELECT(1'b1),
+      |    .CLOCK(clock), .STANDBY(1'b0), .SLEEP(1'b0), .POWEROFF(1'b1), .DATAOUT(rdata));
+      |`endif
+      |endmodule
+      |""".stripMargin)
+}
+
+object Spram {
+  val Depth = 16384
+  val Count = 4 // on an iCE40 UP5K
+}
+
 object Ram {
   def addrBits(depth: Int): Int = math.max(1, log2Ceil(depth))
 

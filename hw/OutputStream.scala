@@ -29,7 +29,7 @@ class OutputStream(cfg: AccelConfig) extends Module {
   private val cls = Reg(UInt(16.W))
   private val image = Reg(UInt(16.W))
   private val row = Reg(UInt(cfg.laneBits.W))
-  private val lane = Reg(UInt(cfg.laneBits.W))
+  private val lane = Reg(UInt((log2Ceil(Q) max 1).W))
   private val base = Reg(UInt(aBits.W))
   private val addr = Reg(UInt(aBits.W))
   private val issued = RegInit(false.B) // every logit has been read
@@ -41,8 +41,8 @@ class OutputStream(cfg: AccelConfig) extends Module {
   private val canRead = sending && !issued && !outValid && !inflight
   io.ren := canRead
   io.raddr := addr
-  private val laneD = RegNext(lane)
   private val lastD = RegNext(cls === (cfg.classes - 1).U)
+  private val laneD = RegNext(lane)
   inflight := canRead
   when(inflight) {
     outValid := true.B

@@ -1,12 +1,14 @@
 package addernet.hw
 
 import chisel3._
+import chisel3.util._
 
 /**
  * One weight memory per PE column: column j holds, layer after layer, the weights of channels
  * j, j + C, ..., one K-long block each, in the order the sequencer reads them. Either ROMs
  * initialised from `weights_colJ.mem` ($readmemh, relative to the tool's working directory), or,
- * with a weight stream, RAMs that the WeightLoader fills before a run.
+ * with a weight stream, RAMs that the WeightLoader fills before a run: inferred RAM, or on the UP5K
+ * its SPRAMs, several columns to a 16-bit word (AccelConfig.weightMemory decides).
  */
 class WeightStore(cfg: AccelConfig, filePrefix: String) extends Module {
   private val depth = cfg.weightDepth max 1
@@ -19,7 +21,27 @@ class WeightStore(cfg: AccelConfig, filePrefix: String) extends Module {
     val waddr = if (cfg.weightStream) Some(Input(UInt(cfg.weightAddrBits.W))) else None
     val wdata = if (cfg.weightStream) Some(Input(SInt(cfg.dataBits.W))) else None
   })
-  for (j <- 0 until cfg.cols) {
+  if (cfg.spramWeights) {
+    // Column j is nibble group j mod P of SPRAM j div P (P columns per word); one port, which
+    // writes during a load and reads during a run.
+    val P = cfg.spramColumns
+    val w = 16 / P
+    for (s <- 0 until cfg.sprams) {
+      val ram = Module(new Spram)
+      ram.io.clock := clock
+      val cols = (s * P until math.min(cfg.cols, (s + 1) * P))
+      val writing = VecInit(cols.map(j => io.wen.get(j))).asUInt.orR
+      ram.io.wen := writing
+      ram.io.addr := Mux(writing, io.waddr.get, io.addr).pad(14)(13, 0)
+      ram.io.mask := VecInit(cols.map(j => io.wen.get(j))).asUInt.pad(P).asBools.zipWithIndex
+        .map { case (on, k) => Mux(on, ((1 << (w / 4)) - 1).U((w / 4).W) << (k * w / 4), 0.U) }
+        .reduce(_ | _)(3, 0)
+      ram.io.wdata := Fill(P, io.wdata.get.asUInt.pad(w)(w - 1, 0))
+      for ((j, k) <- cols.zipWithIndex) {
+        io.data(j) := ram.io.rdata((k + 1) * w - 1, k * w)(cfg.dataBits - 1, 0).asSInt
+      }
+    }
+  } else for (j <- 0 until cfg.cols) {
     if (cfg.weightStream) {
       val ram = Ram(depth, cfg.dataBits, clock)
       ram.io.ren := io.ren

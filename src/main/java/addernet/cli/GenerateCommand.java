@@ -83,7 +83,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--no-trace", description = "With --model: leave out the writeback trace port (per-requantizer layer/lane/address/data outputs that only layer-by-layer co-simulation reads). Use it for FPGA builds: it saves about 60 pins per requantizer; cosim then checks logits only.")
   boolean noTrace;
 
-  @Option(names = "--weights", defaultValue = "rom", description = "With --model: rom (default) holds the weights in ROMs initialised from weights_colJ.mem; stream makes them RAMs that the s_axis_weights port fills before a run, so one bitstream serves every network of the same shape (docs/accelerator.md, \"Weights at run time\").")
+  @Option(names = "--weights", defaultValue = "rom", description = "With --model: rom (default) holds the weights in ROMs initialised from weights_colJ.mem; stream makes them RAMs that the s_axis_weights port fills before a run, so one bitstream serves every network of the same shape; spram streams them into the iCE40 UP5K's four SPRAMs (docs/accelerator.md, \"Weights at run time\").")
   String weights;
 
   @Option(names = "--lint", description = "Also run verilator --lint-only -Wall on the result and fail on any warning.")
@@ -104,11 +104,11 @@ final class GenerateCommand implements Callable<Integer> {
       }
       Outputs.check("generate", force, List.of(model), "--out", out);
       IntNetwork net = readModel(model);
-      if (!weights.equals("rom") && !weights.equals("stream")) {
-        throw new UserError("--weights must be rom or stream, got '" + weights + "'");
+      if (!List.of("rom", "stream", "spram").contains(weights)) {
+        throw new UserError("--weights must be rom, stream or spram, got '" + weights + "'");
       }
       var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
-          weights.equals("stream"));
+          !weights.equals("rom"), weights.equals("spram"));
       AcceleratorGenerator.generate(net, opt, out, force, List.of(model));
       var m = AcceleratorGenerator.read(out);
       System.out.printf(

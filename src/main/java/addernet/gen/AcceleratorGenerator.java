@@ -54,18 +54,28 @@ public final class AcceleratorGenerator {
    * trace} keeps the writeback trace port that layer-by-layer co-simulation reads; FPGA builds
    * drop it.
    */
-  public record Options(int rows, int cols, int batch, boolean trace, boolean weightStream) {
+  public record Options(
+      int rows, int cols, int batch, boolean trace, boolean weightStream, boolean spramWeights) {
     public Options(int rows, int cols, int batch) {
       this(rows, cols, batch, true);
     }
 
     public Options(int rows, int cols, int batch, boolean trace) {
-      this(rows, cols, batch, trace, false);
+      this(rows, cols, batch, trace, false, false);
+    }
+
+    public Options(int rows, int cols, int batch, boolean trace, boolean weightStream) {
+      this(rows, cols, batch, trace, weightStream, false);
     }
 
     /** The same array with weights from ROMs ({@code false}) or loaded through the weight stream. */
     public Options withWeightStream(boolean stream) {
-      return new Options(rows, cols, batch, trace, stream);
+      return new Options(rows, cols, batch, trace, stream, spramWeights && stream);
+    }
+
+    /** The same array with streamed weights in the iCE40 UP5K's SPRAM. */
+    public Options withSpramWeights() {
+      return new Options(rows, cols, batch, trace, true, true);
     }
 
     public Options {
@@ -104,6 +114,7 @@ public final class AcceleratorGenerator {
       int classes,
       boolean trace,
       String weights,
+      String weightMemory,
       long issueCyclesPerBatch,
       long adderOpsPerImage,
       int requantizers,
@@ -239,7 +250,7 @@ public final class AcceleratorGenerator {
           new AccelConfig(
               opt.rows(), opt.cols(), opt.batch(), dataBits, accBits,
               addernet.hw.PEOp$.MODULE$.byName(op.id()), maxTerms, logitBits, inputShift,
-              layers.toArray(new LayerParams[0]), opt.trace(), opt.weightStream());
+              layers.toArray(new LayerParams[0]), opt.trace(), opt.weightStream(), opt.spramWeights());
       int[] depth = cfg.bufferDepth();
       if (Math.max(depth[0], depth[1]) >= 1 << 24 || cfg.weightDepth() >= 1 << 24) {
         throw new UserError(String.format(
@@ -296,7 +307,8 @@ public final class AcceleratorGenerator {
                       List.of(cfg.layers())),
                   cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
                   cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
-                  cfg.trace(), cfg.weightStream() ? "stream" : "rom", cfg.issueCycles(), opsPerImage,
+                  cfg.trace(), cfg.weightStream() ? "stream" : "rom", cfg.weightMemory(),
+                  cfg.issueCycles(), opsPerImage,
                   cfg.requantizers(),
                   cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
                   layers, sources, mems);
@@ -330,7 +342,8 @@ public final class AcceleratorGenerator {
       }
     }
     AccelConfig cfg = config(m.network(),
-        new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.weightStream()),
+        new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.weightStream(),
+            "spram".equals(m.weightMemory())),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
     generate(cfg, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir));
   }
@@ -448,6 +461,11 @@ public final class AcceleratorGenerator {
     }
     if (!"rom".equals(m.weights()) && !"stream".equals(m.weights())) {
       throw ManifestReader.bad(f, "weights", "rom or stream", m.weights() == null ? "null" : "\"" + m.weights() + "\"");
+    }
+    List<String> memories = m.weights().equals("rom") ? List.of("rom") : List.of("ram", "spram");
+    if (!memories.contains(m.weightMemory())) {
+      throw ManifestReader.bad(f, "weightMemory", String.join(" or ", memories) + " (with weights " + m.weights() + ")",
+          m.weightMemory() == null ? "null" : "\"" + m.weightMemory() + "\"");
     }
     if (m.op() != null && !m.op().equals("adder") && !m.op().equals("mac")) {
       throw ManifestReader.bad(f, "op", "adder or mac", "\"" + m.op() + "\"");
