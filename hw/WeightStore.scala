@@ -33,9 +33,11 @@ class WeightStore(cfg: AccelConfig, filePrefix: String) extends Module {
       val writing = VecInit(cols.map(j => io.wen.get(j))).asUInt.orR
       ram.io.wen := writing
       ram.io.addr := Mux(writing, io.waddr.get, io.addr).pad(14)(13, 0)
-      ram.io.mask := VecInit(cols.map(j => io.wen.get(j))).asUInt.pad(P).asBools.zipWithIndex
-        .map { case (on, k) => Mux(on, ((1 << (w / 4)) - 1).U((w / 4).W) << (k * w / 4), 0.U) }
-        .reduce(_ | _)(3, 0)
+      // Nibble n belongs to the word's column n / (w / 4).
+      ram.io.mask := VecInit((0 until 4).map { n =>
+        val k = n / (w / 4)
+        if (k < cols.length) io.wen.get(cols(k)) else false.B
+      }).asUInt
       ram.io.wdata := Fill(P, io.wdata.get.asUInt.pad(w)(w - 1, 0))
       for ((j, k) <- cols.zipWithIndex) {
         io.data(j) := ram.io.rdata((k + 1) * w - 1, k * w)(cfg.dataBits - 1, 0).asSInt

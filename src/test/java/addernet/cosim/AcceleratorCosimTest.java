@@ -200,6 +200,23 @@ class AcceleratorCosimTest {
         new AccelCosim(rtl, net).run(images, null, new AccelCosim.Options(30, 11, true, null), n -> {});
     assertEquals(0, r.mismatches(), () -> r.firstMismatch().describe());
     assertTrue(r.compared() > (long) images.length * net.classes());
+
+    // The same through the UP5K's SPRAM (its Verilator model), several columns to a word.
+    Path spram = tmp.resolve("spram");
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 3, 4).withSpramWeights(), spram);
+    assertEquals("spram", AcceleratorGenerator.read(spram).weightMemory());
+    AccelCosim.Report s =
+        new AccelCosim(spram, net).run(images, null, new AccelCosim.Options(30, 12, true, null), n -> {});
+    assertEquals(0, s.mismatches(), () -> s.firstMismatch().describe());
+  }
+
+  @Test
+  void weightsBeyondTheUp5kSpramsAreRefusedWithWhatWouldFit() {
+    IntNetwork net = RandomNetworks.lenet5Shaped(2);
+    // 8-bit weights: two columns per SPRAM word, so 9 columns need 5 of the 4 SPRAMs.
+    UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.config(net,
+        new AcceleratorGenerator.Options(4, 9, 4).withSpramWeights()));
+    assertTrue(e.getMessage().contains("need 5 SPRAMs of 16384 words; the UP5K has 4"), e.getMessage());
   }
 
   @Test
