@@ -194,9 +194,12 @@ final case class AccelConfig(
   /** Weight columns per 16-bit SPRAM word: weights are packed in whole nibbles. */
   val spramColumns: Int = 16 / (4 * ((dataBits + 3) / 4))
   val sprams: Int = ceilDiv(cols, spramColumns)
-  require(!spramWeights || (dataBits <= 16 && weightDepth <= Spram.Depth && sprams <= Spram.Count),
-    s"weights of $cols columns x ${weightDepth} words at $dataBits bits need $sprams SPRAMs of " +
-      s"${Spram.Depth} words; the UP5K has ${Spram.Count}")
+  require(!spramWeights || sprams <= Spram.Count,
+    s"weights of $cols columns at $dataBits bits need $sprams SPRAMs of ${Spram.Depth} words " +
+      s"($spramColumns columns each); the UP5K has ${Spram.Count}: use --cols ${Spram.Count * spramColumns} or fewer")
+  require(!spramWeights || weightDepth <= Spram.Depth,
+    s"each column holds $weightDepth weight words, ${weightDepth - Spram.Depth} more than an SPRAM's " +
+      s"${Spram.Depth}: use more --cols (each column then holds fewer channels) or a smaller network")
 
   /** Where the weights live, decided here for every target: ROM images, RAM, or UP5K SPRAM. */
   def weightMemory: String = if (spramWeights) "spram" else if (weightStream) "ram" else "rom"

@@ -26,7 +26,7 @@ class SynthCommandTest {
   @TempDir Path tmp;
 
   private final IntNetwork net = RandomNetworks.create(5);
-  private final AcceleratorGenerator.Options opt = AcceleratorGenerator.fit(net, 2, 2, 1);
+  private final AcceleratorGenerator.Options opt = AcceleratorGenerator.fit(net, 2, 2, 2);
 
   @Test
   void acceleratorMacTwinAndCnnTwinAreSynthesisedBesideTheAdderDesign() throws IOException {
@@ -122,7 +122,7 @@ class SynthCommandTest {
     Path cnn = tmp.resolve("cnn");
     AcceleratorGenerator.generate(net, opt, adder);
     AcceleratorGenerator.generate(RandomNetworks.withOperation(net, PeOp.MAC),
-        new AcceleratorGenerator.Options(1, opt.cols(), opt.batch()), cnn);
+        new AcceleratorGenerator.Options(1, opt.cols(), opt.batch()), cnn); // another row count
     Outcome o = CliRun.run("synth", "--rtl", adder.toString(), "--twin-rtl", cnn.toString());
     assertEquals(2, o.code(), o.err());
     assertTrue(o.err().contains("generate both alike"), o.err());

@@ -216,7 +216,12 @@ class AcceleratorCosimTest {
     // 8-bit weights: two columns per SPRAM word, so 9 columns need 5 of the 4 SPRAMs.
     UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.config(net,
         new AcceleratorGenerator.Options(4, 9, 4).withSpramWeights()));
-    assertTrue(e.getMessage().contains("need 5 SPRAMs of 16384 words; the UP5K has 4"), e.getMessage());
+    assertTrue(e.getMessage().contains("need 5 SPRAMs of 16384 words (2 columns each); the UP5K has 4:"
+        + " use --cols 8 or fewer"), e.getMessage());
+    // One column would hold all of LeNet-5's 44,000-odd weights: past an SPRAM's depth.
+    UserError deep = assertThrows(UserError.class, () -> AcceleratorGenerator.config(net,
+        new AcceleratorGenerator.Options(4, 1, 4).withSpramWeights()));
+    assertTrue(deep.getMessage().contains("more than an SPRAM's 16384: use more --cols"), deep.getMessage());
   }
 
   @Test
