@@ -116,50 +116,50 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     rq.io.layer := slot1.layer
     rq.io.out
   }
-  // As results leave: read the word's old value for pooling, once per column, before the column's first
-  // write: later steps write other lanes of the same word, and a memory never reads the word it
-  // writes in the same cycle (AccelConfig.period keeps tiles apart far enough, too).
-  private val slot3 = ShiftRegister(slot1, Requantizer.latency)
-  private val active3 = ShiftRegister(active, 1 + Requantizer.latency, false.B, true.B)
-  private val readNow = active3 && slot3.step === 0.U && !slot3.first && !slot3.last
+  // As results leave: read the word's old value for pooling, once per column, before the
+  // column's first write: later steps write other lanes of the same word, and a memory never
+  // reads the word it writes in the same cycle (AccelConfig.period keeps tiles apart, too).
+  private val slotOut = ShiftRegister(slot1, Requantizer.latency)
+  private val activeOut = ShiftRegister(active, 1 + Requantizer.latency, false.B, true.B)
+  private val readNow = activeOut && slotOut.step === 0.U && !slotOut.first && !slotOut.last
   io.rmwEn := readNow
-  io.rmwAddr := slot3.addr(cfg.bufferAddrBits - 1, 0)
+  io.rmwAddr := slotOut.addr(cfg.bufferAddrBits - 1, 0)
   // One cycle later: max with the old value, write the lanes of this step.
-  private val slot4 = RegNext(slot3)
-  private val valid4 = results.map(r => RegNext(r.valid, false.B))
-  private val value4 = results.map(r => RegNext(r.bits))
+  private val slotWrite = RegNext(slotOut)
+  private val validW = results.map(r => RegNext(r.valid, false.B))
+  private val valueW = results.map(r => RegNext(r.bits))
   private val readD = RegNext(readNow, false.B)
   private val held = Reg(UInt((R * B).W))
   when(readD) { held := io.rmwData }
   private val oldWord = Mux(readD, io.rmwData, held)
   private val old = (0 until R).map(i => oldWord((i + 1) * B - 1, i * B).asSInt)
   private val laneValue = (0 until R).map { i =>
-    val fresh = value4(i % Q)
+    val fresh = valueW(i % Q)
     // A hidden layer's value is clamped into B bits, so the max compares B bits (it sits right
     // behind the block RAM's output, on the accelerator's slowest path).
     val narrow = fresh(B - 1, 0).asSInt
-    Mux(slot4.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
+    Mux(slotWrite.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
   }
-  private val laneOn = (0 until R).map(i => valid4(i % Q) && slot4.step === (i / Q).U)
+  private val laneOn = (0 until R).map(i => validW(i % Q) && slotWrite.step === (i / Q).U)
   private val en = VecInit(laneOn).asUInt
-  io.write.en := Mux(slot4.last, 0.U, en)
-  io.write.addr := slot4.addr(cfg.bufferAddrBits - 1, 0)
+  io.write.en := Mux(slotWrite.last, 0.U, en)
+  io.write.addr := slotWrite.addr(cfg.bufferAddrBits - 1, 0)
   io.write.data := VecInit(laneValue.map(_(B - 1, 0))).asUInt
   // Logits: lane q, the step's block of classes within the group.
-  private val logitAddr = slot4.addr + ConstMul(slot4.step.zext, cfg.classes, A).asUInt
-  io.logits.en := Mux(slot4.last, VecInit(valid4).asUInt, 0.U)
+  private val logitAddr = slotWrite.addr + ConstMul(slotWrite.step.zext, cfg.classes, A).asUInt
+  io.logits.en := Mux(slotWrite.last, VecInit(validW).asUInt, 0.U)
   io.logits.addr := logitAddr(Ram.addrBits(cfg.logitDepth) - 1, 0)
-  io.logits.data := VecInit(value4.map(_(cfg.logitBits - 1, 0))).asUInt
+  io.logits.data := VecInit(valueW.map(_(cfg.logitBits - 1, 0))).asUInt
 
   io.trace.foreach { t =>
     for (q <- 0 until Q) {
       val lanes = (0 until M).map(m => m * Q + q).filter(_ < R)
-      t(q).valid := valid4(q)
-      t(q).bits.layer := slot4.layer
-      t(q).bits.lane := (slot4.step * Q.U + q.U)(cfg.laneBits - 1, 0)
-      t(q).bits.addr := Mux(slot4.last, logitAddr, slot4.addr)
+      t(q).valid := validW(q)
+      t(q).bits.layer := slotWrite.layer
+      t(q).bits.lane := (slotWrite.step * Q.U + q.U)(cfg.laneBits - 1, 0)
+      t(q).bits.addr := Mux(slotWrite.last, logitAddr, slotWrite.addr)
       t(q).bits.data := Mux1H(lanes.zipWithIndex.map { case (i, m) =>
-        (slot4.step === m.U || (lanes.length == 1).B) -> laneValue(i) })
+        (slotWrite.step === m.U || (lanes.length == 1).B) -> laneValue(i) })
     }
   }
 }
