@@ -281,11 +281,12 @@ public final class AcceleratorGenerator {
    * {@code inputs} and {@code --force} (docs/outputs.md).
    */
   public static void generate(IntNetwork net, Options opt, Path out, boolean force, List<Path> inputs) {
-    generate(config(net, opt), net.name(), net.adderOpsPerImage(), out, force, inputs);
+    generate(config(net, opt), net, net.name(), net.adderOpsPerImage(), out, force, inputs);
   }
 
-  private static void generate(AccelConfig cfg, String network, long opsPerImage, Path out, boolean force,
-      List<Path> inputs) {
+  /** With {@code net} (null for a twin, whose weights are not a network's) the folder gets tb/. */
+  private static void generate(AccelConfig cfg, IntNetwork net, String network, long opsPerImage,
+      Path out, boolean force, List<Path> inputs) {
     Outputs.writeFolder(
         "generate", out, force, inputs,
         dir -> {
@@ -313,6 +314,10 @@ public final class AcceleratorGenerator {
                   cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
                   layers, sources, mems);
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
+          if (net != null) {
+            IcarusTestbench.write(dir, cfg, net, sources,
+                cfg.weightStream() ? weightStream(dir, m) : new int[0]);
+          }
           FpgaFlow.write(dir, new FpgaFlow.Design(network, TOP, sources, mems));
         });
   }
@@ -345,7 +350,7 @@ public final class AcceleratorGenerator {
         new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.weightStream(),
             "spram".equals(m.weightMemory())),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
-    generate(cfg, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir));
+    generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir));
   }
 
   /**

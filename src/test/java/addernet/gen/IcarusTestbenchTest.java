@@ -1,0 +1,62 @@
+package addernet.gen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import addernet.export.ModelPackage;
+import addernet.quant.IntNetwork;
+import addernet.quant.RandomNetworks;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The testbench generate ships in tb/ runs on a second simulator, Icarus Verilog. */
+class IcarusTestbenchTest {
+  @TempDir Path tmp;
+
+  record Run(int code, String out) {}
+
+  static Run runIcarus(Path rtl) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("bash", rtl.resolve("tb/run-icarus").toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(10, TimeUnit.MINUTES), "run-icarus did not finish");
+    return new Run(p.exitValue(), out);
+  }
+
+  @Test
+  void theShippedTinyModelsGoldenVectorsPassOnIcarusAndAWrongLogitIsNamed() throws Exception {
+    IntNetwork net = ModelPackage.read(Path.of("model/tiny-adder-8bit")).network();
+    Path rtl = tmp.resolve("tiny");
+    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, false), rtl);
+    Run ok = runIcarus(rtl);
+    assertEquals(0, ok.code(), ok.out());
+    assertTrue(ok.out().contains("PASS: 4 images, 40 logits match"), ok.out());
+
+    // The golden vectors are the reference's: one changed expectation is a named failure.
+    Path logits = rtl.resolve("tb/logits.hex");
+    List<String> lines = Files.readAllLines(logits);
+    int want = (int) Long.parseLong(lines.get(13), 16);
+    lines.set(13, String.format("%08x", want + 1));
+    Files.write(logits, lines);
+    Run bad = runIcarus(rtl);
+    assertEquals(1, bad.code(), bad.out());
+    assertTrue(bad.out().contains("FAIL: image 1 class 3: expected " + (want + 1) + ", got " + want), bad.out());
+  }
+
+  @Test
+  void aStreamedWeightFolderLoadsItsWeightsThroughThePortOnIcarus() throws Exception {
+    IntNetwork net = RandomNetworks.create(21);
+    Path rtl = tmp.resolve("stream");
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 4).withWeightStream(true), rtl);
+    assertTrue(Files.exists(rtl.resolve("tb/weights.hex")));
+    Run ok = runIcarus(rtl);
+    assertEquals(0, ok.code(), ok.out());
+    assertTrue(ok.out().startsWith("batch 0:") && ok.out().contains("PASS: 8 images"), ok.out());
+  }
+}
