@@ -126,9 +126,16 @@ final class GenerateCommand implements Callable<Integer> {
         throw new UserError("--weights must be rom, stream or spram, got '" + weights + "'");
       }
       if (b != null) {
-        var opt = rows == null
-            ? AcceleratorGenerator.boardOptions(net, b)
-            : new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, false, true, true);
+        AcceleratorGenerator.Options opt;
+        if (rows == null) {
+          var choice = AcceleratorGenerator.boardChoice(net, b);
+          opt = choice.options();
+          System.out.printf("--board %s: %dx%d, the largest array that fits the %s%s%n", b.id, opt.rows(),
+              opt.cols(), b.device.id, choice.passedOver().isEmpty() ? ""
+                  : " (passed over: " + String.join("; ", choice.passedOver()) + ")");
+        } else {
+          opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, false, true, true);
+        }
         if (rows == null && batch != null) {
           opt = new AcceleratorGenerator.Options(opt.rows(), opt.cols(), batch, false, true, true);
         }

@@ -325,29 +325,39 @@ public final class AcceleratorGenerator {
   public static final int[][] BOARD_ARRAYS = {{8, 8}, {8, 4}, {4, 4}, {4, 2}, {2, 2}};
 
   /**
-   * The board's estimate of a design's LUTs: {@code LUTS_PER_PE} per PE plus {@code LUTS_REST}
-   * for the controller, the requantizers, the address logic and the shell (measured with yosys
-   * 0.23 synth_ice40 on LeNet-5 and the tiny network, docs/board.md); a design must keep under
-   * 90% of the part's cells, as {@code synth} asks (Ice40Device.smallestFitting).
+   * The board's estimate of a design's iCE40 logic cells (a LUT with its flip-flop and carry, as
+   * nextpnr packs them): {@code CELLS_REST} for the controller, the address logic and the shell,
+   * plus {@code CELLS_PER_PE} per PE and {@code CELLS_PER_REQUANTIZER} per requantizer. Fitted to
+   * the two board folders placed with yosys 0.23 and nextpnr-ice40 on the UP5K (docs/board.md):
+   * the tiny network on 2x2 (one requantizer), 2,836 cells (estimate 2,860), and LeNet-5 on 4x4
+   * (one requantizer), 4,549 cells (estimate 4,540). The per-PE figure is more than a PE's own 52
+   * LUTs because the activation buffers' lanes, the skew registers and the sequencer grow with
+   * the array too; the requantizer's is its measured 912-1,008 LUTs. A design must stay under 90%
+   * of the part's cells, as {@code synth} asks (Ice40Device.smallestFitting).
    */
-  public static final int LUTS_PER_PE = 60;
-  public static final int LUTS_REST = 3000;
+  public static final int CELLS_REST = 1300;
+  public static final int CELLS_PER_PE = 140;
+  public static final int CELLS_PER_REQUANTIZER = 1000;
 
-  /** The estimated LUTs of an R x C board design (see {@link #LUTS_PER_PE}). */
-  public static int estimatedLuts(int rows, int cols) {
-    return LUTS_REST + LUTS_PER_PE * rows * cols;
+  /** The estimated logic cells of a board design (see {@link #CELLS_REST}). */
+  public static int estimatedCells(AccelConfig cfg) {
+    return CELLS_REST + CELLS_PER_PE * cfg.rows() * cfg.cols() + CELLS_PER_REQUANTIZER * cfg.requantizers();
   }
 
   /**
-   * The estimated iCE40 block RAMs of a design: each activation buffer and the logits memory as
-   * one memory of its word width and depth in the block RAM mode that needs fewest (256 x 16, 512
-   * x 8, 1024 x 4, 2048 x 2), and one for the requantization table.
+   * The estimated iCE40 block RAMs of a design: each activation buffer, the logits memory and the
+   * requantization table (when it is deeper than yosys keeps in LUTs) as one memory of its word
+   * width and depth, in the block RAM mode that needs fewest (256 x 16, 512 x 8, 1024 x 4, 2048 x
+   * 2). LeNet-5 on 4x4: 22 estimated, 21 used.
    */
   public static int estimatedBlockRams(AccelConfig cfg) {
     int[] depth = cfg.bufferDepth();
     int n = blocks(depth[0], cfg.rows() * cfg.dataBits()) + blocks(depth[1], cfg.rows() * cfg.dataBits())
         + blocks(cfg.logitDepth(), cfg.requantizers() * cfg.logitBits());
-    return n + 1;
+    if (cfg.requantDepth() > 64) {
+      n += blocks(cfg.requantDepth(), new addernet.hw.RequantTable(cfg).entryBits());
+    }
+    return n;
   }
 
   private static int blocks(long depth, long width) {
@@ -361,10 +371,17 @@ public final class AcceleratorGenerator {
   /**
    * The array {@code generate --board} builds when none is given: the largest of {@link
    * #BOARD_ARRAYS} (cut to the network's widest layer) whose weights fit the part's SPRAMs
-   * (AccelConfig's check), whose estimated LUTs stay under 90% of its cells and whose estimated
+   * (AccelConfig's check), whose estimated logic cells stay under 90% of its cells and whose estimated
    * block RAMs fit.
    */
   public static Options boardOptions(IntNetwork net, Ice40Device.Board board) {
+    return boardChoice(net, board).options();
+  }
+
+  /** The array {@link #boardOptions} chose, and why each larger one was passed over. */
+  public record BoardChoice(Options options, List<String> passedOver) {}
+
+  public static BoardChoice boardChoice(IntNetwork net, Ice40Device.Board board) {
     List<String> tried = new ArrayList<>();
     for (int[] a : BOARD_ARRAYS) {
       Options opt = fit(net, a[0], a[1], a[0]);
@@ -373,16 +390,18 @@ public final class AcceleratorGenerator {
       try {
         cfg = config(net, opt);
       } catch (UserError e) {
-        tried.add(a[0] + "x" + a[1] + ": " + e.getMessage());
+        tried.add(a[0] + "x" + a[1] + ": " + e.getMessage()
+            .replaceFirst("^cannot build an accelerator for [^:]*: (requirement failed: )?", ""));
         continue;
       }
-      int luts = estimatedLuts(cfg.rows(), cfg.cols());
+      int cells = estimatedCells(cfg);
       int brams = estimatedBlockRams(cfg);
-      if (luts <= 0.9 * board.device.logicCells && brams <= board.device.blockRams) {
-        return opt;
+      if (cells <= 0.9 * board.device.logicCells && brams <= board.device.blockRams) {
+        return new BoardChoice(opt, tried);
       }
-      tried.add(String.format("%dx%d: about %,d LUTs of %,d, %d block RAMs of %d", opt.rows(),
-          opt.cols(), luts, board.device.logicCells, brams, board.device.blockRams));
+      tried.add(String.format("%dx%d: about %,d logic cells (90%% of the %,d: %,d), %d block RAMs of %d",
+          opt.rows(), opt.cols(), cells, board.device.logicCells, (int) (0.9 * board.device.logicCells),
+          brams, board.device.blockRams));
     }
     throw new UserError(net.name() + " fits no array on the " + board.id + " (" + board.device.id
         + "): " + String.join("; ", tried));
