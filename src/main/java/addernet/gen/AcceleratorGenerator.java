@@ -620,7 +620,7 @@ public final class AcceleratorGenerator {
       throw ManifestReader.bad(f, "weights", "rom or stream", m.weights() == null ? "null" : "\"" + m.weights() + "\"");
     }
     List<String> memories = m.weights().equals("rom") ? List.of("rom") : List.of("ram", "spram");
-    if (!memories.contains(m.weightMemory())) {
+    if (m.weightMemory() == null || !memories.contains(m.weightMemory())) { // List.of refuses null
       throw ManifestReader.bad(f, "weightMemory", String.join(" or ", memories) + " (with weights " + m.weights() + ")",
           m.weightMemory() == null ? "null" : "\"" + m.weightMemory() + "\"");
     }
