@@ -29,14 +29,14 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
 
   withClockAndReset(clk, por.io.reset) {
     val acc = Module(new Accelerator(cfg, memFilePrefix))
-    val rx = Module(new UartRx(divisor))
-    rx.io.clock := clk
-    rx.io.reset := por.io.reset
-    rx.io.rx := uart_rx
-    val tx = Module(new UartTx(divisor))
-    tx.io.clock := clk
-    tx.io.reset := por.io.reset
-    uart_tx := tx.io.tx
+    val receiver = Module(new UartRx(divisor))
+    receiver.io.clock := clk
+    receiver.io.reset := por.io.reset
+    receiver.io.rx := uart_rx
+    val transmitter = Module(new UartTx(divisor))
+    transmitter.io.clock := clk
+    transmitter.io.reset := por.io.reset
+    uart_tx := transmitter.io.tx
 
     val weightBytes = cfg.weightBeats
     val pixelBytes = cfg.batch.toLong * cfg.inSize
@@ -48,9 +48,9 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
     // The byte for the UART transmitter; whoever fills it waits until it has been taken.
     val txValid = RegInit(false.B)
     val txByte = Reg(UInt(8.W))
-    tx.io.valid := txValid
-    tx.io.data := txByte
-    when(txValid && tx.io.ready) { txValid := false.B }
+    transmitter.io.valid := txValid
+    transmitter.io.data := txByte
+    when(txValid && transmitter.io.ready) { txValid := false.B }
     def send(b: UInt): Unit = {
       txValid := true.B
       txByte := b
@@ -62,9 +62,9 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
     val inLast = Reg(Bool())
     val accepted = Reg(Bool()) // the accelerator started this batch (it had weights)
 
-    val command = state === S.idle && rx.io.valid
-    acc.io.load_weights.get := command && rx.io.data === 'W'.U
-    acc.io.start := command && rx.io.data === 'I'.U
+    val command = state === S.idle && receiver.io.valid
+    acc.io.load_weights.get := command && receiver.io.data === 'W'.U
+    acc.io.start := command && receiver.io.data === 'I'.U
     acc.io.s_axis_weights_tdata.get := inByte
     acc.io.s_axis_weights_tlast.get := inLast
     acc.io.s_axis_weights_tvalid.get := inValid && state === S.weights
@@ -84,11 +84,11 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
 
     switch(state) {
       is(S.idle) {
-        when(rx.io.valid) {
+        when(receiver.io.valid) {
           count := 0.U
-          when(rx.io.data === 'W'.U) {
+          when(receiver.io.data === 'W'.U) {
             state := S.weights
-          }.elsewhen(rx.io.data === 'I'.U) {
+          }.elsewhen(receiver.io.data === 'I'.U) {
             state := S.check
           }.otherwise {
             send('?'.U)
@@ -96,9 +96,9 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
         }
       }
       is(S.weights) {
-        when(rx.io.valid && count =/= weightBytes.U) {
+        when(receiver.io.valid && count =/= weightBytes.U) {
           inValid := true.B
-          inByte := rx.io.data
+          inByte := receiver.io.data
           inLast := count === (weightBytes - 1).U
           count := count + 1.U
         }
@@ -117,9 +117,9 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
       }
       is(S.pixels) {
         // A refused batch is still read to its end, so the host never has to resynchronise.
-        when(rx.io.valid && count =/= pixelBytes.U) {
+        when(receiver.io.valid && count =/= pixelBytes.U) {
           inValid := accepted
-          inByte := rx.io.data
+          inByte := receiver.io.data
           count := count + 1.U
         }
         when(count === pixelBytes.U && !inValid) { state := S.reply }

@@ -35,8 +35,10 @@ class UartRx(divisor: Int) extends BlackBox(Map("DIVISOR" -> divisor)) with HasB
       |`else
       |  localparam integer PERIOD = DIVISOR;
       |`endif
-      |  localparam [15:0] HALF = PERIOD / 2 - 1;
-      |  localparam [15:0] FULL = PERIOD - 1;
+      |  localparam integer HALF_N = PERIOD / 2 - 1;
+      |  localparam integer FULL_N = PERIOD - 1;
+      |  localparam [15:0] HALF = HALF_N[15:0];
+      |  localparam [15:0] FULL = FULL_N[15:0];
       |  reg        meta, line;  // the two synchronising flip-flops
       |  reg        busy;
       |  reg [3:0]  bit_n;       // 0 start bit, 1..8 data bits, 9 stop bit

@@ -34,7 +34,8 @@ class UartTx(divisor: Int) extends BlackBox(Map("DIVISOR" -> divisor)) with HasB
       |`else
       |  localparam integer PERIOD = DIVISOR;
       |`endif
-      |  localparam [15:0] FULL = PERIOD - 1;
+      |  localparam integer FULL_N = PERIOD - 1;
+      |  localparam [15:0] FULL = FULL_N[15:0];
       |  reg [9:0]  frame;   // the bits still to go, LSB first; all ones when idle
       |  reg [3:0]  left;
       |  reg [15:0] wait_n;
