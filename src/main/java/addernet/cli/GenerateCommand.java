@@ -49,6 +49,7 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  addernet generate --model model/lenet5-adder-8bit --rows 8 --cols 8 --out build/lenet",
+      "  addernet generate --model model/lenet5-adder-8bit --board icebreaker --out build/board",
       "  addernet generate --rows 8 --cols 8 --bits 8 --out build/array8x8"
     })
 final class GenerateCommand implements Callable<Integer> {

@@ -330,7 +330,7 @@ public final class AcceleratorGenerator {
    * plus {@code CELLS_PER_PE} per PE and {@code CELLS_PER_REQUANTIZER} per requantizer. Fitted to
    * the two board folders placed with yosys 0.23 and nextpnr-ice40 on the UP5K (docs/board.md):
    * the tiny network on 2x2 (one requantizer), 2,836 cells (estimate 2,860), and LeNet-5 on 4x4
-   * (one requantizer), 4,549 cells (estimate 4,540). The per-PE figure is more than a PE's own 52
+   * (one requantizer), 4,549-4,557 cells (estimate 4,540). The per-PE figure is more than a PE's own 52
    * LUTs because the activation buffers' lanes, the skew registers and the sequencer grow with
    * the array too; the requantizer's is its measured 912-1,008 LUTs. A design must stay under 90%
    * of the part's cells, as {@code synth} asks (Ice40Device.smallestFitting).
@@ -399,9 +399,9 @@ public final class AcceleratorGenerator {
       if (cells <= 0.9 * board.device.logicCells && brams <= board.device.blockRams) {
         return new BoardChoice(opt, tried);
       }
-      tried.add(String.format("%dx%d: about %,d logic cells (90%% of the %,d: %,d), %d block RAMs of %d",
-          opt.rows(), opt.cols(), cells, board.device.logicCells, (int) (0.9 * board.device.logicCells),
-          brams, board.device.blockRams));
+      tried.add(String.format("%dx%d: about %,d logic cells of the %,d allowed (90%% of %,d) and %d"
+          + " block RAMs of %d", opt.rows(), opt.cols(), cells, (int) (0.9 * board.device.logicCells),
+          board.device.logicCells, brams, board.device.blockRams));
     }
     throw new UserError(net.name() + " fits no array on the " + board.id + " (" + board.device.id
         + "): " + String.join("; ", tried));
