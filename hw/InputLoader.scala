@@ -34,7 +34,7 @@ class InputLoader(cfg: AccelConfig) extends Module {
     val unused_pixel_lsbs = WireDefault(io.tdata(cfg.inputShift - 1, 0))
     dontTouch(unused_pixel_lsbs)
   }
-  io.write.en := Mux(fire, UIntToOH(lane, R), 0.U)
+  io.write.en := Mux(fire, VecInit((0 until R).map(i => lane === i.U)).asUInt, 0.U)
   io.write.addr := groupBase + offset
   io.write.data := Fill(R, pixel)
 

@@ -37,7 +37,7 @@ class WeightLoader(cfg: AccelConfig) extends Module {
   private val addr = Reg(UInt(cfg.weightAddrBits.W))
   io.tready := loading || dropping
   private val fire = io.tvalid && (loading || dropping)
-  io.wen := Mux(fire && loading, UIntToOH(col, C), 0.U)
+  io.wen := Mux(fire && loading, VecInit((0 until C).map(j => col === j.U)).asUInt, 0.U)
   io.waddr := addr
   io.wdata := io.tdata(cfg.dataBits - 1, 0).asSInt
   if (cfg.weightStreamBits > cfg.dataBits) {

@@ -42,6 +42,10 @@ class WeightStore(cfg: AccelConfig, filePrefix: String) extends Module {
       for ((j, k) <- cols.zipWithIndex) {
         io.data(j) := ram.io.rdata((k + 1) * w - 1, k * w)(cfg.dataBits - 1, 0).asSInt
       }
+      // The last SPRAM may hold fewer columns than a word has room for, and a weight narrower
+      // than its nibbles leaves bits spare; the name tells lint they go nowhere on purpose.
+      val unused_spram_bits = WireDefault(ram.io.rdata)
+      dontTouch(unused_spram_bits)
     }
   } else for (j <- 0 until cfg.cols) {
     if (cfg.weightStream) {

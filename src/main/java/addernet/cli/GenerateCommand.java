@@ -8,6 +8,8 @@ import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
 import addernet.gen.PeOp;
 import addernet.io.Outputs;
+import addernet.fpga.FpgaFlow;
+import addernet.fpga.Ice40Device;
 import addernet.quant.IntNetwork;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -47,17 +49,21 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  addernet generate --model model/lenet5-adder-8bit --rows 8 --cols 8 --out build/lenet",
+      "  addernet generate --model model/lenet5-adder-8bit --board icebreaker --out build/board",
       "  addernet generate --rows 8 --cols 8 --bits 8 --out build/array8x8"
     })
 final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--model", description = "A model package (addernet quantize): generate the whole-network accelerator.")
   Path model;
 
-  @Option(names = "--rows", required = true, description = "PE rows. With --model each row serves one image of the batch (so --batch is at least --rows); a bare array's rows are output positions.")
-  int rows;
+  @Option(names = "--rows", description = "PE rows. With --model each row serves one image of the batch (so --batch is at least --rows); a bare array's rows are output positions. Required except with --board.")
+  Integer rows;
 
-  @Option(names = "--cols", required = true, description = "PE columns (output channels computed in parallel).")
-  int cols;
+  @Option(names = "--cols", description = "PE columns (output channels computed in parallel). Required except with --board.")
+  Integer cols;
+
+  @Option(names = "--board", description = "With --model: the accelerator behind a UART shell for this board, top IceBreakerTop (icebreaker: iCE40 UP5K sg48, weights in SPRAM, no trace port; docs/board.md). Without --rows/--cols: the largest of 8x8, 8x4, 4x4, 4x2, 2x2 that fits the part.")
+  String board;
 
   @Option(names = "--batch", description = "With --model: images per run, at least --rows (default: --rows). A batch that is not a multiple of --rows leaves the last group's spare rows idle.")
   Integer batch;
@@ -102,14 +108,44 @@ final class GenerateCommand implements Callable<Integer> {
               + " and PE operation come from the package " + model + " (leave " + flag + " out)");
         }
       }
+      Ice40Device.Board b = board == null ? null : Ice40Device.Board.byId(board);
+      if (b != null && spec.commandLine().getParseResult().hasMatchedOption("--weights")
+          && !weights.equals("spram")) {
+        throw new UserError("--board " + b.id + " keeps the weights in the " + b.device.id
+            + "'s SPRAM, loaded over the UART; --weights " + weights + " contradicts it (leave"
+            + " --weights out or say spram)");
+      }
+      if (b == null) {
+        requireArray();
+      } else if ((rows == null) != (cols == null)) {
+        throw new UserError("--board " + b.id + ": give both --rows and --cols, or neither (then the"
+            + " largest array that fits the " + b.device.id + " is chosen)");
+      }
       Outputs.check("generate", force, List.of(model), "--out", out);
       IntNetwork net = readModel(model);
       if (!List.of("rom", "stream", "spram").contains(weights)) {
         throw new UserError("--weights must be rom, stream or spram, got '" + weights + "'");
       }
-      var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
-          !weights.equals("rom"), weights.equals("spram"));
-      AcceleratorGenerator.generate(net, opt, out, force, List.of(model));
+      if (b != null) {
+        AcceleratorGenerator.Options opt;
+        if (rows == null) {
+          var choice = AcceleratorGenerator.boardChoice(net, b);
+          opt = choice.options();
+          System.out.printf("--board %s: %dx%d, the largest array that fits the %s%s%n", b.id, opt.rows(),
+              opt.cols(), b.device.id, choice.passedOver().isEmpty() ? ""
+                  : " (passed over: " + String.join("; ", choice.passedOver()) + ")");
+        } else {
+          opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, false, true, true);
+        }
+        if (rows == null && batch != null) {
+          opt = new AcceleratorGenerator.Options(opt.rows(), opt.cols(), batch, false, true, true);
+        }
+        AcceleratorGenerator.generateBoard(net, opt, b, out, force, List.of(model));
+      } else {
+        var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
+            !weights.equals("rom"), weights.equals("spram"));
+        AcceleratorGenerator.generate(net, opt, out, force, List.of(model));
+      }
       var m = AcceleratorGenerator.read(out);
       System.out.printf(
           "generated the %s accelerator: %dx%d %s PEs, batch %d, %d-bit data, %d-bit"
@@ -117,9 +153,17 @@ final class GenerateCommand implements Callable<Integer> {
           net.name(), m.rows(), m.cols(), m.peOp().id(), m.batch(), m.dataBits(), m.accBits(),
           m.issueCyclesPerBatch(), (double) m.issueCyclesPerBatch() / m.batch(),
           (double) m.adderOpsPerImage() / (m.rows() * m.cols()), out);
+      if (m.board() != null) {
+        System.out.printf("  behind the %s's UART shell (%s, %d clocks per bit; docs/board.md), pins in"
+            + " %s/%s%n", m.board(), m.top(), m.uartDivisor(), FpgaFlow.DIR, FpgaFlow.pinFile(b));
+      }
       sources = m.sources();
       top = m.top();
     } else {
+      if (board != null) {
+        throw new UserError("--board only applies with --model (it puts a network's accelerator on the board)");
+      }
+      requireArray();
       if (batch != null) {
         throw new UserError("--batch only applies with --model");
       }
@@ -156,6 +200,12 @@ final class GenerateCommand implements Callable<Integer> {
       System.out.println("verilator --lint-only -Wall: clean");
     }
     return 0;
+  }
+
+  private void requireArray() {
+    if (rows == null || cols == null) {
+      throw new UserError("--rows and --cols are required (except with --model and --board)");
+    }
   }
 
   static IntNetwork readModel(Path dir) {

@@ -213,6 +213,18 @@ final class SynthCommand implements Callable<Integer> {
       accel = AcceleratorGenerator.read(rtl);
       sources = accel.sources();
       top = accel.top();
+      if (accel.board() != null) {
+        Ice40Device part = Ice40Device.Board.byId(accel.board()).device;
+        if (macTwin || twinRtl != null) {
+          throw new UserError(rtl + " is a " + accel.board() + " board folder; --mac-twin and --twin-rtl"
+              + " compare plain accelerators (generate them with --weights spram --no-trace)");
+        }
+        if (!device.equals("auto") && !device.equals(part.id)) {
+          throw new UserError(rtl + " is built for the " + accel.board() + " (" + part.id + ", its"
+              + " pins and SPRAM); --device " + device + " contradicts it (leave --device out)");
+        }
+        device = part.id;
+      }
       if ((macTwin || twinRtl != null) && accel.peOp() != PeOp.ADDER) {
         throw new UserError(rtl + " already has " + accel.peOp().id() + " PEs; --mac-twin and"
             + " --twin-rtl compare an adder accelerator with MAC ones");

@@ -32,16 +32,27 @@ public final class VerilatorBuild {
 
   public static Path build(
       Path rtlDir, List<String> sources, String top, String harnessResource, String portsHeader) {
+    return build(rtlDir, sources, top, harnessResource, portsHeader, BUILD_DIR, List.of());
+  }
+
+  /**
+   * As {@link #build(Path, List, String, String, String)}, into {@code buildDir} beside the RTL,
+   * with Verilog macros {@code defines} ({@code NAME=VALUE}) set for the model (the board shell's
+   * fast build sets its UART divisor so).
+   */
+  public static Path build(Path rtlDir, List<String> sources, String top, String harnessResource,
+      String portsHeader, String buildDir, List<String> defines) {
     Path verilator = Verilator.executable();
     String harness = resource(harnessResource);
     String common = resource(COMMON);
     String harnessFile = Path.of(harnessResource).getFileName().toString();
-    Path build = rtlDir.resolve(BUILD_DIR).toAbsolutePath();
+    Path build = rtlDir.resolve(buildDir).toAbsolutePath();
     Path exe = build.resolve("harness");
     Path stamp = build.resolve("stamp");
     Path work = null;
     try {
-      String hash = hash(rtlDir, sources, harness, common, portsHeader, Verilator.version());
+      String hash = hash(rtlDir, sources, harness, common, portsHeader, Verilator.version(),
+          String.join(" ", defines));
       if (Files.isExecutable(exe)
           && Files.isRegularFile(stamp)
           && Files.readString(stamp).strip().equals(hash)) {
@@ -73,6 +84,9 @@ public final class VerilatorBuild {
               "-Mdir", work.toString(), "-o", "harness",
               "-CFLAGS", "-O1",
               work.resolve(harnessFile).toString()));
+      for (String d : defines) {
+        cmd.add("+define+" + d);
+      }
       for (String src : sources) {
         cmd.add(rtlDir.resolve(src).toAbsolutePath().toString());
       }

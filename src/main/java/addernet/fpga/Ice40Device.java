@@ -30,6 +30,47 @@ public enum Ice40Device {
     this.clockPin = clockPin;
   }
 
+  /**
+   * A board whose pins a design uses by name (docs/board.md): its part, and every pin the board
+   * shell's top drives or reads, in the order of the pin file.
+   */
+  public enum Board {
+    // iCEBreaker v1.0: 12 MHz oscillator on pin 35, the FTDI's second channel as UART (FPGA RX on
+    // 6, TX on 9), the red LED on 11 and the green one on 37 (both active low).
+    ICEBREAKER("icebreaker", UP5K, new String[][] {
+        {"clk", "35"}, {"uart_rx", "6"}, {"uart_tx", "9"}, {"led_error_n", "11"}, {"led_busy_n", "37"}});
+
+    public final String id;
+    public final Ice40Device device;
+    private final String[][] pins;
+
+    Board(String id, Ice40Device device, String[][] pins) {
+      this.id = id;
+      this.device = device;
+      this.pins = pins;
+    }
+
+    /** The board's pin file: every port of the shell's top on its pin. */
+    public String pcf() {
+      StringBuilder s = new StringBuilder("# " + id + " (" + device.id + ", " + device.pkg
+          + "): every port of the board shell on its pin (docs/board.md).\n");
+      for (String[] p : pins) {
+        s.append("set_io ").append(p[0]).append(' ').append(p[1]).append('\n');
+      }
+      return s.toString();
+    }
+
+    public static Board byId(String id) {
+      for (Board b : values()) {
+        if (b.id.equals(id)) {
+          return b;
+        }
+      }
+      throw new UserError("--board must be one of "
+          + Arrays.stream(values()).map(b -> b.id).collect(Collectors.joining(", ")) + ", got " + id);
+    }
+  }
+
   public static Ice40Device byId(String id) {
     for (Ice40Device d : values()) {
       if (d.id.equals(id)) {

@@ -3,11 +3,13 @@ package addernet.gen;
 import addernet.io.Outputs;
 import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
+import addernet.fpga.Ice40Device;
 import addernet.hw.AccelConfig;
 import addernet.hw.LayerParams;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
 import addernet.quant.Requant;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -25,6 +27,8 @@ import java.util.List;
 public final class AcceleratorGenerator {
   public static final String CONFIG_FILE = "accel.json";
   public static final String TOP = "Accelerator";
+  /** The top of a board folder (generate --board icebreaker; docs/board.md). */
+  public static final String BOARD_TOP = "IceBreakerTop";
   /**
    * 2: PE rows are images, activations stored once, shared requantizers (docs/accelerator.md).
    * A folder of version 1 has another trace port and memory layout, so it is refused.
@@ -96,7 +100,8 @@ public final class AcceleratorGenerator {
    * (adder, or mac for the CNN twin; absent in folders written before the twin: adder). {@code
    * maxTerms}, {@code inputShift} and {@code layers} (every layer's shape and requantization)
    * together with the weight ROM images are the whole generator config, so the folder can be
-   * generated again, e.g. with the other PE operation ({@link #twin}).
+   * generated again, e.g. with the other PE operation ({@link #twin}). {@code board} and {@code
+   * uartDivisor} are null except in a board folder (docs/board.md), whose top is the board shell.
    */
   public record Manifest(
       int formatVersion,
@@ -124,7 +129,9 @@ public final class AcceleratorGenerator {
       int inputShift,
       List<LayerShape> layers,
       List<String> sources,
-      List<String> memFiles) {
+      List<String> memFiles,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String board,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Integer uartDivisor) {
 
     /** True when the weights are loaded through the weight stream rather than held in ROMs. */
     public boolean weightStream() {
@@ -281,16 +288,144 @@ public final class AcceleratorGenerator {
    * {@code inputs} and {@code --force} (docs/outputs.md).
    */
   public static void generate(IntNetwork net, Options opt, Path out, boolean force, List<Path> inputs) {
-    generate(config(net, opt), net, net.name(), net.adderOpsPerImage(), out, force, inputs);
+    generate(config(net, opt), net, net.name(), net.adderOpsPerImage(), out, force, inputs, null);
   }
 
-  /** With {@code net} (null for a twin, whose weights are not a network's) the folder gets tb/. */
+  /**
+   * The accelerator behind {@code board}'s shell (docs/board.md): {@code opt} must stream its
+   * weights into SPRAM and have no trace port, and the weights must be bytes.
+   */
+  public static void generateBoard(IntNetwork net, Options opt, Ice40Device.Board board, Path out,
+      boolean force, List<Path> inputs) {
+    AccelConfig cfg = config(net, opt);
+    checkBoard(cfg, board);
+    generate(cfg, net, net.name(), net.adderOpsPerImage(), out, force, inputs, board);
+  }
+
+  static void checkBoard(AccelConfig cfg, Ice40Device.Board board) {
+    if (!cfg.spramWeights() || cfg.trace()) {
+      throw new IllegalArgumentException("a board shell needs SPRAM weights and no trace port");
+    }
+    if (cfg.weightStreamBits() != 8) {
+      throw new UserError("--board " + board.id + " sends one byte per weight, but the network's "
+          + cfg.dataBits() + "-bit weights need " + cfg.weightStreamBits() / 8 + " bytes; quantize"
+          + " it to 8 bits or fewer");
+    }
+  }
+
+  /** The UART's clocks per bit on {@code board}: its oscillator over the FTDI's 115,200 baud. */
+  public static int uartDivisor(Ice40Device.Board board) {
+    return addernet.hw.IceBreakerTop$.MODULE$.Divisor();
+  }
+
+  /**
+   * The arrays {@code generate --board} tries when --rows and --cols are absent, largest first
+   * (rows x cols; batch = rows).
+   */
+  public static final int[][] BOARD_ARRAYS = {{8, 8}, {8, 4}, {4, 4}, {4, 2}, {2, 2}};
+
+  /**
+   * The board's estimate of a design's iCE40 logic cells (a LUT with its flip-flop and carry, as
+   * nextpnr packs them): {@code CELLS_REST} for the controller, the address logic and the shell,
+   * plus {@code CELLS_PER_PE} per PE and {@code CELLS_PER_REQUANTIZER} per requantizer. Fitted to
+   * the two board folders placed with yosys 0.23 and nextpnr-ice40 on the UP5K (docs/board.md):
+   * the tiny network on 2x2 (one requantizer), 2,836 cells (estimate 2,860), and LeNet-5 on 4x4
+   * (one requantizer), 4,549-4,557 cells (estimate 4,540). The per-PE figure is more than a PE's own 52
+   * LUTs because the activation buffers' lanes, the skew registers and the sequencer grow with
+   * the array too; the requantizer's is its measured 912-1,008 LUTs. A design must stay under 90%
+   * of the part's cells, as {@code synth} asks (Ice40Device.smallestFitting).
+   */
+  public static final int CELLS_REST = 1300;
+  public static final int CELLS_PER_PE = 140;
+  public static final int CELLS_PER_REQUANTIZER = 1000;
+
+  /** The estimated logic cells of a board design (see {@link #CELLS_REST}). */
+  public static int estimatedCells(AccelConfig cfg) {
+    return CELLS_REST + CELLS_PER_PE * cfg.rows() * cfg.cols() + CELLS_PER_REQUANTIZER * cfg.requantizers();
+  }
+
+  /**
+   * The estimated iCE40 block RAMs of a design: each activation buffer, the logits memory and the
+   * requantization table (when it is deeper than yosys keeps in LUTs) as one memory of its word
+   * width and depth, in the block RAM mode that needs fewest (256 x 16, 512 x 8, 1024 x 4, 2048 x
+   * 2). LeNet-5 on 4x4: 22 estimated, 21 used.
+   */
+  public static int estimatedBlockRams(AccelConfig cfg) {
+    int[] depth = cfg.bufferDepth();
+    int n = blocks(depth[0], cfg.rows() * cfg.dataBits()) + blocks(depth[1], cfg.rows() * cfg.dataBits())
+        + blocks(cfg.logitDepth(), cfg.requantizers() * cfg.logitBits());
+    if (cfg.requantDepth() > 64) {
+      n += blocks(cfg.requantDepth(), new addernet.hw.RequantTable(cfg).entryBits());
+    }
+    return n;
+  }
+
+  private static int blocks(long depth, long width) {
+    long best = Long.MAX_VALUE;
+    for (int w = 16, d = 256; w >= 2; w /= 2, d *= 2) {
+      best = Math.min(best, ((width + w - 1) / w) * ((depth + d - 1) / d));
+    }
+    return (int) best;
+  }
+
+  /**
+   * The array {@code generate --board} builds when none is given: the largest of {@link
+   * #BOARD_ARRAYS} (cut to the network's widest layer) whose weights fit the part's SPRAMs
+   * (AccelConfig's check), whose estimated logic cells stay under 90% of its cells and whose estimated
+   * block RAMs fit.
+   */
+  public static Options boardOptions(IntNetwork net, Ice40Device.Board board) {
+    return boardChoice(net, board).options();
+  }
+
+  /** The array {@link #boardOptions} chose, and why each larger one was passed over. */
+  public record BoardChoice(Options options, List<String> passedOver) {}
+
+  public static BoardChoice boardChoice(IntNetwork net, Ice40Device.Board board) {
+    List<String> tried = new ArrayList<>();
+    for (int[] a : BOARD_ARRAYS) {
+      Options opt = fit(net, a[0], a[1], a[0]);
+      opt = new Options(opt.rows(), opt.cols(), a[0], false, true, true);
+      AccelConfig cfg;
+      try {
+        cfg = config(net, opt);
+      } catch (UserError e) {
+        tried.add(a[0] + "x" + a[1] + ": " + e.getMessage()
+            .replaceFirst("^cannot build an accelerator for [^:]*: (requirement failed: )?", ""));
+        continue;
+      }
+      int cells = estimatedCells(cfg);
+      int brams = estimatedBlockRams(cfg);
+      if (cells <= 0.9 * board.device.logicCells && brams <= board.device.blockRams) {
+        return new BoardChoice(opt, tried);
+      }
+      tried.add(String.format("%dx%d: about %,d logic cells of the %,d allowed (90%% of %,d) and %d"
+          + " block RAMs of %d", opt.rows(), opt.cols(), cells, (int) (0.9 * board.device.logicCells),
+          board.device.logicCells, brams, board.device.blockRams));
+    }
+    throw new UserError(net.name() + " fits no array on the " + board.id + " (" + board.device.id
+        + "): " + String.join("; ", tried));
+  }
+
+  /**
+   * With {@code net} (null for a twin, whose weights are not a network's) a folder without a board
+   * gets tb/, the testbench for other simulators.
+   */
   private static void generate(AccelConfig cfg, IntNetwork net, String network, long opsPerImage,
-      Path out, boolean force, List<Path> inputs) {
+      Path out, boolean force, List<Path> inputs, Ice40Device.Board board) {
     Outputs.writeFolder(
         "generate", out, force, inputs,
         dir -> {
-          addernet.hw.GenerateAccelerator.apply(cfg, dir.toString());
+          if (board == null) {
+            addernet.hw.GenerateAccelerator.apply(cfg, dir.toString());
+          } else {
+            Path scratch = Files.createTempDirectory("addernet-board-");
+            try {
+              addernet.hw.GenerateIceBreaker.apply(cfg, uartDivisor(board), dir.toString(), scratch.toString());
+            } finally {
+              Outputs.deleteTree(scratch);
+            }
+          }
           List<String> sources = ArrayGenerator.verilogSources(dir);
           List<String> mems = new ArrayList<>();
           for (int j = 0; j < cfg.cols(); j++) {
@@ -303,7 +438,7 @@ public final class AcceleratorGenerator {
           }
           Manifest m =
               new Manifest(
-                  FORMAT_VERSION, TOP, network,
+                  FORMAT_VERSION, board == null ? TOP : BOARD_TOP, network,
                   NetworkDigest.of(cfg.op().name(), cfg.inputShift(), cfg.logitBits(),
                       List.of(cfg.layers())),
                   cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
@@ -312,13 +447,14 @@ public final class AcceleratorGenerator {
                   cfg.issueCycles(), opsPerImage,
                   cfg.requantizers(),
                   cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
-                  layers, sources, mems);
+                  layers, sources, mems, board == null ? null : board.id,
+                  board == null ? null : uartDivisor(board));
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
-          if (net != null) {
+          if (net != null && board == null) {
             IcarusTestbench.write(dir, cfg, net, sources,
                 cfg.weightStream() ? weightStream(dir, m) : new int[0]);
           }
-          FpgaFlow.write(dir, new FpgaFlow.Design(network, TOP, sources, mems));
+          FpgaFlow.write(dir, new FpgaFlow.Design(network, m.top(), sources, mems, board));
         });
   }
 
@@ -331,6 +467,10 @@ public final class AcceleratorGenerator {
    */
   public static void twin(Path rtlDir, PeOp op, Path out) {
     Manifest m = read(rtlDir);
+    if (m.board() != null) {
+      throw new UserError(rtlDir + " is a " + m.board() + " board folder; its twin would need the"
+          + " board shell too: compare the plain accelerators (generate --weights spram --no-trace)");
+    }
     if (m.layers() == null || m.layers().isEmpty()) {
       throw new UserError(
           rtlDir.resolve(CONFIG_FILE) + " does not list its layers (it was generated by an older"
@@ -350,7 +490,7 @@ public final class AcceleratorGenerator {
         new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.weightStream(),
             "spram".equals(m.weightMemory())),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
-    generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir));
+    generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir), null);
   }
 
   /**
@@ -455,8 +595,28 @@ public final class AcceleratorGenerator {
           + " an older version with another inside, generate it again: addernet generate --model"
           + " PKG --rows " + m.rows() + " --cols " + m.cols() + " --out " + rtlDir);
     }
-    if (!TOP.equals(m.top())) {
-      throw ManifestReader.bad(f, "top", "\"" + TOP + "\"", m.top() == null ? "null" : "\"" + m.top() + "\"");
+    String top = m.board() == null ? TOP : BOARD_TOP;
+    if (m.board() != null) {
+      boolean known = false;
+      for (Ice40Device.Board b : Ice40Device.Board.values()) {
+        known |= b.id.equals(m.board());
+      }
+      if (!known) {
+        throw ManifestReader.bad(f, "board", "icebreaker or absent", "\"" + m.board() + "\"");
+      }
+      if (m.uartDivisor() == null) {
+        throw ManifestReader.bad(f, "uartDivisor", "the UART's clocks per bit (with a board)", "null");
+      }
+      ManifestReader.range(f, "uartDivisor", m.uartDivisor(), 4, 65535);
+      if (m.trace() || !"spram".equals(m.weightMemory())) {
+        throw ManifestReader.bad(f, "board", "absent unless trace is false and weightMemory spram",
+            "\"" + m.board() + "\"");
+      }
+    } else if (m.uartDivisor() != null) {
+      throw ManifestReader.bad(f, "uartDivisor", "absent without a board", m.uartDivisor());
+    }
+    if (!top.equals(m.top())) {
+      throw ManifestReader.bad(f, "top", "\"" + top + "\"", m.top() == null ? "null" : "\"" + m.top() + "\"");
     }
     if (m.network() == null) {
       throw ManifestReader.bad(f, "network", "the network's name", "null");
@@ -468,7 +628,7 @@ public final class AcceleratorGenerator {
       throw ManifestReader.bad(f, "weights", "rom or stream", m.weights() == null ? "null" : "\"" + m.weights() + "\"");
     }
     List<String> memories = m.weights().equals("rom") ? List.of("rom") : List.of("ram", "spram");
-    if (m.weightMemory() == null || !memories.contains(m.weightMemory())) {
+    if (m.weightMemory() == null || !memories.contains(m.weightMemory())) { // List.of refuses null
       throw ManifestReader.bad(f, "weightMemory", String.join(" or ", memories) + " (with weights " + m.weights() + ")",
           m.weightMemory() == null ? "null" : "\"" + m.weightMemory() + "\"");
     }

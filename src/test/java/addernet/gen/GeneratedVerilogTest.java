@@ -70,6 +70,18 @@ class GeneratedVerilogTest {
     assertEquals("", Verilator.lint(out, m.sources(), m.top()));
   }
 
+  /** Odd shapes, without the trace port, each weight memory: nothing dangles when bits go unused. */
+  @ParameterizedTest(name = "{0}x{1}, batch {2}, {3} weights, no trace")
+  @org.junit.jupiter.params.provider.CsvSource({"3,5,4,spram", "1,7,1,stream", "5,3,6,rom", "8,8,8,rom"})
+  void acceleratorsWithoutTheTracePortPassLintWithAllWarnings(int rows, int cols, int batch, String weights) {
+    Path out = tmp.resolve("notrace");
+    var opt = new AcceleratorGenerator.Options(rows, cols, batch, false, !weights.equals("rom"),
+        weights.equals("spram"));
+    AcceleratorGenerator.generate(RandomNetworks.lenet5Shaped(1), opt, out);
+    var m = AcceleratorGenerator.read(out);
+    assertEquals("", Verilator.lint(out, m.sources(), m.top()));
+  }
+
   @Test
   void lenetShapedAcceleratorPassesVerilatorLintWithAllWarnings() {
     Path out = tmp.resolve("lenet");
