@@ -122,7 +122,8 @@ final class GenerateCommand implements Callable<Integer> {
             + " largest array that fits the " + b.device.id + " is chosen)");
       }
       Outputs.check("generate", force, List.of(model), "--out", out);
-      IntNetwork net = readModel(model);
+      ModelPackage pkg = readPackage(model);
+      IntNetwork net = pkg.network();
       if (!List.of("rom", "stream", "spram").contains(weights)) {
         throw new UserError("--weights must be rom, stream or spram, got '" + weights + "'");
       }
@@ -144,7 +145,8 @@ final class GenerateCommand implements Callable<Integer> {
       } else {
         var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
             !weights.equals("rom"), weights.equals("spram"));
-        AcceleratorGenerator.generate(net, opt, out, force, List.of(model));
+        AcceleratorGenerator.generate(net, opt, out, force, List.of(model),
+            pkg.golden() == null ? null : pkg.golden().pixels());
       }
       var m = AcceleratorGenerator.read(out);
       System.out.printf(
@@ -209,8 +211,12 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   static IntNetwork readModel(Path dir) {
+    return readPackage(dir).network();
+  }
+
+  static ModelPackage readPackage(Path dir) {
     try {
-      return ModelPackage.read(dir).network();
+      return ModelPackage.read(dir);
     } catch (IOException e) {
       // The reader names files inside the package; say which package, unless it already does.
       String msg = String.valueOf(e.getMessage());

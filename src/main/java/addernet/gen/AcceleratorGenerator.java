@@ -288,7 +288,14 @@ public final class AcceleratorGenerator {
    * {@code inputs} and {@code --force} (docs/outputs.md).
    */
   public static void generate(IntNetwork net, Options opt, Path out, boolean force, List<Path> inputs) {
-    generate(config(net, opt), net, net.name(), net.adderOpsPerImage(), out, force, inputs, null);
+    generate(net, opt, out, force, inputs, null);
+  }
+
+  /** As above; {@code goldenPixels} (a package's golden images, or null) become tb/'s vectors. */
+  public static void generate(IntNetwork net, Options opt, Path out, boolean force, List<Path> inputs,
+      int[][] goldenPixels) {
+    generate(config(net, opt), net, net.name(), net.adderOpsPerImage(), out, force, inputs, null,
+        goldenPixels);
   }
 
   /**
@@ -299,7 +306,7 @@ public final class AcceleratorGenerator {
       boolean force, List<Path> inputs) {
     AccelConfig cfg = config(net, opt);
     checkBoard(cfg, board);
-    generate(cfg, net, net.name(), net.adderOpsPerImage(), out, force, inputs, board);
+    generate(cfg, net, net.name(), net.adderOpsPerImage(), out, force, inputs, board, null);
   }
 
   static void checkBoard(AccelConfig cfg, Ice40Device.Board board) {
@@ -412,7 +419,7 @@ public final class AcceleratorGenerator {
    * gets tb/, the testbench for other simulators.
    */
   private static void generate(AccelConfig cfg, IntNetwork net, String network, long opsPerImage,
-      Path out, boolean force, List<Path> inputs, Ice40Device.Board board) {
+      Path out, boolean force, List<Path> inputs, Ice40Device.Board board, int[][] goldenPixels) {
     Outputs.writeFolder(
         "generate", out, force, inputs,
         dir -> {
@@ -452,7 +459,7 @@ public final class AcceleratorGenerator {
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
           if (net != null && board == null) {
             IcarusTestbench.write(dir, cfg, net, sources,
-                cfg.weightStream() ? weightStream(dir, m) : new int[0]);
+                cfg.weightStream() ? weightStream(dir, m) : new int[0], goldenPixels);
           }
           FpgaFlow.write(dir, new FpgaFlow.Design(network, m.top(), sources, mems, board));
         });
@@ -490,7 +497,7 @@ public final class AcceleratorGenerator {
         new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.weightStream(),
             "spram".equals(m.weightMemory())),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
-    generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir), null);
+    generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir), null, null);
   }
 
   /**

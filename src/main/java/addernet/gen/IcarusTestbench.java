@@ -26,24 +26,34 @@ public final class IcarusTestbench {
 
   private IcarusTestbench() {}
 
-  /** The golden images: pseudo-random pixels, {@link #BATCHES} batches, the same for every folder of this shape. */
-  static int[][] images(IntNetwork net, int batch) {
+  /**
+   * {@link #BATCHES} batches of images: a package's golden images, repeated from the first when
+   * there are fewer; without them, pseudo-random pixels (seed {@link #SEED}).
+   */
+  static int[][] images(IntNetwork net, int batch, int[][] golden) {
+    int[][] images = new int[BATCHES * batch][];
+    if (golden != null && golden.length > 0) {
+      for (int i = 0; i < images.length; i++) {
+        images[i] = golden[i % golden.length];
+      }
+      return images;
+    }
     SplittableRandom rnd = new SplittableRandom(SEED);
     int size = net.inChannels() * net.inHeight() * net.inWidth();
-    int[][] images = new int[BATCHES * batch][size];
-    for (int[] img : images) {
+    for (int i = 0; i < images.length; i++) {
+      images[i] = new int[size];
       for (int p = 0; p < size; p++) {
-        img[p] = rnd.nextInt(256);
+        images[i][p] = rnd.nextInt(256);
       }
     }
     return images;
   }
 
-  static void write(Path dir, AccelConfig cfg, IntNetwork net, List<String> sources, int[] weightBeats)
-      throws IOException {
+  static void write(Path dir, AccelConfig cfg, IntNetwork net, List<String> sources, int[] weightBeats,
+      int[][] golden) throws IOException {
     Path tb = dir.resolve(DIR);
     Files.createDirectories(tb);
-    int[][] images = images(net, cfg.batch());
+    int[][] images = images(net, cfg.batch(), golden);
     StringBuilder pixels = new StringBuilder();
     StringBuilder logits = new StringBuilder();
     for (int[] img : images) {

@@ -31,9 +31,17 @@ class IcarusTestbenchTest {
 
   @Test
   void theShippedTinyModelsGoldenVectorsPassOnIcarusAndAWrongLogitIsNamed() throws Exception {
-    IntNetwork net = ModelPackage.read(Path.of("model/tiny-adder-8bit")).network();
+    ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
+    IntNetwork net = pkg.network();
     Path rtl = tmp.resolve("tiny");
-    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, false), rtl);
+    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, false), rtl, false,
+        List.of(), pkg.golden().pixels());
+    // tb/pixels.hex holds the package's golden images, in order.
+    List<String> pixels = Files.readAllLines(rtl.resolve("tb/pixels.hex"));
+    int size = pkg.golden().pixels()[0].length;
+    for (int p = 0; p < size; p++) {
+      assertEquals(pkg.golden().pixels()[1][p], Integer.parseInt(pixels.get(size + p), 16));
+    }
     Run ok = runIcarus(rtl);
     assertEquals(0, ok.code(), ok.out());
     assertTrue(ok.out().contains("PASS: 4 images, 40 logits match"), ok.out());
