@@ -21,14 +21,6 @@
 #include "harness.h"
 #include "ports.h"
 
-// xorshift32: the stall pattern depends only on the seed Java sends.
-static uint32_t rng_state = 1;
-static uint32_t next_rand() {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 17;
-  rng_state ^= rng_state << 5;
-  return rng_state;
-}
 
 int main(int argc, char** argv) {
   Bench bench(argc, argv);

@@ -30,13 +30,6 @@ struct BoardTop : Vtop {
 #include "harness.h"
 #include "ports.h"
 
-static uint32_t rng_state = 1;
-static uint32_t next_rand() {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 17;
-  rng_state ^= rng_state << 5;
-  return rng_state;
-}
 
 static const int P = BOARD_UART_DIVISOR;
 static const uint64_t BYTE_CLOCKS = 10ull * P;

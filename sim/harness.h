@@ -74,3 +74,12 @@ struct Bench {
     top->final();
   }
 };
+
+// xorshift32 for the harnesses' random stalls: the pattern depends only on the seed Java sends.
+inline uint32_t rng_state = 1;
+inline uint32_t next_rand() {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 17;
+  rng_state ^= rng_state << 5;
+  return rng_state;
+}

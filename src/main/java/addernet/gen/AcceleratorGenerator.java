@@ -500,14 +500,10 @@ public final class AcceleratorGenerator {
     generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir), null, null);
   }
 
-  /**
-   * Every layer's weights ([t][k]) back from the per-column ROM images: column j holds, layer
-   * after layer, the weights of channels j, j + C, ... one K-long block each (GenerateAccelerator).
-   */
-  static int[][] readWeightRoms(Path rtlDir, Manifest m) {
-    int cols = m.cols();
+  /** The lines of every column's weight image, {@code weights_colJ.mem}. */
+  private static List<List<String>> weightImages(Path rtlDir, Manifest m) {
     List<List<String>> words = new ArrayList<>();
-    for (int j = 0; j < cols; j++) {
+    for (int j = 0; j < m.cols(); j++) {
       Path mem = rtlDir.resolve(m.memFiles().get(j));
       try {
         words.add(Files.readAllLines(mem));
@@ -515,6 +511,16 @@ public final class AcceleratorGenerator {
         throw new UserError("cannot read " + mem + ": " + e.getMessage(), e);
       }
     }
+    return words;
+  }
+
+  /**
+   * Every layer's weights ([t][k]) back from the per-column ROM images: column j holds, layer
+   * after layer, the weights of channels j, j + C, ... one K-long block each (GenerateAccelerator).
+   */
+  static int[][] readWeightRoms(Path rtlDir, Manifest m) {
+    int cols = m.cols();
+    List<List<String>> words = weightImages(rtlDir, m);
     int bits = m.dataBits();
     int[][] out = new int[m.layers().size()][];
     int base = 0;
@@ -558,15 +564,7 @@ public final class AcceleratorGenerator {
    */
   public static int[] weightStream(Path rtlDir, Manifest m) {
     int cols = m.cols();
-    List<List<String>> words = new ArrayList<>();
-    for (int j = 0; j < cols; j++) {
-      Path mem = rtlDir.resolve(m.memFiles().get(j));
-      try {
-        words.add(Files.readAllLines(mem));
-      } catch (IOException e) {
-        throw new UserError("cannot read " + mem + ": " + e.getMessage(), e);
-      }
-    }
+    List<List<String>> words = weightImages(rtlDir, m);
     int depth = words.get(0).size();
     int[] beats = new int[cols * depth];
     for (int j = 0; j < cols; j++) {
