@@ -19,9 +19,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -184,7 +181,7 @@ final class CosimCommand implements Callable<Integer> {
     }
     ArrayHarness harness = ArrayHarness.build(rtl);
     ArrayCosim.Report r;
-    try (ProgressBar bar = bar("cosim", random, " tiles")) {
+    try (Progress bar = new Progress("cosim", random, " tiles")) {
       r = new ArrayCosim(harness).runRandom(random, seed, waveFile, bar::stepBy);
     }
     System.out.printf(
@@ -228,7 +225,7 @@ final class CosimCommand implements Callable<Integer> {
     System.err.println("cosim: building the Verilator model of " + rtl + " (once per RTL version)");
     AccelSimulator.prepare(rtl);
     AccelCosim.Report r;
-    try (ProgressBar bar = bar("cosim", n, " images")) {
+    try (Progress bar = new Progress("cosim", n, " images")) {
       r = cosim.run(pixels, labels, options, bar::stepBy);
     }
     System.out.printf(
@@ -288,7 +285,7 @@ final class CosimCommand implements Callable<Integer> {
     int failed = 0;
     long compared = 0;
     Path work = Files.createTempDirectory("addernet-random-networks");
-    try (ProgressBar bar = bar("networks", randomNetworks, " nets")) {
+    try (Progress bar = new Progress("networks", randomNetworks, " nets")) {
       for (int i = 0; i < randomNetworks; i++) {
         long s = seed * 1_000_003L + i;
         IntNetwork net = RandomNetworks.create(s, peOp);
@@ -347,15 +344,5 @@ final class CosimCommand implements Callable<Integer> {
       }
       Outputs.deleteTree(from);
     }
-  }
-
-  static ProgressBar bar(String task, long max, String unit) {
-    return new ProgressBarBuilder()
-        .setTaskName(task)
-        .setInitialMax(max)
-        .setUnit(unit, 1)
-        .setStyle(ProgressBarStyle.ASCII)
-        .continuousUpdate()
-        .build();
   }
 }
