@@ -149,25 +149,12 @@ int main(int argc, char** argv) {
       fprintf(stderr, "harness: accelerator did not finish within %llu cycles\n",
               static_cast<unsigned long long>(limit));
     }
-    int32_t m = static_cast<int32_t>(logits.size());
-    write_exact(&m, sizeof m);
-    write_exact(logits.data(), logits.size() * sizeof(int32_t));
-    int32_t nl = static_cast<int32_t>(lasts.size());
-    write_exact(&nl, sizeof nl);
-    write_exact(lasts.data(), lasts.size() * sizeof(int32_t));
-    uint32_t acc_cycles = top->cycles;
-    write_exact(&acc_cycles, sizeof acc_cycles);
-    write_exact(&cycles, sizeof cycles);
-    int32_t t = static_cast<int32_t>(trace.size() / 4);
-    write_exact(&t, sizeof t);
-    write_exact(trace.data(), trace.size() * sizeof(int32_t));
     int32_t status = (top->busy ? 1 : 0) | (top->m_axis_tvalid ? 2 : 0) |
                      (top->s_axis_tready ? 4 : 0) | (top->done ? 8 : 0);
 #ifdef HAS_WEIGHT_STREAM
     status |= static_cast<int32_t>(top->error) << 4;
 #endif
-    write_exact(&status, sizeof status);
-    fflush(stdout);
+    write_batch_reply(logits, lasts, top->cycles, cycles, trace, status);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include <unistd.h>
 
@@ -82,4 +83,26 @@ inline uint32_t next_rand() {
   rng_state ^= rng_state >> 17;
   rng_state ^= rng_state << 5;
   return rng_state;
+}
+
+// One batch's reply, as AccelSimulator reads it (the protocol comment in accel_harness.cpp):
+// logits, tlast indices, the accelerator's cycle counter, simulated cycles, trace records of four
+// int32 each, the status word.
+static inline void write_batch_reply(const std::vector<int32_t>& logits,
+                                     const std::vector<int32_t>& lasts, uint32_t acc_cycles,
+                                     uint64_t sim_cycles, const std::vector<int32_t>& trace,
+                                     int32_t status) {
+  int32_t m = static_cast<int32_t>(logits.size());
+  write_exact(&m, sizeof m);
+  write_exact(logits.data(), logits.size() * sizeof(int32_t));
+  int32_t nl = static_cast<int32_t>(lasts.size());
+  write_exact(&nl, sizeof nl);
+  write_exact(lasts.data(), lasts.size() * sizeof(int32_t));
+  write_exact(&acc_cycles, sizeof acc_cycles);
+  write_exact(&sim_cycles, sizeof sim_cycles);
+  int32_t t = static_cast<int32_t>(trace.size() / 4);
+  write_exact(&t, sizeof t);
+  write_exact(trace.data(), trace.size() * sizeof(int32_t));
+  write_exact(&status, sizeof status);
+  fflush(stdout);
 }
