@@ -39,8 +39,9 @@ public final class ChildProcesses {
    */
   public static Process startInOwnGroup(ProcessBuilder pb) throws IOException {
     if (SETSID != null) {
-      List<String> cmd = new ArrayList<>(pb.command());
-      cmd.add(0, SETSID);
+      List<String> cmd = new ArrayList<>(List.of(SETSID, "/bin/sh", "-c", WATCHDOG, "sh",
+          Long.toString(ProcessHandle.current().pid())));
+      cmd.addAll(pb.command());
       pb.command(cmd);
     }
     Process p = pb.start();
@@ -52,6 +53,20 @@ public final class ChildProcesses {
   }
 
   private static final String SETSID = findSetsid();
+
+  /**
+   * Runs in the new group before it becomes the tool ({@code exec} keeps the pid): a watcher that
+   * ends the group once this JVM is gone. The shutdown hook is not enough alone, as a JVM killed
+   * outright (SIGKILL, the OOM killer, -Xrs) runs no hooks and would leave make's compilers or a
+   * long yosys run behind. The watcher leaves by itself when the tool has ended ({@code $$} is the
+   * tool's pid), and holds none of the tool's streams. A zombie counts as gone: a JVM killed outright
+   * stays one until its parent reaps it.
+   */
+  private static final String WATCHDOG = "j=$1; shift; "
+      + "( alive() { s=; read -r s < /proc/$1/stat 2>/dev/null || return 1; s=${s##*) }; [ \"${s%% *}\" != Z ]; }; "
+      + "while alive \"$j\" && alive $$; do sleep 1; done; "
+      + "alive \"$j\" || kill -TERM -$$ 2>/dev/null ) </dev/null >/dev/null 2>&1 & "
+      + "exec \"$@\"";
   private static final Set<Long> GROUPS = ConcurrentHashMap.newKeySet();
 
   private static String findSetsid() {
@@ -96,7 +111,16 @@ public final class ChildProcesses {
   }
 
   private static void destroyAll() {
-    destroyTrees(new ArrayList<>(LIVE));
+    try {
+      destroyTrees(new ArrayList<>(LIVE));
+    } catch (Throwable t) {
+      // A shutdown hook that throws ends silently and leaves the tools running: say so, and still
+      // end what can be reached by a plain kill of each root.
+      System.err.println("addernet: ending external tools at exit failed: " + t);
+      for (Process p : LIVE) {
+        p.destroyForcibly();
+      }
+    }
   }
 
   private static void destroyTrees(List<Process> roots) {
@@ -105,23 +129,36 @@ public final class ChildProcesses {
       h.destroy();
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(GRACE_MILLIS);
-    for (ProcessHandle h : all) {
-      long left = deadline - System.nanoTime();
-      if (left > 0) {
-        try {
-          h.onExit().get(left, TimeUnit.NANOSECONDS);
-        } catch (Exception e) {
-          // still running (or the wait was cut short): killed below
-        }
+    // Polled rather than onExit(): a process outside our children that has ended stays a zombie
+    // until whatever adopted it reaps it, and onExit() would wait out the whole grace for it.
+    while (all.stream().anyMatch(ChildProcesses::running) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
       }
     }
     for (ProcessHandle h : members(roots)) {
-      if (h.isAlive()) {
+      if (running(h)) {
         h.destroyForcibly();
       }
     }
     for (Process p : roots) {
       GROUPS.remove(p.pid());
+    }
+  }
+
+  /** Alive and not a zombie (state Z in /proc: ended, not yet reaped). */
+  private static boolean running(ProcessHandle h) {
+    if (!h.isAlive()) {
+      return false;
+    }
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(h.pid()), "stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+    } catch (IOException | RuntimeException e) {
+      return h.isAlive();
     }
   }
 

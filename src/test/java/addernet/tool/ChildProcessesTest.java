@@ -10,8 +10,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ChildProcessesTest {
+  /** One of the tool's two sleeps (not the one-second naps of the group's watcher). */
   private static boolean isSleep(ProcessHandle h) {
-    return h.info().command().map(c -> c.endsWith("/sleep") || c.equals("sleep")).orElse(false);
+    return h.info().command().map(c -> c.endsWith("/sleep") || c.equals("sleep")).orElse(false)
+        && h.info().arguments().map(a -> List.of(a).contains("300")).orElse(false);
   }
 
   /**
@@ -32,11 +34,22 @@ class ChildProcessesTest {
 
   @Test
   void sigtermOfTheJvmEndsTheWholeTreeOfItsExternalTool() throws Exception {
+    endTheJvmAndCheckItsToolsEnd(false);
+  }
+
+  /** SIGKILL runs no shutdown hook: the group's own watcher has to end the tool. */
+  @Test
+  void sigkillOfTheJvmStillEndsTheWholeTreeOfItsExternalTool() throws Exception {
+    endTheJvmAndCheckItsToolsEnd(true);
+  }
+
+  private static void endTheJvmAndCheckItsToolsEnd(boolean kill) throws Exception {
+    Path out = java.nio.file.Files.createTempFile("long-tool", ".out");
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process jvm = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
-        LongToolMain.class.getName()).redirectErrorStream(true).start();
+        LongToolMain.class.getName()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    List<ProcessHandle> tree = List.of();
     try {
-      List<ProcessHandle> tree = List.of();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (System.nanoTime() < deadline) {
         tree = jvm.descendants().toList();
@@ -47,18 +60,28 @@ class ChildProcessesTest {
       }
       assertEquals(2, tree.stream().filter(ChildProcessesTest::isSleep).count(),
           "the child JVM never started its tool: " + tree);
-      jvm.destroy(); // SIGTERM, as kill(1) sends
-      assertTrue(jvm.waitFor(30, TimeUnit.SECONDS), "the JVM did not end on SIGTERM");
+      if (kill) {
+        jvm.destroyForcibly(); // SIGKILL, as kill -9 or the OOM killer sends
+      } else {
+        jvm.destroy(); // SIGTERM, as kill(1) sends
+      }
+      assertTrue(jvm.waitFor(30, TimeUnit.SECONDS), "the JVM did not end on its signal");
+      // What the child JVM printed (a failing shutdown hook says why) and how it ended, for the
+      // message below.
+      String said = java.nio.file.Files.readString(out).strip();
+      String how = "the JVM ended with " + jvm.exitValue() + (said.isEmpty() ? ", printing nothing" : ", printing: " + said)
+          + "; JAVA_TOOL_OPTIONS=" + System.getenv("JAVA_TOOL_OPTIONS");
       for (ProcessHandle h : tree) {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (running(h) && System.nanoTime() < until) {
           Thread.sleep(50);
         }
-        assertFalse(running(h), () -> "still running after the JVM ended: " + h.pid() + " " + h.info());
+        assertFalse(running(h), () -> "still running after the JVM ended: " + h.pid() + " " + h.info() + "; " + how);
       }
     } finally {
-      jvm.descendants().forEach(ProcessHandle::destroyForcibly);
+      tree.forEach(ProcessHandle::destroyForcibly);
       jvm.destroyForcibly();
+      java.nio.file.Files.deleteIfExists(out);
     }
   }
 
