@@ -43,7 +43,9 @@ final case class LayerParams(
  * `op` is the mesh's PE operation: the AdderNet's adder, or the MAC of its CNN twin (then
  * `accBits` comes from the MAC's bound, numeric contract section 3); nothing else in the
  * accelerator depends on it. With `weightStream` the weights are RAM filled through a stream port
- * before a run, instead of ROMs initialised from files.
+ * before a run, instead of ROMs initialised from files. With `axiControl` the top is
+ * AcceleratorAxi: the engine behind AXI4-Lite registers (ControlRegisters), which also choose how
+ * many images a run takes.
  */
 final case class AccelConfig(
     rows: Int,
@@ -58,7 +60,8 @@ final case class AccelConfig(
     layers: Array[LayerParams],
     trace: Boolean,
     weightStream: Boolean,
-    spramWeights: Boolean) {
+    spramWeights: Boolean,
+    axiControl: Boolean) {
   require(rows >= 1 && cols >= 1, "array sizes must be positive")
   require(batch >= 1, "batch must be positive")
   require(dataBits >= 2 && dataBits <= 16, "data bits must be in 2..16")

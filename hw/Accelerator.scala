@@ -39,6 +39,11 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
     val s_axis_weights_tready = if (cfg.weightStream) Some(Output(Bool())) else None
     val s_axis_weights_tlast = if (cfg.weightStream) Some(Input(Bool())) else None
     val error = if (cfg.weightStream) Some(Output(UInt(AccelError.Bits.W))) else None
+    // For the AXI4-Lite registers (AcceleratorAxi): the run's image count, taken at start (the
+    // plain top runs the whole batch), and what the status register shows.
+    val images = if (cfg.axiControl) Some(Input(UInt(16.W))) else None
+    val loading = if (cfg.axiControl) Some(Output(Bool())) else None
+    val weightsValid = if (cfg.axiControl) Some(Output(Bool())) else None
     // Layer-by-layer co-simulation only; an FPGA build leaves it out.
     val trace = if (cfg.trace) Some(Output(Vec(cfg.requantizers, Valid(new WriteTrace(cfg))))) else None
   })
@@ -69,6 +74,13 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
   private val weightsValid = RegInit((!cfg.weightStream).B)
   private val errorCode = RegInit(AccelError.None.U(AccelError.Bits.W))
   private val canStart = state === S.idle && io.start && weightsValid
+  private val images = Reg(UInt(16.W))
+  when(canStart) { images := io.images.getOrElse(cfg.batch.U) }
+  loader.io.images := images // compared only at an image's end, long after start
+  sequencer.io.images := images
+  output.io.images := images
+  io.loading.foreach(_ := state === S.weights)
+  io.weightsValid.foreach(_ := weightsValid)
   loader.io.start := canStart
   sequencer.io.start := state === S.begin
   output.io.start := false.B

@@ -27,20 +27,40 @@ object GenerateAccelerator {
   /** The requantizers' shared table of per-channel constants (RequantTable's layout). */
   val requantFile = "requant.mem"
 
-  def apply(cfg: AccelConfig, targetDir: String): Unit = {
+  /** Column j's weight ROM image, word by word (one word for a network without weights). */
+  def columnWords(cfg: AccelConfig, j: Int): Seq[Int] = {
+    val words = cfg.layers.toSeq.flatMap { l =>
+      for (tb <- 0 until cfg.colBlocks(l); k <- 0 until l.k) yield {
+        val t = tb * cfg.cols + j
+        if (t < l.outC) l.weights(t * l.k + k) else 0
+      }
+    }
+    if (words.isEmpty) Seq(0) else words
+  }
+
+  /**
+   * The weight stream (docs/accelerator.md, "Weights at run time"): beat b is word b div C of
+   * column b mod C, each the weight's low dataBits bits.
+   */
+  def weightStream(cfg: AccelConfig): Seq[Int] = {
+    val cols = (0 until cfg.cols).map(columnWords(cfg, _))
+    val mask = (1 << cfg.dataBits) - 1
+    for (a <- cols(0).indices; j <- 0 until cfg.cols) yield cols(j)(a) & mask
+  }
+
+  def apply(cfg: AccelConfig, targetDir: String): Unit = apply(cfg, targetDir, 0L, 0)
+
+  /**
+   * As above; with `cfg.axiControl` the top is AcceleratorAxi, whose identification registers
+   * read `networkId` (the network digest's first 32 bits) and `formatVersion` (accel.json's).
+   */
+  def apply(cfg: AccelConfig, targetDir: String, networkId: Long, formatVersion: Int): Unit = {
     val dir = new java.io.File(targetDir)
     dir.mkdirs()
     val digits = (cfg.dataBits + 3) / 4
     val mask = (1L << cfg.dataBits) - 1
     for (j <- 0 until cfg.cols) {
-      val words = cfg.layers.toSeq.flatMap { l =>
-        for (tb <- 0 until cfg.colBlocks(l); k <- 0 until l.k) yield {
-          val t = tb * cfg.cols + j
-          if (t < l.outC) l.weights(t * l.k + k) else 0
-        }
-      }
-      val padded = if (words.isEmpty) Seq(0) else words
-      val text = padded.map(w => String.format(s"%0${digits}x", java.lang.Long.valueOf(w.toLong & mask))).mkString("", "\n", "\n")
+      val text = columnWords(cfg, j).map(w => String.format(s"%0${digits}x", java.lang.Long.valueOf(w.toLong & mask))).mkString("", "\n", "\n")
       java.nio.file.Files.writeString(new java.io.File(dir, s"$memFilePrefix$j.mem").toPath, text)
     }
     val table = new RequantTable(cfg)
@@ -50,6 +70,7 @@ object GenerateAccelerator {
       "0" * (entryDigits - hex.length) + hex
     })
     java.nio.file.Files.writeString(new java.io.File(dir, requantFile).toPath, entries.mkString("", "\n", "\n"))
-    Generate.emitTo(new Accelerator(cfg, memFilePrefix), targetDir)
+    if (cfg.axiControl) Generate.emitTo(new AcceleratorAxi(cfg, memFilePrefix, networkId, formatVersion), targetDir)
+    else Generate.emitTo(new Accelerator(cfg, memFilePrefix), targetDir)
   }
 }

@@ -4,7 +4,7 @@ import chisel3._
 import chisel3.util._
 
 /**
- * Takes a batch of images from `s_axis` (one pixel per beat, image after image, each channel-major
+ * Takes a run's images (the batch, or fewer under AXI4-Lite control) from `s_axis` (one pixel per beat, image after image, each channel-major
  * and row-major) into the input buffer: image n goes to lane n mod R at word
  * (n div R) * inSize + its offset, so that PE row i later reads image g * R + i.
  */
@@ -13,6 +13,7 @@ class InputLoader(cfg: AccelConfig) extends Module {
   private val B = cfg.dataBits
   val io = IO(new Bundle {
     val start = Input(Bool())
+    val images = Input(UInt(16.W)) // images in this run, 1..batch, held while busy
     val busy = Output(Bool())
     val tdata = Input(UInt(8.W))
     val tvalid = Input(Bool())
@@ -49,7 +50,7 @@ class InputLoader(cfg: AccelConfig) extends Module {
       val laneWrap = lane === (R - 1).U
       lane := Mux(laneWrap, 0.U, lane + 1.U)
       when(laneWrap) { groupBase := groupBase + cfg.inSize.U }
-      when(image === (cfg.batch - 1).U) { loading := false.B }
+      when(image === io.images - 1.U) { loading := false.B }
     }
   }
 }

@@ -16,6 +16,7 @@ class OutputStream(cfg: AccelConfig) extends Module {
   private val aBits = Ram.addrBits(cfg.logitDepth)
   val io = IO(new Bundle {
     val start = Input(Bool())
+    val images = Input(UInt(16.W)) // images in this run, held while sending
     val done = Output(Bool()) // the last logit has been taken (a one-cycle pulse)
     val ren = Output(Bool())
     val raddr = Output(UInt(aBits.W))
@@ -74,7 +75,7 @@ class OutputStream(cfg: AccelConfig) extends Module {
       val nextBase = Mux(laneWrap, base + cfg.classes.U, base)
       base := nextBase
       addr := nextBase
-      when(image === (cfg.batch - 1).U) { issued := true.B }
+      when(image === io.images - 1.U) { issued := true.B }
     }
   }
   when(sending && issued && !inflight && !outValid) {

@@ -27,6 +27,7 @@ class TileSequencer(cfg: AccelConfig) extends Module {
   val io = IO(new Bundle {
     val start = Input(Bool()) // begin the layer whose parameters are on `p`
     val p = Input(new LayerEntry(cfg))
+    val images = Input(UInt(16.W)) // images in this run: the groups after the last one are skipped
     val busy = Output(Bool())
     val issue = Output(Bool())
     val inside = Output(Bool())
@@ -61,7 +62,6 @@ class TileSequencer(cfg: AccelConfig) extends Module {
   private val rowOrigin = Reg(SInt(A.W)) // group base + iy0 * inW
   private val outRow = Reg(UInt(A.W)) // py * outW
   // Image group.
-  private val g = Reg(UInt(cfg.groupBits.W))
   private val gIn = Reg(UInt(A.W))
   private val gOut = Reg(UInt(A.W))
   private val left = Reg(UInt(16.W)) // images from this group on
@@ -97,7 +97,7 @@ class TileSequencer(cfg: AccelConfig) extends Module {
     wBlock := p.weightBase; wAddr := p.weightBase; entry := p.requantBase
     ox := 0.U; oy := 0.U; ix0 := p.negPad; iy0 := p.negPad
     rowOrigin := p.originStart; outRow := 0.U
-    g := 0.U; gIn := 0.U; gOut := 0.U; left := cfg.batch.U
+    gIn := 0.U; gOut := 0.U; left := io.images
   }.elsewhen(running) {
     kIdx := kIdx + 1.U
     when(issuing) {
@@ -142,9 +142,8 @@ class TileSequencer(cfg: AccelConfig) extends Module {
             gIn := nextIn
             gOut := gOut + p.outWords
             rowOrigin := nextIn.asSInt + p.originStart
-            g := g + 1.U
             left := left - cfg.rows.U
-            when(g === (cfg.groups - 1).U) { running := false.B }
+            when(left <= cfg.rows.U) { running := false.B }
           }
         }
       }

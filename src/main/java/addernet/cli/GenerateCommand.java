@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
       "With --model, the accelerator runs every layer of the packaged network as tiles on an"
           + " R x C array, a batch of --batch images at a time: AXI4-Stream in (one pixel byte"
           + " per beat, images back to back), AXI4-Stream out (32-bit signed logits, tlast on"
-          + " each image's last), start/busy/done and a cycle counter (docs/accelerator.md)."
+          + " each image's last), AXI4-Lite control registers and an interrupt (or, with --control"
+          + " plain, start/busy/done and a cycle counter), a C driver in driver/ (docs/accelerator.md)."
           + " Weight ROMs are weights_colJ.mem files read by $readmemh from the working"
           + " directory, so run simulators and synthesis from the output folder. The PEs"
           + " follow the package: adder layers give adder PEs, the multiply layers of a CNN"
@@ -92,6 +93,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--weights", defaultValue = "rom", description = "With --model: rom (default) holds the weights in ROMs initialised from weights_colJ.mem; stream makes them RAMs that the s_axis_weights port fills before a run, so one bitstream serves every network of the same shape; spram streams them into the iCE40 UP5K's four SPRAMs (docs/accelerator.md, \"Weights at run time\").")
   String weights;
 
+  @Option(names = "--control", defaultValue = "axi", description = "With --model: axi (default) puts the accelerator behind AXI4-Lite registers (s_axi_*: start, soft reset, weight load, status, errors, image count, cycle counter, identification) with an irq output, and writes driver/, a C header and bare-metal driver for it; plain gives the bare start/busy/done/cycles ports for your own control (docs/accelerator.md, \"Registers\").")
+  String control;
+
   @Option(names = "--lint", description = "Also run verilator --lint-only -Wall on the result and fail on any warning.")
   boolean lint;
 
@@ -114,6 +118,13 @@ final class GenerateCommand implements Callable<Integer> {
         throw new UserError("--board " + b.id + " keeps the weights in the " + b.device.id
             + "'s SPRAM, loaded over the UART; --weights " + weights + " contradicts it (leave"
             + " --weights out or say spram)");
+      }
+      if (!control.equals("axi") && !control.equals("plain")) {
+        throw new UserError("--control must be axi or plain, got '" + control + "'");
+      }
+      if (b != null && spec.commandLine().getParseResult().hasMatchedOption("--control")) {
+        throw new UserError("--board " + b.id + " has its own control, the UART shell (docs/board.md);"
+            + " leave --control out");
       }
       if (b == null) {
         requireArray();
@@ -144,7 +155,7 @@ final class GenerateCommand implements Callable<Integer> {
         AcceleratorGenerator.generateBoard(net, opt, b, out, force, List.of(model));
       } else {
         var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
-            !weights.equals("rom"), weights.equals("spram"));
+            !weights.equals("rom"), weights.equals("spram"), control.equals("axi"));
         AcceleratorGenerator.generate(net, opt, out, force, List.of(model),
             pkg.golden() == null ? null : pkg.golden().pixels());
       }
@@ -174,6 +185,9 @@ final class GenerateCommand implements Callable<Integer> {
       }
       if (noTrace) {
         throw new UserError("--no-trace only applies with --model (a bare array has no trace port)");
+      }
+      if (spec.commandLine().getParseResult().hasMatchedOption("--control")) {
+        throw new UserError("--control only applies with --model (a bare array has no controller)");
       }
       PeOp peOp;
       try {

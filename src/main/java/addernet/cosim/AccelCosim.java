@@ -129,6 +129,14 @@ public final class AccelCosim {
     }
   }
 
+  /**
+   * The images a batch of {@code count} real ones runs: all of them under AXI4-Lite control, whose
+   * IMAGES register takes a short last batch as it is; the whole batch, padded, on the plain ports.
+   */
+  private int sent(int count) {
+    return manifest.axiControl() ? count : manifest.batch();
+  }
+
   /** Streams {@code images} (pixels 0..255) through the RTL; {@code labels} may be null. */
   public Report run(int[][] images, int[] labels, Options opt, LongConsumer progress) {
     if (opt.compareLayers()) {
@@ -147,10 +155,11 @@ public final class AccelCosim {
     Mismatch first = null;
     int failingBatch = -1;
     int batches = (images.length + n - 1) / n;
+    long imagesRun = 0;
     try (SimulatorPool<Simulated> runner = new SimulatorPool<>(rtlDir, opt.jobs(), batches, (batchIdx, sim) -> {
       int b0 = batchIdx * n;
       int count = Math.min(n, images.length - b0);
-      byte[] pixels = new byte[n * inSize];
+      byte[] pixels = new byte[sent(count) * inSize];
       for (int i = 0; i < count; i++) {
         for (int p = 0; p < inSize; p++) {
           pixels[i * inSize + p] = (byte) images[b0 + i][p];
@@ -215,12 +224,14 @@ public final class AccelCosim {
           }
         }
         // Every image ends with tlast on its last logit, and nothing more comes out.
-        int[] wantLast = IntStream.range(0, n).map(i -> (i + 1) * classes - 1).toArray();
-        if (out.logits().length != n * classes || !Arrays.equals(out.lastBeats(), wantLast)) {
+        int run = sent(count);
+        imagesRun += run;
+        int[] wantLast = IntStream.range(0, run).map(i -> (i + 1) * classes - 1).toArray();
+        if (out.logits().length != run * classes || !Arrays.equals(out.lastBeats(), wantLast)) {
           mismatches++;
           if (first == null) {
             first = new Mismatch("stream framing (beats " + out.logits().length + ", tlast at "
-                + Arrays.toString(out.lastBeats()) + ")", b0, null, -1, -1, n * classes,
+                + Arrays.toString(out.lastBeats()) + ")", b0, null, -1, -1, run * classes,
                 (long) out.logits().length);
           }
         }
@@ -234,7 +245,7 @@ public final class AccelCosim {
     String wave = null;
     if (failingBatch >= 0 && opt.waveform() != null) {
       int b0 = failingBatch * n;
-      byte[] pixels = new byte[n * inSize];
+      byte[] pixels = new byte[sent(Math.min(n, images.length - b0)) * inSize];
       for (int i = 0; i < n && b0 + i < images.length; i++) {
         for (int p = 0; p < inSize; p++) {
           pixels[i * inSize + p] = (byte) images[b0 + i][p];
@@ -245,7 +256,7 @@ public final class AccelCosim {
       }
       wave = opt.waveform().toString();
     }
-    double cyclesPerImage = batches == 0 ? 0 : (double) accCycles / (batches * (double) n);
+    double cyclesPerImage = imagesRun == 0 ? 0 : (double) accCycles / imagesRun;
     double ideal = (double) net.adderOpsPerImage() / (manifest.rows() * manifest.cols());
     return new Report(
         rtlDir.toString(), net.name(), manifest.rows(), manifest.cols(), n, images.length,

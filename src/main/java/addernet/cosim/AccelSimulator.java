@@ -14,6 +14,8 @@ import java.util.List;
  */
 public final class AccelSimulator implements AutoCloseable {
   static final String HARNESS = "/sim/accel_harness.cpp";
+  /** For the AXI4-Lite top: the same protocol, through the folder's C driver (axi_harness.cpp). */
+  static final String AXI_HARNESS = "/sim/axi_harness.cpp";
   /** A board folder's harness: the same protocol, spoken over the shell's UART (docs/board.md). */
   static final String BOARD_HARNESS = "/sim/board_harness.cpp";
   /**
@@ -45,7 +47,28 @@ public final class AccelSimulator implements AutoCloseable {
           boardPortsHeader(rtlDir, m, FAST_UART_DIVISOR), VerilatorBuild.BUILD_DIR,
           List.of("ADDERNET_UART_DIVISOR=" + FAST_UART_DIVISOR));
     }
+    if (m.axiControl()) {
+      return VerilatorBuild.build(rtlDir, m.sources(), m.top(), AXI_HARNESS, portsHeader(m),
+          VerilatorBuild.BUILD_DIR, List.of(), driverFiles(rtlDir));
+    }
     return VerilatorBuild.build(rtlDir, m.sources(), m.top(), HARNESS, portsHeader(m));
+  }
+
+  /** The folder's driver/ as it is: the harness compiles the shipped driver, not a copy of ours. */
+  static java.util.Map<String, String> driverFiles(Path rtlDir) {
+    java.util.Map<String, String> files = new java.util.LinkedHashMap<>();
+    List<String> names = new ArrayList<>(addernet.gen.DriverFiles.SOURCES);
+    names.add(addernet.gen.DriverFiles.HEADER);
+    for (String name : names) {
+      Path f = rtlDir.resolve(addernet.gen.DriverFiles.DIR).resolve(name);
+      try {
+        files.put(name, java.nio.file.Files.readString(f));
+      } catch (java.io.IOException e) {
+        throw new addernet.io.UserError("cannot read " + f + " (" + e.getMessage() + "); the folder's"
+            + " C driver is part of it: generate it again with addernet generate --model PKG --out " + rtlDir, e);
+      }
+    }
+    return files;
   }
 
   /** A board folder's model with the UART at the board's rate, as generated (no macro). */

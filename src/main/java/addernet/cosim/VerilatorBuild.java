@@ -42,6 +42,15 @@ public final class VerilatorBuild {
    */
   public static Path build(Path rtlDir, List<String> sources, String top, String harnessResource,
       String portsHeader, String buildDir, List<String> defines) {
+    return build(rtlDir, sources, top, harnessResource, portsHeader, buildDir, defines, java.util.Map.of());
+  }
+
+  /**
+   * As above, with {@code extraFiles} (name to text) beside the harness for it to include: the
+   * folder's C driver, which the AXI4-Lite harness compiles in as shipped.
+   */
+  public static Path build(Path rtlDir, List<String> sources, String top, String harnessResource,
+      String portsHeader, String buildDir, List<String> defines, java.util.Map<String, String> extraFiles) {
     Path verilator = Verilator.executable();
     String harness = resource(harnessResource);
     String common = resource(COMMON);
@@ -51,8 +60,13 @@ public final class VerilatorBuild {
     Path stamp = build.resolve("stamp");
     Path work = null;
     try {
-      String hash = hash(rtlDir, sources, harness, common, portsHeader, Verilator.version(),
-          String.join(" ", defines));
+      List<String> extra = new ArrayList<>(List.of(harness, common, portsHeader, Verilator.version(),
+          String.join(" ", defines)));
+      for (var e : new java.util.TreeMap<>(extraFiles).entrySet()) {
+        extra.add(e.getKey());
+        extra.add(e.getValue());
+      }
+      String hash = hash(rtlDir, sources, extra.toArray(new String[0]));
       if (Files.isExecutable(exe)
           && Files.isRegularFile(stamp)
           && Files.readString(stamp).strip().equals(hash)) {
@@ -71,6 +85,9 @@ public final class VerilatorBuild {
         Files.writeString(dir.resolve(harnessFile), harness);
         Files.writeString(dir.resolve("harness.h"), common);
         Files.writeString(dir.resolve("ports.h"), portsHeader);
+        for (var e : extraFiles.entrySet()) {
+          Files.writeString(dir.resolve(e.getKey()), e.getValue());
+        }
       }
       List<String> cmd = new ArrayList<>();
       cmd.add(verilator.toString());

@@ -27,13 +27,15 @@ import java.util.List;
 public final class AcceleratorGenerator {
   public static final String CONFIG_FILE = "accel.json";
   public static final String TOP = "Accelerator";
+  /** The top with AXI4-Lite control (the default; docs/accelerator.md, "Registers"). */
+  public static final String AXI_TOP = "AcceleratorAxi";
   /** The top of a board folder (generate --board icebreaker; docs/board.md). */
   public static final String BOARD_TOP = "IceBreakerTop";
   /**
    * 2: PE rows are images, activations stored once, shared requantizers (docs/accelerator.md).
    * A folder of version 1 has another trace port and memory layout, so it is refused.
    */
-  public static final int FORMAT_VERSION = 2;
+  public static final int FORMAT_VERSION = 3;
   /** The largest mesh inside an accelerator (32 x 32); docs/accelerator.md, "Limits". */
   public static final int MAX_PES = 1024;
   /**
@@ -59,7 +61,13 @@ public final class AcceleratorGenerator {
    * drop it.
    */
   public record Options(
-      int rows, int cols, int batch, boolean trace, boolean weightStream, boolean spramWeights) {
+      int rows, int cols, int batch, boolean trace, boolean weightStream, boolean spramWeights,
+      boolean axiControl) {
+    /** AXI4-Lite control, the default; {@link #withAxiControl}(false) gives the plain ports. */
+    public Options(int rows, int cols, int batch, boolean trace, boolean weightStream, boolean spramWeights) {
+      this(rows, cols, batch, trace, weightStream, spramWeights, true);
+    }
+
     public Options(int rows, int cols, int batch) {
       this(rows, cols, batch, true);
     }
@@ -74,12 +82,17 @@ public final class AcceleratorGenerator {
 
     /** The same array with weights from ROMs ({@code false}) or loaded through the weight stream. */
     public Options withWeightStream(boolean stream) {
-      return new Options(rows, cols, batch, trace, stream, spramWeights && stream);
+      return new Options(rows, cols, batch, trace, stream, spramWeights && stream, axiControl);
+    }
+
+    /** The same array with AXI4-Lite registers ({@code true}) or the plain start/busy/done ports. */
+    public Options withAxiControl(boolean axi) {
+      return new Options(rows, cols, batch, trace, weightStream, spramWeights, axi);
     }
 
     /** The same array with streamed weights in the iCE40 UP5K's SPRAM. */
     public Options withSpramWeights() {
-      return new Options(rows, cols, batch, trace, true, true);
+      return new Options(rows, cols, batch, trace, true, true, axiControl);
     }
 
     public Options {
@@ -120,6 +133,7 @@ public final class AcceleratorGenerator {
       boolean trace,
       String weights,
       String weightMemory,
+      String control,
       long issueCyclesPerBatch,
       long adderOpsPerImage,
       int requantizers,
@@ -136,6 +150,11 @@ public final class AcceleratorGenerator {
     /** True when the weights are loaded through the weight stream rather than held in ROMs. */
     public boolean weightStream() {
       return "stream".equals(weights);
+    }
+
+    /** True when the top is AcceleratorAxi, controlled through the AXI4-Lite registers. */
+    public boolean axiControl() {
+      return "axi".equals(control);
     }
 
     /** The PE operation; folders from before the MAC twin have none and are adder designs. */
@@ -257,7 +276,8 @@ public final class AcceleratorGenerator {
           new AccelConfig(
               opt.rows(), opt.cols(), opt.batch(), dataBits, accBits,
               addernet.hw.PEOp$.MODULE$.byName(op.id()), maxTerms, logitBits, inputShift,
-              layers.toArray(new LayerParams[0]), opt.trace(), opt.weightStream(), opt.spramWeights());
+              layers.toArray(new LayerParams[0]), opt.trace(), opt.weightStream(), opt.spramWeights(),
+              opt.axiControl());
       int[] depth = cfg.bufferDepth();
       if (Math.max(depth[0], depth[1]) >= 1 << 24 || cfg.weightDepth() >= 1 << 24) {
         throw new UserError(String.format(
@@ -300,11 +320,12 @@ public final class AcceleratorGenerator {
 
   /**
    * The accelerator behind {@code board}'s shell (docs/board.md): {@code opt} must stream its
-   * weights into SPRAM and have no trace port, and the weights must be bytes.
+   * weights into SPRAM and have no trace port, and the weights must be bytes. The shell drives
+   * the engine's plain ports, so {@code opt}'s control is not used.
    */
   public static void generateBoard(IntNetwork net, Options opt, Ice40Device.Board board, Path out,
       boolean force, List<Path> inputs) {
-    AccelConfig cfg = config(net, opt);
+    AccelConfig cfg = config(net, opt.withAxiControl(false));
     checkBoard(cfg, board);
     generate(cfg, net, net.name(), net.adderOpsPerImage(), out, force, inputs, board, null);
   }
@@ -392,7 +413,7 @@ public final class AcceleratorGenerator {
     List<String> tried = new ArrayList<>();
     for (int[] a : BOARD_ARRAYS) {
       Options opt = fit(net, a[0], a[1], a[0]);
-      opt = new Options(opt.rows(), opt.cols(), a[0], false, true, true);
+      opt = new Options(opt.rows(), opt.cols(), a[0], false, true, true, false);
       AccelConfig cfg;
       try {
         cfg = config(net, opt);
@@ -423,8 +444,10 @@ public final class AcceleratorGenerator {
     Outputs.writeFolder(
         "generate", out, force, inputs,
         dir -> {
+          String digest = NetworkDigest.of(cfg.op().name(), cfg.inputShift(), cfg.logitBits(),
+              List.of(cfg.layers()));
           if (board == null) {
-            addernet.hw.GenerateAccelerator.apply(cfg, dir.toString());
+            addernet.hw.GenerateAccelerator.apply(cfg, dir.toString(), networkId(digest), FORMAT_VERSION);
           } else {
             Path scratch = Files.createTempDirectory("addernet-board-");
             try {
@@ -445,18 +468,21 @@ public final class AcceleratorGenerator {
           }
           Manifest m =
               new Manifest(
-                  FORMAT_VERSION, board == null ? TOP : BOARD_TOP, network,
-                  NetworkDigest.of(cfg.op().name(), cfg.inputShift(), cfg.logitBits(),
-                      List.of(cfg.layers())),
+                  FORMAT_VERSION, board != null ? BOARD_TOP : cfg.axiControl() ? AXI_TOP : TOP, network,
+                  digest,
                   cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
                   cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
                   cfg.trace(), cfg.weightStream() ? "stream" : "rom", cfg.weightMemory(),
+                  cfg.axiControl() ? "axi" : "plain",
                   cfg.issueCycles(), opsPerImage,
                   cfg.requantizers(),
                   cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
                   layers, sources, mems, board == null ? null : board.id,
                   board == null ? null : uartDivisor(board));
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
+          if (cfg.axiControl()) {
+            DriverFiles.write(dir, cfg, FORMAT_VERSION, digest);
+          }
           if (net != null && board == null) {
             IcarusTestbench.write(dir, cfg, net, sources,
                 cfg.weightStream() ? weightStream(dir, m) : new int[0], goldenPixels);
@@ -472,6 +498,11 @@ public final class AcceleratorGenerator {
    * adder network's weights multiplied instead: the hardware cost of the same accelerator, not
    * a meaningful CNN (see {@code synth --twin-rtl} for that).
    */
+  /** The NETWORK_ID register: the digest's first 32 bits (its first eight hex digits). */
+  public static long networkId(String sha256) {
+    return Long.parseLong(sha256.substring(0, 8), 16);
+  }
+
   public static void twin(Path rtlDir, PeOp op, Path out) {
     Manifest m = read(rtlDir);
     if (m.board() != null) {
@@ -495,7 +526,7 @@ public final class AcceleratorGenerator {
     }
     AccelConfig cfg = config(m.network(),
         new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.weightStream(),
-            "spram".equals(m.weightMemory())),
+            "spram".equals(m.weightMemory()), m.axiControl()),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
     generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir), null, null);
   }
@@ -600,7 +631,13 @@ public final class AcceleratorGenerator {
           + " an older version with another inside, generate it again: addernet generate --model"
           + " PKG --rows " + m.rows() + " --cols " + m.cols() + " --out " + rtlDir);
     }
-    String top = m.board() == null ? TOP : BOARD_TOP;
+    if (!"axi".equals(m.control()) && !"plain".equals(m.control())) {
+      throw ManifestReader.bad(f, "control", "axi or plain", m.control() == null ? "null" : "\"" + m.control() + "\"");
+    }
+    if (m.board() != null && m.axiControl()) {
+      throw ManifestReader.bad(f, "control", "plain in a board folder (the shell drives the plain ports)", "\"axi\"");
+    }
+    String top = m.board() != null ? BOARD_TOP : m.axiControl() ? AXI_TOP : TOP;
     if (m.board() != null) {
       boolean known = false;
       for (Ice40Device.Board b : Ice40Device.Board.values()) {
