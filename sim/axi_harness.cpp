@@ -19,6 +19,7 @@
 //           (so DONE never comes), b bit 1: poll_limit 50 -> driver result, last_error
 //   kind 3: addernet_check_ident       -> driver result, 0
 //   kind 4: addernet_soft_reset        -> driver result, 0
+//   kind 5: the irq output             -> 0, irq
 #include <vector>
 
 #include "harness.h"
@@ -125,7 +126,10 @@ int send_pixels(void*, const uint8_t* pixels, size_t n) {
   size_t sent = 0;
   uint64_t idle = 0;
   while (sent < n) {
-    if (aborted()) return 1;
+    if (aborted()) {
+      t->s_axis_tvalid = 0;  // nothing stale may be offered to the next run
+      return 1;
+    }
     bool offer = !stalled();
     t->s_axis_tvalid = offer;
     t->s_axis_tdata = offer ? pixels[sent] : 0;
@@ -151,7 +155,10 @@ int receive_logits(void*, int32_t* logits, size_t n) {
   size_t got = 0;
   uint64_t idle = 0;
   while (got < n) {
-    if (aborted()) return 1;
+    if (aborted()) {
+      t->m_axis_tready = 0;
+      return 1;
+    }
     bool ready = !stalled();
     t->m_axis_tready = ready;
     S.bench->half(0);
@@ -277,6 +284,10 @@ int main(int argc, char** argv) {
           result = addernet_check_ident(&dev);
         } else if (kind == 4) {
           result = addernet_soft_reset(&dev);
+        } else if (kind == 5) {
+          top->clock = 0;
+          top->eval();
+          value = top->irq;
         } else {
           result = -100;
         }

@@ -115,8 +115,8 @@ int addernet_run(struct addernet_dev *dev, const uint8_t *pixels, uint32_t image
     return ADDERNET_E_STREAM;
   }
   if ((r = addernet_wait(dev, ADDERNET_STATUS_DONE, ADDERNET_STATUS_DONE)) != ADDERNET_OK) return r;
-  if ((r = addernet_read(dev, ADDERNET_REG_CYCLES, &dev->last_cycles)) != ADDERNET_OK) return r;
-  return addernet_write(dev, ADDERNET_REG_STATUS, ADDERNET_STATUS_DONE);
+  /* DONE stays set (and irq with it, if enabled) until the next run or the caller's write of 1. */
+  return addernet_read(dev, ADDERNET_REG_CYCLES, &dev->last_cycles);
 }
 
 const char *addernet_result_name(int result) {

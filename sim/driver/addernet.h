@@ -71,7 +71,7 @@ int addernet_load_weights(struct addernet_dev *dev, const uint16_t *beats, size_
 /*
  * One run of `images` images (1..ADDERNET_REG_BATCH): sets IMAGES, starts, sends
  * images x ADDERNET_IN_SIZE pixels, receives images x ADDERNET_CLASSES logits into `logits`,
- * waits for DONE and keeps CYCLES in dev->last_cycles.
+ * waits for DONE and keeps CYCLES in dev->last_cycles. DONE is left set.
  */
 int addernet_run(struct addernet_dev *dev, const uint8_t *pixels, uint32_t images, int32_t *logits);
 

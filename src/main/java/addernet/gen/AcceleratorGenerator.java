@@ -485,7 +485,7 @@ public final class AcceleratorGenerator {
           }
           if (net != null && board == null) {
             IcarusTestbench.write(dir, cfg, net, sources,
-                cfg.weightStream() ? weightStream(dir, m) : new int[0], goldenPixels);
+                cfg.weightStream() ? weightStream(dir, m) : new int[0], goldenPixels, networkId(digest));
           }
           FpgaFlow.write(dir, new FpgaFlow.Design(network, m.top(), sources, mems, board));
         });

@@ -50,7 +50,7 @@ public final class IcarusTestbench {
   }
 
   static void write(Path dir, AccelConfig cfg, IntNetwork net, List<String> sources, int[] weightBeats,
-      int[][] golden) throws IOException {
+      int[][] golden, long networkId) throws IOException {
     Path tb = dir.resolve(DIR);
     Files.createDirectories(tb);
     int[][] images = images(net, cfg.batch(), golden);
@@ -74,8 +74,10 @@ public final class IcarusTestbench {
       }
       Files.writeString(tb.resolve("weights.hex"), w);
     }
-    Files.writeString(tb.resolve("tb_accelerator.sv"), testbench(cfg, images.length, images[0].length,
-        net.classes(), stream ? weightBeats.length : 0));
+    Files.writeString(tb.resolve("tb_accelerator.sv"), cfg.axiControl()
+        ? axiTestbench(cfg, images.length, images[0].length, net.classes(),
+            stream ? weightBeats.length : 0, weightBeats, networkId)
+        : testbench(cfg, images.length, images[0].length, net.classes(), stream ? weightBeats.length : 0));
     Path run = tb.resolve(RUN);
     Files.writeString(run, script(sources));
     try {
@@ -252,5 +254,234 @@ public final class IcarusTestbench {
         """.formatted(images, cfg.batch(), pixels, classes, STALL_PERCENT,
             images, cfg.batch(), pixels, classes, beats, STALL_PERCENT,
             cfg.weightStreamBits() - 1, weightPorts, weightLoad);
+  }
+
+  /**
+   * The testbench of an AcceleratorAxi folder: the same golden check, with every command, status
+   * poll and check through AXI4-Lite register accesses as docs/accelerator.md ("Registers") states
+   * them, the sequence the C driver follows.
+   */
+  private static String axiTestbench(AccelConfig cfg, int images, int pixels, int classes, int beats,
+      int[] weightBeats, long networkId) {
+    addernet.hw.ControlMap$ map = addernet.hw.ControlMap$.MODULE$;
+    boolean stream = beats > 0;
+    long crc = stream ? DriverFiles.crc32(weightBeats, cfg.weightStreamBits() / 8) : map.weightsCrc(cfg);
+    String weightPorts = stream
+        ? """
+              .s_axis_weights_tdata(w_tdata), .s_axis_weights_tvalid(w_tvalid),
+              .s_axis_weights_tready(w_tready), .s_axis_weights_tlast(w_tlast),
+          """
+        : "";
+    String weightLoad = stream
+        ? """
+              // Weights first (docs/accelerator.md, "Weights at run time"): LOAD_WEIGHTS, every
+              // beat with stalls, tlast on the last; then LOADING falls, ERROR is 0 and WEIGHTS_CRC
+              // is the CRC-32 of the beats.
+              axi_write(REG_CONTROL, CONTROL_LOAD_WEIGHTS);
+              sent = 0;
+              while (sent < BEATS) begin
+                w_tvalid = ($urandom(seed) % 100) >= STALL;
+                w_tdata = weights[sent];
+                w_tlast = sent == BEATS - 1;
+                #1 if (w_tvalid && w_tready) sent = sent + 1;
+                @(negedge clock);
+              end
+              w_tvalid = 0;
+              w_tlast = 0;
+              poll_status(STATUS_LOADING, 0, 1000);
+              expect_reg(REG_ERROR, 0, "ERROR after the weight load");
+          """
+        : "";
+    return """
+        // Self-checking testbench written by addernet generate for this folder's AcceleratorAxi.
+        // %1$d images in runs of %2$d, %3$d pixels each, %4$d logits each; %6$d%% random stalls on
+        // every stream; control and status through AXI4-Lite only. Prints PASS, or FAIL with the
+        // first mismatch (tb/run-icarus runs it).
+        `timescale 1ns/1ps
+        module tb_accelerator;
+          localparam integer IMAGES = %1$d;
+          localparam integer BATCH = %2$d;
+          localparam integer PIXELS = %3$d;
+          localparam integer CLASSES = %4$d;
+          localparam integer BEATS = %5$d;
+          localparam integer STALL = %6$d;
+          // The register map (docs/accelerator.md, "Registers"; driver/addernet_regs.h)
+          localparam [7:0] REG_CONTROL = 8'h%8$02x, REG_STATUS = 8'h%9$02x, REG_ERROR = 8'h%10$02x,
+              REG_IMAGES = 8'h%11$02x, REG_CYCLES = 8'h%12$02x, REG_IDENT = 8'h%13$02x,
+              REG_NETWORK_ID = 8'h%14$02x, REG_WEIGHTS_CRC = 8'h%15$02x;
+          localparam [31:0] CONTROL_START = 32'h1, CONTROL_LOAD_WEIGHTS = 32'h4;
+          localparam [31:0] STATUS_DONE = 32'h2, STATUS_LOADING = 32'h4;
+          localparam [31:0] IDENT = 32'h%16$08x, NETWORK_ID = 32'h%17$08x, WEIGHTS_CRC = 32'h%18$08x;
+
+          reg clock = 0;
+          reg reset = 1;
+          always #5 clock = ~clock;
+
+          reg [7:0] awaddr = 0, araddr = 0;
+          reg awvalid = 0, wvalid = 0, bready = 0, arvalid = 0, rready = 0;
+          reg [31:0] wdata = 0;
+          wire awready, wready, bvalid, arready, rvalid, irq;
+          wire [1:0] bresp, rresp;
+          wire [31:0] rdata;
+          reg [7:0] s_tdata = 0;
+          reg s_tvalid = 0;
+          wire s_tready;
+          wire [31:0] m_tdata;
+          wire m_tvalid, m_tlast;
+          reg m_tready = 0;
+          reg [%7$d:0] w_tdata = 0;
+          reg w_tvalid = 0, w_tlast = 0;
+          wire w_tready;
+
+          AcceleratorAxi dut (
+              .clock(clock), .reset(reset),
+              .s_axi_awaddr(awaddr), .s_axi_awvalid(awvalid), .s_axi_awready(awready),
+              .s_axi_wdata(wdata), .s_axi_wstrb(4'hf), .s_axi_wvalid(wvalid), .s_axi_wready(wready),
+              .s_axi_bresp(bresp), .s_axi_bvalid(bvalid), .s_axi_bready(bready),
+              .s_axi_araddr(araddr), .s_axi_arvalid(arvalid), .s_axi_arready(arready),
+              .s_axi_rdata(rdata), .s_axi_rresp(rresp), .s_axi_rvalid(rvalid), .s_axi_rready(rready),
+              .irq(irq),
+              .s_axis_tdata(s_tdata), .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready),
+        %19$s      .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(m_tready),
+              .m_axis_tlast(m_tlast));
+
+          reg [7:0] pixels [0:IMAGES*PIXELS-1];
+          reg [31:0] logits [0:IMAGES*CLASSES-1];
+          reg [15:0] weights [0:(BEATS > 0 ? BEATS : 1)-1];
+          reg [31:0] value;
+          reg aw_fire, w_fire;
+          integer seed = 1;
+          integer sent, got, image, run, waited;
+
+          // One AXI4-Lite write: address and data together, then the response, which must be OKAY.
+          task axi_write(input [7:0] addr, input [31:0] data);
+            begin
+              awaddr = addr; wdata = data; awvalid = 1; wvalid = 1;
+              while (awvalid || wvalid) begin
+                #1 aw_fire = awvalid && awready;
+                w_fire = wvalid && wready;
+                // The transfers happen at the rising edge in between.
+                @(negedge clock);
+                if (aw_fire) awvalid = 0;
+                if (w_fire) wvalid = 0;
+              end
+              bready = 1;
+              #1 while (!bvalid) begin @(negedge clock); #1; end
+              if (bresp !== 2'b00) begin
+                $display("FAIL: write of %%h to register %%h answered with response %%0d", data, addr, bresp);
+                $finish;
+              end
+              @(negedge clock) bready = 0;
+            end
+          endtask
+
+          // One AXI4-Lite read into `value`; the response must be OKAY.
+          task axi_read(input [7:0] addr);
+            begin
+              araddr = addr; arvalid = 1;
+              #1 while (!arready) begin @(negedge clock); #1; end
+              @(negedge clock) arvalid = 0;
+              rready = 1;
+              #1 while (!rvalid) begin @(negedge clock); #1; end
+              value = rdata;
+              if (rresp !== 2'b00) begin
+                $display("FAIL: read of register %%h answered with response %%0d", addr, rresp);
+                $finish;
+              end
+              @(negedge clock) rready = 0;
+            end
+          endtask
+
+          task expect_reg(input [7:0] addr, input [31:0] want, input [8*40-1:0] what);
+            begin
+              axi_read(addr);
+              if (value !== want) begin
+                $display("FAIL: %%0s: expected %%h, read %%h", what, want, value);
+                $finish;
+              end
+            end
+          endtask
+
+          // Reads STATUS until (STATUS & mask) == want, at most `limit` times.
+          task poll_status(input [31:0] mask, input [31:0] want, input integer limit);
+            begin
+              waited = 0;
+              axi_read(REG_STATUS);
+              while ((value & mask) !== want && waited < limit) begin
+                axi_read(REG_STATUS);
+                waited = waited + 1;
+              end
+              if ((value & mask) !== want) begin
+                $display("FAIL: STATUS %%h after %%0d reads (waiting for %%h under mask %%h)", value,
+                    limit, want, mask);
+                $finish;
+              end
+            end
+          endtask
+
+          initial begin
+            $readmemh("tb/pixels.hex", pixels);
+            $readmemh("tb/logits.hex", logits);
+            if (BEATS > 0) $readmemh("tb/weights.hex", weights);
+            // Synchronous, active-high reset for a few cycles; inputs change on falling edges.
+            repeat (3) @(negedge clock);
+            reset = 0;
+            expect_reg(REG_IDENT, IDENT, "IDENT");
+            expect_reg(REG_NETWORK_ID, NETWORK_ID, "NETWORK_ID");
+        %20$s
+            expect_reg(REG_WEIGHTS_CRC, WEIGHTS_CRC, "WEIGHTS_CRC");
+            for (run = 0; run < IMAGES / BATCH; run = run + 1) begin
+              // The driver's sequence: clear ERROR and DONE, IMAGES, START, check ERROR.
+              axi_write(REG_ERROR, 0);
+              axi_write(REG_STATUS, STATUS_DONE);
+              axi_write(REG_IMAGES, BATCH);
+              axi_write(REG_CONTROL, CONTROL_START);
+              expect_reg(REG_ERROR, 0, "ERROR after START");
+              sent = 0;
+              got = 0;
+              waited = 0;
+              while (got < BATCH * CLASSES) begin
+                s_tvalid = sent < BATCH * PIXELS && ($urandom(seed) %% 100) >= STALL;
+                s_tdata = s_tvalid ? pixels[run * BATCH * PIXELS + sent] : 8'h00;
+                m_tready = ($urandom(seed) %% 100) >= STALL;
+                // A transfer happens at the next rising edge when valid and ready are both high.
+                #1;
+                if (s_tvalid && s_tready) sent = sent + 1;
+                if (m_tvalid && m_tready) begin
+                  image = run * BATCH + got / CLASSES;
+                  if (m_tdata !== logits[image * CLASSES + got %% CLASSES]) begin
+                    $display("FAIL: image %%0d class %%0d: expected %%0d, got %%0d", image, got %% CLASSES,
+                        $signed(logits[image * CLASSES + got %% CLASSES]), $signed(m_tdata));
+                    $finish;
+                  end
+                  if (m_tlast !== (got %% CLASSES == CLASSES - 1)) begin
+                    $display("FAIL: image %%0d class %%0d: tlast %%0d", image, got %% CLASSES, m_tlast);
+                    $finish;
+                  end
+                  got = got + 1;
+                end
+                @(negedge clock);
+                waited = waited + 1;
+                if (waited > 100000000) begin
+                  $display("FAIL: run %%0d: %%0d of %%0d logits after %%0d cycles", run, got,
+                      BATCH * CLASSES, waited);
+                  $finish;
+                end
+              end
+              s_tvalid = 0;
+              m_tready = 0;
+              poll_status(STATUS_DONE, STATUS_DONE, 100);
+              axi_read(REG_CYCLES);
+              $display("run %%0d: %%0d logits match, %%0d cycles", run, got, value);
+            end
+            $display("PASS: %%0d images, %%0d logits match the Java integer reference", IMAGES,
+                IMAGES * CLASSES);
+            $finish;
+          end
+        endmodule
+        """.formatted(images, cfg.batch(), pixels, classes, beats, STALL_PERCENT,
+            cfg.weightStreamBits() - 1, map.Control(), map.Status(), map.Error(), map.Images(),
+            map.Cycles(), map.Ident(), map.NetworkId(), map.WeightsCrc(),
+            map.ident(AcceleratorGenerator.FORMAT_VERSION), networkId, crc, weightPorts, weightLoad);
   }
 }

@@ -65,6 +65,23 @@ class IcarusTestbenchTest {
     assertTrue(Files.exists(rtl.resolve("tb/weights.hex")));
     Run ok = runIcarus(rtl);
     assertEquals(0, ok.code(), ok.out());
-    assertTrue(ok.out().startsWith("batch 0:") && ok.out().contains("PASS: 8 images"), ok.out());
+    assertTrue(ok.out().startsWith("run 0:") && ok.out().contains("PASS: 8 images"), ok.out());
+    // The weights' CRC the testbench checked is the one the driver header states.
+    assertTrue(Files.readString(rtl.resolve("driver/addernet_regs.h")).contains(String.format(
+        "0x%08Xu", DriverFiles.crc32(AcceleratorGenerator.weightStream(rtl, AcceleratorGenerator.read(rtl)),
+            (AcceleratorGenerator.read(rtl).dataBits() + 7) / 8))));
+  }
+
+  @Test
+  void thePlainTopsTestbenchDrivesStartAndDoneOnIcarus() throws Exception {
+    ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
+    Path rtl = tmp.resolve("plain");
+    AcceleratorGenerator.generate(pkg.network(),
+        new AcceleratorGenerator.Options(2, 2, 2, false).withAxiControl(false), rtl, false, List.of(),
+        pkg.golden().pixels());
+    assertTrue(Files.readString(rtl.resolve("tb/tb_accelerator.sv")).contains("Accelerator dut ("));
+    Run ok = runIcarus(rtl);
+    assertEquals(0, ok.code(), ok.out());
+    assertTrue(ok.out().startsWith("batch 0:") && ok.out().contains("PASS: 4 images, 40 logits match"), ok.out());
   }
 }
