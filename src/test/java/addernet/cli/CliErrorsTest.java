@@ -140,6 +140,22 @@ class CliErrorsTest {
   }
 
   @Test
+  void controlIsRefusedWhereItDoesNotApplyOrIsUnknown() throws IOException {
+    Outcome bare = generate("--control", "plain");
+    assertEquals(2, bare.code());
+    assertTrue(bare.err().contains("--control only applies with --model"), bare.err());
+    Outcome unknown = run("generate", "--model", "model/tiny-adder-8bit", "--rows", "2", "--cols", "2",
+        "--control", "apb", "--out", tmp.resolve("rtl").toString());
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().contains("--control must be axi or plain, got 'apb'"), unknown.err());
+    Outcome board = run("generate", "--model", "model/tiny-adder-8bit", "--board", "icebreaker",
+        "--control", "axi", "--out", tmp.resolve("rtl").toString());
+    assertEquals(2, board.code());
+    assertTrue(board.err().contains("has its own control, the UART shell"), board.err());
+    assertNothingWritten();
+  }
+
+  @Test
   void batchWithoutAModelIsRefused() throws IOException {
     Outcome o = generate("--batch", "4");
     assertEquals(2, o.code());

@@ -57,6 +57,18 @@ class IcarusTestbenchTest {
     assertTrue(bad.out().contains("FAIL: image 1 class 3: expected " + (want + 1) + ", got " + want), bad.out());
   }
 
+  /** The main shipped model on the 8 x 8 array, as the demo generates it (about 45 s of Icarus). */
+  @Test
+  void theShippedLenet5GoldenVectorsPassOnIcarusOverAxi() throws Exception {
+    ModelPackage pkg = ModelPackage.read(Path.of("model/lenet5-adder-8bit"));
+    Path rtl = tmp.resolve("lenet");
+    AcceleratorGenerator.generate(pkg.network(), new AcceleratorGenerator.Options(8, 8, 8, false), rtl,
+        false, List.of(), pkg.golden().pixels());
+    Run ok = runIcarus(rtl);
+    assertEquals(0, ok.code(), ok.out());
+    assertTrue(ok.out().contains("PASS: 16 images, 160 logits match"), ok.out());
+  }
+
   @Test
   void aStreamedWeightFolderLoadsItsWeightsThroughThePortOnIcarus() throws Exception {
     IntNetwork net = RandomNetworks.create(21);
