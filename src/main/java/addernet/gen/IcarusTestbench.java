@@ -210,39 +210,7 @@ public final class IcarusTestbench {
             for (batch = 0; batch < IMAGES / BATCH; batch = batch + 1) begin
               @(negedge clock) start = 1;
               @(negedge clock) start = 0;
-              sent = 0;
-              got = 0;
-              waited = 0;
-              while (got < BATCH * CLASSES) begin
-                s_tvalid = sent < BATCH * PIXELS && ($urandom(seed) %% 100) >= STALL;
-                s_tdata = s_tvalid ? pixels[batch * BATCH * PIXELS + sent] : 8'h00;
-                m_tready = ($urandom(seed) %% 100) >= STALL;
-                // A transfer happens at the next rising edge when valid and ready are both high.
-                #1;
-                if (s_tvalid && s_tready) sent = sent + 1;
-                if (m_tvalid && m_tready) begin
-                  image = batch * BATCH + got / CLASSES;
-                  if (m_tdata !== logits[image * CLASSES + got %% CLASSES]) begin
-                    $display("FAIL: image %%0d class %%0d: expected %%0d, got %%0d", image, got %% CLASSES,
-                        $signed(logits[image * CLASSES + got %% CLASSES]), $signed(m_tdata));
-                    $finish;
-                  end
-                  if (m_tlast !== (got %% CLASSES == CLASSES - 1)) begin
-                    $display("FAIL: image %%0d class %%0d: tlast %%0d", image, got %% CLASSES, m_tlast);
-                    $finish;
-                  end
-                  got = got + 1;
-                end
-                @(negedge clock);
-                waited = waited + 1;
-                if (waited > 100000000) begin
-                  $display("FAIL: batch %%0d: %%0d of %%0d logits after %%0d cycles", batch, got,
-                      BATCH * CLASSES, waited);
-                  $finish;
-                end
-              end
-              s_tvalid = 0;
-              m_tready = 0;
+              %s
               wait_idle(100);
               $display("batch %%0d: %%0d logits match, %%0d cycles", batch, got, cycles);
             end
@@ -253,7 +221,7 @@ public final class IcarusTestbench {
         endmodule
         """.formatted(images, cfg.batch(), pixels, classes, STALL_PERCENT,
             images, cfg.batch(), pixels, classes, beats, STALL_PERCENT,
-            cfg.weightStreamBits() - 1, weightPorts, weightLoad);
+            cfg.weightStreamBits() - 1, weightPorts, weightLoad, streams("batch"));
   }
 
   /**
@@ -437,39 +405,7 @@ public final class IcarusTestbench {
               axi_write(REG_IMAGES, BATCH);
               axi_write(REG_CONTROL, CONTROL_START);
               expect_reg(REG_ERROR, 0, "ERROR after START");
-              sent = 0;
-              got = 0;
-              waited = 0;
-              while (got < BATCH * CLASSES) begin
-                s_tvalid = sent < BATCH * PIXELS && ($urandom(seed) %% 100) >= STALL;
-                s_tdata = s_tvalid ? pixels[run * BATCH * PIXELS + sent] : 8'h00;
-                m_tready = ($urandom(seed) %% 100) >= STALL;
-                // A transfer happens at the next rising edge when valid and ready are both high.
-                #1;
-                if (s_tvalid && s_tready) sent = sent + 1;
-                if (m_tvalid && m_tready) begin
-                  image = run * BATCH + got / CLASSES;
-                  if (m_tdata !== logits[image * CLASSES + got %% CLASSES]) begin
-                    $display("FAIL: image %%0d class %%0d: expected %%0d, got %%0d", image, got %% CLASSES,
-                        $signed(logits[image * CLASSES + got %% CLASSES]), $signed(m_tdata));
-                    $finish;
-                  end
-                  if (m_tlast !== (got %% CLASSES == CLASSES - 1)) begin
-                    $display("FAIL: image %%0d class %%0d: tlast %%0d", image, got %% CLASSES, m_tlast);
-                    $finish;
-                  end
-                  got = got + 1;
-                end
-                @(negedge clock);
-                waited = waited + 1;
-                if (waited > 100000000) begin
-                  $display("FAIL: run %%0d: %%0d of %%0d logits after %%0d cycles", run, got,
-                      BATCH * CLASSES, waited);
-                  $finish;
-                end
-              end
-              s_tvalid = 0;
-              m_tready = 0;
+              %21$s
               poll_status(STATUS_DONE, STATUS_DONE, 100);
               axi_read(REG_CYCLES);
               $display("run %%0d: %%0d logits match, %%0d cycles", run, got, value);
@@ -482,6 +418,50 @@ public final class IcarusTestbench {
         """.formatted(images, cfg.batch(), pixels, classes, beats, STALL_PERCENT,
             cfg.weightStreamBits() - 1, map.Control(), map.Status(), map.Error(), map.Images(),
             map.Cycles(), map.Ident(), map.NetworkId(), map.WeightsCrc(),
-            map.ident(AcceleratorGenerator.FORMAT_VERSION), networkId, crc, weightPorts, weightLoad);
+            map.ident(AcceleratorGenerator.FORMAT_VERSION), networkId, crc, weightPorts, weightLoad,
+            streams("run"));
+  }
+
+  /**
+   * One run's streams in a testbench: every pixel in with random stalls, every logit out with
+   * random back-pressure, each compared (image and class named on a mismatch) as it leaves.
+   * {@code run} is the testbench's loop variable.
+   */
+  private static String streams(String run) {
+    return """
+              sent = 0;
+              got = 0;
+              waited = 0;
+              while (got < BATCH * CLASSES) begin
+                s_tvalid = sent < BATCH * PIXELS && ($urandom(seed) % 100) >= STALL;
+                s_tdata = s_tvalid ? pixels[RUN * BATCH * PIXELS + sent] : 8'h00;
+                m_tready = ($urandom(seed) % 100) >= STALL;
+                // A transfer happens at the next rising edge when valid and ready are both high.
+                #1;
+                if (s_tvalid && s_tready) sent = sent + 1;
+                if (m_tvalid && m_tready) begin
+                  image = RUN * BATCH + got / CLASSES;
+                  if (m_tdata !== logits[image * CLASSES + got % CLASSES]) begin
+                    $display("FAIL: image %0d class %0d: expected %0d, got %0d", image, got % CLASSES,
+                        $signed(logits[image * CLASSES + got % CLASSES]), $signed(m_tdata));
+                    $finish;
+                  end
+                  if (m_tlast !== (got % CLASSES == CLASSES - 1)) begin
+                    $display("FAIL: image %0d class %0d: tlast %0d", image, got % CLASSES, m_tlast);
+                    $finish;
+                  end
+                  got = got + 1;
+                end
+                @(negedge clock);
+                waited = waited + 1;
+                if (waited > 100000000) begin
+                  $display("FAIL: RUN %0d: %0d of %0d logits after %0d cycles", RUN, got,
+                      BATCH * CLASSES, waited);
+                  $finish;
+                end
+              end
+              s_tvalid = 0;
+              m_tready = 0;
+        """.replace("RUN", run).strip();
   }
 }
