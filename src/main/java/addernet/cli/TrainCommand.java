@@ -77,9 +77,9 @@ final class TrainCommand implements Callable<Integer> {
       description = "none, flip, shift=N or flip,shift=N (default: ${DEFAULT-VALUE})")
   String augment;
 
-  @Option(names = "--weight-clamp",
-      description = "after every step, clamp adder weights into their inputs' range and fold the constant into the next batch norm (lossless, AdderQuant)")
-  boolean weightClamp;
+  @Option(names = "--weight-clamp", defaultValue = "none",
+      description = "keep adder weights in their inputs' range (AdderQuant's lossless clamp): none, project (clamp after every step) or reparam (forward and backward on the clamped weights) (default: ${DEFAULT-VALUE})")
+  String weightClamp;
 
   @Option(names = "--input-shifts", defaultValue = "1",
       description = "1, or 3: the first layer sees x, 2x, 4x as input channels (the spec's input must have 3 channels; training only, the quantizer takes one-channel images) (default: ${DEFAULT-VALUE})")

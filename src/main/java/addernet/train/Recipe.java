@@ -9,10 +9,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *
  * @param eta the adder layers' adaptive learning-rate factor (paper eq. 13; 0.2 in the official
  *     code, which divides by 5)
- * @param weightClamp after every step, each adder layer's weights are clamped into the range of
- *     its inputs and the constant this removes from its outputs is added to the following batch
- *     norm's running mean (AdderQuant's identity: for inputs in [a, b] and w > b, |x - w| = |x -
- *     b| + (w - b)), so the network's eval output does not change
+ * @param weightClamp keeps adder weights in the range of their inputs (see {@link WeightClamp}):
+ *     "none"; "project", clamped after every step; "reparam", each forward and backward runs on
+ *     the clamped weights while the optimizer moves the unclamped ones (projected at every
+ *     epoch's end, so a checkpoint holds the network that was evaluated)
  * @param inputShifts 1 (the image as it is) or 3: the first layer sees x, 2x and 4x as three input
  *     channels (shifts, free in hardware), so its adder filters can weight a pixel by 1, 2 or 4;
  *     the spec's input then has 3 channels. Training only: the quantizer and generator take
@@ -30,7 +30,7 @@ public record Recipe(
     @JsonProperty("eta") double eta,
     @JsonProperty("seed") long seed,
     @JsonProperty("augmentation") String augmentation,
-    @JsonProperty("weight_clamp") boolean weightClamp,
+    @JsonProperty("weight_clamp") String weightClamp,
     @JsonProperty("input_shifts") int inputShifts,
     @JsonProperty("lp_start") double lpStart,
     @JsonProperty("lp_epochs") int lpEpochs) {
@@ -42,6 +42,7 @@ public record Recipe(
   public static final double DEFAULT_WEIGHT_DECAY = 5e-4;
   public static final double DEFAULT_ETA = 0.2;
   public static final String DEFAULT_AUGMENTATION = "none";
+  public static final java.util.List<String> CLAMPS = java.util.List.of("none", "project", "reparam");
 
   public Recipe {
     // Checkpoints written before these options existed have none of the three fields.
@@ -50,6 +51,9 @@ public record Recipe(
     }
     if (lpStart == 0) {
       lpStart = 1;
+    }
+    if (weightClamp == null || !CLAMPS.contains(weightClamp)) {
+      throw new IllegalArgumentException("weight clamp must be one of " + CLAMPS + ", got " + weightClamp);
     }
     check(inputShifts == 1 || inputShifts == 3, "input shifts", inputShifts, "{1, 3}");
     check(lpStart >= 1 && lpStart <= 2, "lp start", lpStart, "[1, 2]");
@@ -69,7 +73,7 @@ public record Recipe(
   /** The plain recipe: no clamp, the image as it is, the plain adder layer throughout. */
   public Recipe(int epochs, int batch, double learningRate, double momentum, double weightDecay,
       double eta, long seed, String augmentation) {
-    this(epochs, batch, learningRate, momentum, weightDecay, eta, seed, augmentation, false, 1, 1, 0);
+    this(epochs, batch, learningRate, momentum, weightDecay, eta, seed, augmentation, "none", 1, 1, 0);
   }
 
   /**
@@ -100,6 +104,10 @@ public record Recipe(
     return new Recipe(
         epochs, DEFAULT_BATCH, DEFAULT_LEARNING_RATE, DEFAULT_MOMENTUM, DEFAULT_WEIGHT_DECAY,
         DEFAULT_ETA, seed, DEFAULT_AUGMENTATION);
+  }
+
+  public boolean clamps() {
+    return !weightClamp.equals("none");
   }
 
   public Augmentation augment() {

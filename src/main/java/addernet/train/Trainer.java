@@ -58,6 +58,8 @@ public final class Trainer {
   private final float[] batchPlain;
   private final int[] batchLabels;
   private Tensor scoreGradient;
+  /** The reparameterised clamp's ranges from the previous step of this epoch, or null. */
+  private float[][][] clampRanges;
 
   private Trainer(
       Network network,
@@ -82,9 +84,7 @@ public final class Trainer {
     this.augment = recipe.augment();
     check(train, network, recipe.inputShifts());
     check(test, network, recipe.inputShifts());
-    if (recipe.weightClamp()) {
-      WeightClamp.requireBatchNorms(network);
-    }
+
     if (train.count() < recipe.batch()) {
       throw new IllegalArgumentException(
           "batch " + recipe.batch() + " is larger than the " + train.count() + " training images");
@@ -205,6 +205,8 @@ public final class Trainer {
       order[j] = t;
     }
     progress.epochStarted(epoch, recipe.epochs(), stepsPerEpoch);
+    // Every epoch starts without hidden ranges, so a resumed run clamps as the uninterrupted one.
+    clampRanges = null;
     double lossSum = 0;
     long correct = 0;
     int batch = recipe.batch();
@@ -233,6 +235,10 @@ public final class Trainer {
           s + 1, lossSum / (s + 1), (double) correct / ((long) (s + 1) * batch), (s + 1) * batch / secs);
     }
     double trainSeconds = (System.nanoTime() - start) / 1e9;
+    if (recipe.weightClamp().equals("reparam") && clampRanges != null) {
+      // The checkpoint holds the weights the forward passes ran with (and the statistics saw).
+      WeightClamp.clamp(network, clampRanges);
+    }
     // Evaluated (and saved) with the exponent of the epoch's end: exactly 1 once annealing is over.
     setExponent(network, recipe.exponentAt(epoch));
     double[] eval = evaluate(test);
@@ -257,18 +263,35 @@ public final class Trainer {
   public SoftmaxCrossEntropy.Result step(float[] images, int[] labels, double learningRate) {
     int batch = labels.length;
     Tensor x = Tensor.fromImages(network.inputShape(), batch, images);
+    boolean reparam = recipe.weightClamp().equals("reparam");
+    float[][] unclamped = null;
+    if (reparam) {
+      unclamped = WeightClamp.save(network);
+      WeightClamp.clamp(network, clampRanges != null ? clampRanges
+          : WeightClamp.ranges(network, normalization, recipe.inputShifts(), false));
+    }
     Tensor scores = network.forward(x, Mode.TRAIN, workers);
+    float[][][] ranges = recipe.clamps()
+        ? WeightClamp.ranges(network, normalization, recipe.inputShifts(), true) : null;
     if (scoreGradient == null || scoreGradient.batch() != batch) {
       scoreGradient = new Tensor(scores.shape(), batch);
     }
     SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.evaluate(scores, labels, scoreGradient);
     if (!Double.isFinite(r.loss())) {
+      if (reparam) {
+        WeightClamp.restore(network, unclamped);
+      }
       return r;
     }
     network.backward(scoreGradient, workers);
+    if (reparam) {
+      // The gradient was taken at the clamped weights; the optimizer moves the unclamped ones.
+      WeightClamp.restore(network, unclamped);
+      clampRanges = ranges;
+    }
     sgd.step(network.params(), learningRate);
-    if (recipe.weightClamp()) {
-      WeightClamp.apply(network, normalization, recipe.inputShifts());
+    if (recipe.weightClamp().equals("project")) {
+      WeightClamp.clamp(network, ranges);
     }
     return r;
   }

@@ -118,25 +118,28 @@ class WeightClampTest {
 
   @Test
   void annealedExponentFallsFromStartToExactlyOne() {
-    Recipe r = new Recipe(10, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none", false, 1, 2.0, 4);
+    Recipe r = new Recipe(10, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none", "none", 1, 2.0, 4);
     assertEquals(2.0, r.exponentAt(0));
     assertEquals(1.5, r.exponentAt(2), 1e-12);
     assertEquals(1.0, r.exponentAt(4));
     assertEquals(1.0, r.exponentAt(9.5));
     assertEquals(1.0, new Recipe(10, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none").exponentAt(0));
     assertThrows(IllegalArgumentException.class,
-        () -> new Recipe(10, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none", false, 2, 1, 0));
+        () -> new Recipe(10, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none", "none", 2, 1, 0));
     assertThrows(IllegalArgumentException.class,
-        () -> new Recipe(10, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none", false, 1, 2.5, 0));
+        () -> new Recipe(10, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none", "none", 1, 2.5, 0));
+    assertThrows(IllegalArgumentException.class,
+        () -> new Recipe(10, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none", "clip", 1, 1, 0));
   }
 
   private static final String TINY_SHIFTED = TinyData.ADDER_SPEC
       .replace("input 1x8x8", "input 3x8x8").replace("conv adder 1->3", "conv adder 3->3");
 
-  @Test
-  void allOptionsTogetherStayDeterministicAcrossThreadCountsAndKeepWeightsInRange() {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"project", "reparam"})
+  void allOptionsTogetherStayDeterministicAcrossThreadCountsAndKeepWeightsInRange(String clamp) {
     NetworkSpec spec = NetworkSpec.parse("tiny-shifted", TINY_SHIFTED);
-    Recipe recipe = new Recipe(2, 32, 0.1, 0.9, 5e-4, 0.2, 9, "none", true, 3, 2.0, 1);
+    Recipe recipe = new Recipe(2, 32, 0.1, 0.9, 5e-4, 0.2, 9, "none", clamp, 3, 2.0, 1);
     Trainer a;
     Trainer b;
     try (Workers one = Workers.single(); Workers two = new Workers(2)) {
@@ -168,12 +171,27 @@ class WeightClampTest {
   }
 
   @Test
-  void clampNeedsABatchNormAfterEveryAdderLayer() {
+  void foldNeedsABatchNormAfterEveryAdderLayer() {
     NetworkSpec spec = NetworkSpec.parse("no-bn", String.join("\n",
         "input 1x8x8", "conv adder 1->3 kernel=3", "relu", "flatten", "fc adder 108->3", "batchnorm"));
-    Recipe recipe = new Recipe(1, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none", true, 1, 1, 0);
-    try (Workers one = Workers.single()) {
-      assertThrows(IllegalArgumentException.class, () -> Trainer.start(spec, recipe, TRAIN, TEST, one));
-    }
+    Network net = Network.build(spec, 1);
+    assertThrows(IllegalArgumentException.class,
+        () -> WeightClamp.apply(net, new Normalization(0.3, 0.3), 1));
+  }
+
+  @Test
+  void checkpointWithoutTheNewRecipeFieldsReadsAsThePlainRecipe(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    NetworkSpec spec = NetworkSpec.parse("tiny-adder", TinyData.ADDER_SPEC);
+    Recipe plain = new Recipe(1, 32, 0.1, 0.9, 5e-4, 0.2, 1, "none");
+    new Checkpoint(Network.build(spec, 1), new Normalization(0.3, 0.3), 0, plain, java.util.List.of(),
+        java.util.Map.of()).save(dir);
+    java.nio.file.Path json = dir.resolve("checkpoint.json");
+    String text = java.nio.file.Files.readString(json);
+    String old = text.replaceAll(",\\s*\"(weight_clamp|input_shifts|lp_start|lp_epochs)\"\\s*:\\s*[^,}]+", "");
+    assertNotEquals(text, old);
+    assertTrue(!old.contains("lp_start"), old);
+    java.nio.file.Files.writeString(json, old);
+    assertEquals(plain, Checkpoint.load(dir).recipe());
   }
 }
