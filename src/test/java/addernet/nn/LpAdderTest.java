@@ -113,4 +113,24 @@ class LpAdderTest {
     Dense m = new Dense("d", Operation.MULTIPLY, 4, 2);
     assertThrows(IllegalArgumentException.class, () -> m.setExponent(1.5));
   }
+
+  @Test
+  void pthPowerIsAccurateFromTinyToLargeDistances() {
+    int cols = 4000;
+    float[] x = new float[cols];
+    for (int j = 0; j < cols; j++) {
+      x[j] = (float) (Math.pow(10, -7 + 9.0 * j / cols) * (j % 2 == 0 ? 1 : -1));
+    }
+    x[17] = 0f;
+    for (double p : new double[] {1.0001, 1.37, 1.5, 1.99, 2.0}) {
+      Dense d = new Dense("d", Operation.ADDER, 1, 1);
+      d.weight().value()[0] = 0f;
+      d.setExponent(p);
+      float[] y = d.forward(new Tensor(new Shape(1, 1, 1), cols, x), Mode.EVAL, Workers.single()).data();
+      for (int j = 0; j < cols; j++) {
+        double want = Math.pow(Math.abs(x[j]), p);
+        assertEquals(-want, y[j], 1e-5 * want + 1e-30, "p " + p + " x " + x[j]);
+      }
+    }
+  }
 }
