@@ -77,6 +77,22 @@ final class TrainCommand implements Callable<Integer> {
       description = "none, flip, shift=N or flip,shift=N (default: ${DEFAULT-VALUE})")
   String augment;
 
+  @Option(names = "--weight-clamp", defaultValue = "none",
+      description = "keep adder weights in their inputs' range (AdderQuant's lossless clamp): none, project (clamp after every step) or reparam (forward and backward on the clamped weights) (default: ${DEFAULT-VALUE})")
+  String weightClamp;
+
+  @Option(names = "--input-shifts", defaultValue = "1",
+      description = "1, or 3: the first layer sees x, 2x, 4x as input channels (the spec's input must have 3 channels; training only, the quantizer takes one-channel images) (default: ${DEFAULT-VALUE})")
+  int inputShifts;
+
+  @Option(names = "--lp-start", defaultValue = "1",
+      description = "l_p annealing: adder layers compute -sum |x - w|^p, p falling linearly from this value (at most 2) to 1 (default: ${DEFAULT-VALUE}, off)")
+  double lpStart;
+
+  @Option(names = "--lp-epochs", defaultValue = "0",
+      description = "epochs over which p falls to 1 (default: ${DEFAULT-VALUE}, the whole run)")
+  int lpEpochs;
+
   @Option(names = "--threads", description = "worker threads (default: all cores)")
   Integer threads;
 
@@ -131,7 +147,8 @@ final class TrainCommand implements Callable<Integer> {
             spec.name(), ck.epoch(), ck.recipe().epochs());
         trainer = Trainer.resume(ck, train, split.test(), workers);
       } else {
-        Recipe recipe = new Recipe(epochs, batch, learningRate, momentum, weightDecay, eta, seed, augment);
+        Recipe recipe = new Recipe(epochs, batch, learningRate, momentum, weightDecay, eta, seed, augment,
+            weightClamp, inputShifts, lpStart, lpEpochs);
         trainer = Trainer.start(spec, recipe, train, split.test(), workers);
       }
       err.printf("training %s on %d images (%d steps of %d per epoch), %d thread%s, %s kernels%n",

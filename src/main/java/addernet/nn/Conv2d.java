@@ -32,6 +32,7 @@ public final class Conv2d implements Layer {
   private int trainedBlock;
   private Tensor input;
   private float[] partials = new float[0];
+  private double exponent = 1;
 
   public Conv2d(
       String name,
@@ -103,6 +104,27 @@ public final class Conv2d implements Layer {
   /** The weights, [out][in][ky][kx] row-major, live. */
   public Param weight() {
     return weight;
+  }
+
+  /**
+   * Sets p of an adder layer's forward -sum |x - w|^p (l_p annealing; 1, the default, is the
+   * plain adder layer). The backward keeps the AdderNet rules whatever p is: weight gradient X - F,
+   * input gradient HardTanh(F - X).
+   */
+  public void setExponent(double p) {
+    exponent = LpKernels.checkExponent(operation, p);
+  }
+
+  public double exponent() {
+    return exponent;
+  }
+
+  /** {min, max} of the input of the last TRAIN forward (for the weight clamp). */
+  public float[] trainedInputRange() {
+    if (input == null) {
+      throw new IllegalStateException(describe() + ": no TRAIN forward to take the input range of");
+    }
+    return LpKernels.range(input.data());
   }
 
   @Override
@@ -181,7 +203,8 @@ public final class Conv2d implements Layer {
     if (output == null || !output.sameLayout(outputShape, batch)) {
       output = new Tensor(outputShape, batch);
     }
-    int block = blockImages(batch);
+    // An l_p forward has no blocked kernel: it unfolds the whole batch.
+    int block = exponent == 1 ? blockImages(batch) : 0;
     float[] w = weight.value();
     float[] y = output.data();
     if (block == 0) {
@@ -191,7 +214,11 @@ public final class Conv2d implements Layer {
       float[] x = input.data();
       workers.forRange(
           k, 1, (long) k * m, (from, to) -> unfold(x, batch, 0, batch, patches, m, from, to));
-      operation.forward(patches, k, m, w, outChannels, y, workers);
+      if (exponent == 1) {
+        operation.forward(patches, k, m, w, outChannels, y, workers);
+      } else {
+        LpKernels.forward(patches, k, m, w, outChannels, y, (float) exponent, workers);
+      }
     } else {
       float[] x = input.data();
       int blocks = (batch + block - 1) / block;

@@ -19,6 +19,7 @@ public final class Dense implements Layer {
   private Tensor input;
   private Tensor output;
   private Tensor inputGrad;
+  private double exponent = 1;
 
   public Dense(String name, Operation operation, int inFeatures, int outFeatures) {
     this.operation = operation;
@@ -51,6 +52,23 @@ public final class Dense implements Layer {
     return weight;
   }
 
+  /** See {@link Conv2d#setExponent}. */
+  public void setExponent(double p) {
+    exponent = LpKernels.checkExponent(operation, p);
+  }
+
+  public double exponent() {
+    return exponent;
+  }
+
+  /** {min, max} of the input of the last TRAIN forward (for the weight clamp). */
+  public float[] trainedInputRange() {
+    if (input == null) {
+      throw new IllegalStateException(describe() + ": no TRAIN forward to take the input range of");
+    }
+    return LpKernels.range(input.data());
+  }
+
   @Override
   public Shape inputShape() {
     return inputShape;
@@ -77,7 +95,12 @@ public final class Dense implements Layer {
     if (output == null || !output.sameLayout(outputShape, batch)) {
       output = new Tensor(outputShape, batch);
     }
-    operation.forward(in.data(), inFeatures, batch, weight.value(), outFeatures, output.data(), workers);
+    if (exponent == 1) {
+      operation.forward(in.data(), inFeatures, batch, weight.value(), outFeatures, output.data(), workers);
+    } else {
+      LpKernels.forward(in.data(), inFeatures, batch, weight.value(), outFeatures, output.data(),
+          (float) exponent, workers);
+    }
     input = mode == Mode.TRAIN ? in : null;
     return output;
   }

@@ -295,7 +295,7 @@ public record Checkpoint(
       } catch (SpecException e) {
         throw bad("spec", "the network spec is invalid: " + e.getMessage());
       }
-      Recipe recipe = value(object(root, "recipe"), "recipe", Recipe.class);
+      Recipe recipe = value(withPlainOptions(object(root, "recipe")), "recipe", Recipe.class);
       int epoch = integer(root, "epoch", 0, recipe.epochs(), " (the recipe's epochs)");
       List<EpochMetrics> metrics = metrics(root, epoch);
       Normalization norm = normalization(object(root, "input_normalization"));
@@ -372,6 +372,19 @@ public record Checkpoint(
         throw bad(field, "missing or not a non-empty string");
       }
       return v.textValue();
+    }
+
+    /**
+     * A recipe written before the clamp, shift and l_p options existed has none of their fields;
+     * it was trained without them, so they read as off. Every other field stays required.
+     */
+    private static JsonNode withPlainOptions(JsonNode recipe) {
+      com.fasterxml.jackson.databind.node.ObjectNode r =
+          ((com.fasterxml.jackson.databind.node.ObjectNode) recipe).deepCopy();
+      if (!r.has("weight_clamp") && !r.has("input_shifts") && !r.has("lp_start") && !r.has("lp_epochs")) {
+        r.put("weight_clamp", "none").put("input_shifts", 1).put("lp_start", 1.0).put("lp_epochs", 0);
+      }
+      return r;
     }
 
     private JsonNode object(JsonNode n, String field) throws CheckpointException {

@@ -54,8 +54,12 @@ public final class Trainer {
   private int epochsDone;
 
   private final float[] batchImages;
+  /** The batch as the data gives it (one channel), before the shifted copies; else null. */
+  private final float[] batchPlain;
   private final int[] batchLabels;
   private Tensor scoreGradient;
+  /** The reparameterised clamp's ranges from the previous step of this epoch, or null. */
+  private float[][][] clampRanges;
 
   private Trainer(
       Network network,
@@ -78,8 +82,9 @@ public final class Trainer {
     this.sgd = new Sgd(recipe.momentum(), recipe.weightDecay(), recipe.eta());
     momentum.forEach((k, v) -> sgd.velocity().put(k, v.clone()));
     this.augment = recipe.augment();
-    check(train, network);
-    check(test, network);
+    check(train, network, recipe.inputShifts());
+    check(test, network, recipe.inputShifts());
+
     if (train.count() < recipe.batch()) {
       throw new IllegalArgumentException(
           "batch " + recipe.batch() + " is larger than the " + train.count() + " training images");
@@ -87,7 +92,38 @@ public final class Trainer {
     this.stepsPerEpoch = train.count() / recipe.batch();
     this.schedule = new CosineSchedule(recipe.learningRate(), (long) stepsPerEpoch * recipe.epochs());
     this.batchImages = new float[recipe.batch() * network.inputShape().size()];
+    this.batchPlain = recipe.inputShifts() == 1 ? null
+        : new float[recipe.batch() * network.inputShape().size() / recipe.inputShifts()];
     this.batchLabels = new int[recipe.batch()];
+    setExponent(network, recipe.exponentAt(epochsDone));
+  }
+
+  /** Sets p of every adder layer's l_p forward (1: the plain adder layer). */
+  static void setExponent(Network net, double p) {
+    for (addernet.nn.Layer l : net.layers()) {
+      if (l instanceof addernet.nn.Conv2d c && c.operation() == addernet.nn.Operation.ADDER) {
+        c.setExponent(p);
+      } else if (l instanceof addernet.nn.Dense d && d.operation() == addernet.nn.Operation.ADDER) {
+        d.setExponent(p);
+      }
+    }
+  }
+
+  /**
+   * The recipe's shifted copies of one-channel images (N x H x W): image n's channel j is 2^j
+   * times the image (N x shifts x H x W). Shifts are free in hardware; in float, exact doublings.
+   */
+  static void expand(float[] plain, int images, int plane, int shifts, float[] out) {
+    for (int n = 0; n < images; n++) {
+      for (int j = 0; j < shifts; j++) {
+        float f = Recipe.shiftFactor(j);
+        int s = n * plane;
+        int d = (n * shifts + j) * plane;
+        for (int i = 0; i < plane; i++) {
+          out[d + i] = f * plain[s + i];
+        }
+      }
+    }
   }
 
   /** A new network with weights drawn from the recipe's seed. */
@@ -108,9 +144,14 @@ public final class Trainer {
         ck.momentum());
   }
 
-  private static void check(ImageSet set, Network net) {
+  private static void check(ImageSet set, Network net, int shifts) {
     Shape in = net.inputShape();
-    set.requireFits(net.name(), in.channels(), in.height(), in.width(), net.classes());
+    if (in.channels() % shifts != 0) {
+      throw new IllegalArgumentException(
+          net.name() + " takes " + in.channels() + " input channels, not a multiple of the recipe's "
+              + shifts + " shifted copies");
+    }
+    set.requireFits(net.name(), in.channels() / shifts, in.height(), in.width(), net.classes());
   }
 
   public Network network() {
@@ -164,13 +205,23 @@ public final class Trainer {
       order[j] = t;
     }
     progress.epochStarted(epoch, recipe.epochs(), stepsPerEpoch);
+    // Every epoch starts without hidden ranges, so a resumed run clamps as the uninterrupted one.
+    clampRanges = null;
     double lossSum = 0;
     long correct = 0;
     int batch = recipe.batch();
     double lr = 0;
     for (int s = 0; s < stepsPerEpoch; s++) {
-      train.fill(order, s * batch, batch, normalization, augment, random, batchImages, batchLabels);
+      if (batchPlain == null) {
+        train.fill(order, s * batch, batch, normalization, augment, random, batchImages, batchLabels);
+      } else {
+        train.fill(order, s * batch, batch, normalization, augment, random, batchPlain, batchLabels);
+        expand(batchPlain, batch, batchPlain.length / batch, recipe.inputShifts(), batchImages);
+      }
       lr = schedule.at((long) (epoch - 1) * stepsPerEpoch + s);
+      if (recipe.lpStart() != 1) {
+        setExponent(network, recipe.exponentAt(epoch - 1 + (double) s / stepsPerEpoch));
+      }
       SoftmaxCrossEntropy.Result r = step(batchImages, batchLabels, lr);
       if (!Double.isFinite(r.loss())) {
         throw new TrainingDivergedException(
@@ -184,6 +235,12 @@ public final class Trainer {
           s + 1, lossSum / (s + 1), (double) correct / ((long) (s + 1) * batch), (s + 1) * batch / secs);
     }
     double trainSeconds = (System.nanoTime() - start) / 1e9;
+    if (recipe.weightClamp().equals("reparam") && clampRanges != null) {
+      // The checkpoint holds the weights the forward passes ran with (and the statistics saw).
+      WeightClamp.clamp(network, clampRanges);
+    }
+    // Evaluated (and saved) with the exponent of the epoch's end: exactly 1 once annealing is over.
+    setExponent(network, recipe.exponentAt(epoch));
     double[] eval = evaluate(test);
     double seconds = (System.nanoTime() - start) / 1e9;
     EpochMetrics m =
@@ -206,25 +263,51 @@ public final class Trainer {
   public SoftmaxCrossEntropy.Result step(float[] images, int[] labels, double learningRate) {
     int batch = labels.length;
     Tensor x = Tensor.fromImages(network.inputShape(), batch, images);
+    boolean reparam = recipe.weightClamp().equals("reparam");
+    float[][] unclamped = null;
+    if (reparam) {
+      unclamped = WeightClamp.save(network);
+      WeightClamp.clamp(network, clampRanges != null ? clampRanges
+          : WeightClamp.ranges(network, normalization, recipe.inputShifts(), false));
+    }
     Tensor scores = network.forward(x, Mode.TRAIN, workers);
+    float[][][] ranges = recipe.clamps()
+        ? WeightClamp.ranges(network, normalization, recipe.inputShifts(), true) : null;
     if (scoreGradient == null || scoreGradient.batch() != batch) {
       scoreGradient = new Tensor(scores.shape(), batch);
     }
     SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.evaluate(scores, labels, scoreGradient);
     if (!Double.isFinite(r.loss())) {
+      if (reparam) {
+        WeightClamp.restore(network, unclamped);
+      }
       return r;
     }
     network.backward(scoreGradient, workers);
+    if (reparam) {
+      // The gradient was taken at the clamped weights; the optimizer moves the unclamped ones.
+      WeightClamp.restore(network, unclamped);
+      clampRanges = ranges;
+    }
     sgd.step(network.params(), learningRate);
+    if (recipe.weightClamp().equals("project")) {
+      WeightClamp.clamp(network, ranges);
+    }
     return r;
   }
 
   /** Mean loss and accuracy on {@code set} in eval mode. */
   public double[] evaluate(ImageSet set) {
-    return evaluate(network, set, normalization, workers);
+    return evaluate(network, set, normalization, recipe.inputShifts(), workers);
   }
 
   public static double[] evaluate(Network net, ImageSet set, Normalization norm, Workers workers) {
+    return evaluate(net, set, norm, 1, workers);
+  }
+
+  /** As {@link #evaluate(Network, ImageSet, Normalization, Workers)}, the images given as {@code shifts} copies. */
+  public static double[] evaluate(
+      Network net, ImageSet set, Normalization norm, int shifts, Workers workers) {
     int[] order = new int[set.count()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
@@ -236,7 +319,13 @@ public final class Trainer {
       int n = Math.min(EVAL_BATCH, set.count() - from);
       float[] images = new float[n * size];
       int[] labels = new int[n];
-      set.fill(order, from, n, norm, Augmentation.NONE, null, images, labels);
+      if (shifts == 1) {
+        set.fill(order, from, n, norm, Augmentation.NONE, null, images, labels);
+      } else {
+        float[] plain = new float[n * size / shifts];
+        set.fill(order, from, n, norm, Augmentation.NONE, null, plain, labels);
+        expand(plain, n, size / shifts, shifts, images);
+      }
       Tensor scores = net.forward(Tensor.fromImages(net.inputShape(), n, images), Mode.EVAL, workers);
       SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.evaluate(scores, labels, null);
       loss += r.loss() * n;
