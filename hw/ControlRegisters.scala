@@ -65,6 +65,8 @@ object ControlMap {
   val ControlStart = 0
   val ControlSoftReset = 1
   val ControlLoadWeights = 2
+  val IrqOnDone = 0
+  val IrqOnError = 1
 
   // What the read-only registers hold, for the hardware and for the C header alike.
   def ident(formatVersion: Int): Long = 0xadde0000L | (formatVersion.toLong << 8) | Version
@@ -106,8 +108,6 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) ex
     val weightBeat = Input(Valid(UInt(cfg.weightStreamBits.W)))
   })
 
-  private val weightBeats = cfg.weightBeats
-
   private val done = RegInit(false.B)
   private val error = RegInit(0.U(ErrorBits.W))
   private val irqEnable = RegInit(0.U(2.W))
@@ -115,7 +115,7 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) ex
   private val crc = RegInit(Crc32.Init.U(32.W))
   private val crcHeld = RegInit(0.U(32.W))
   io.images := images
-  io.irq := (irqEnable(0) && done) || (irqEnable(1) && error =/= 0.U)
+  io.irq := (irqEnable(IrqOnDone) && done) || (irqEnable(IrqOnError) && error =/= 0.U)
 
   // ---------------------------------------------------------------- write channel
   private val awHeld = RegInit(false.B)
@@ -136,12 +136,13 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) ex
   when(bValid && io.axi.bready) { bValid := false.B }
 
   private val write = awHeld && wHeld
-  private val wIndex = awIndex
   private val byteMask = Cat((0 until 4).reverse.map(i => Fill(8, wStrb(i))))
   private def merged(old: UInt): UInt = (old.pad(32) & ~byteMask) | (wData & byteMask)
-  private val cmd = Mux(wStrb(0), wData(2, 0), 0.U) // ControlStart, ControlSoftReset, ControlLoadWeights
-  private val writable = wIndex === (Control >> 2).U || wIndex === (Status >> 2).U ||
-    wIndex === (Error >> 2).U || wIndex === (IrqEnable >> 2).U || wIndex === (Images >> 2).U
+  private val cmd = Mux(wStrb(0), wData(2, 0), 0.U)
+  private val start = cmd(ControlStart)
+  private val load = cmd(ControlLoadWeights)
+  private val writable = awIndex === (Control >> 2).U || awIndex === (Status >> 2).U ||
+    awIndex === (Error >> 2).U || awIndex === (IrqEnable >> 2).U || awIndex === (Images >> 2).U
   when(write) {
     awHeld := false.B
     wHeld := false.B
@@ -151,14 +152,14 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) ex
 
   io.start := false.B
   io.loadWeights := false.B
-  private val softReset = write && wIndex === (Control >> 2).U && cmd(1)
+  private val softReset = write && awIndex === (Control >> 2).U && cmd(ControlSoftReset)
   io.softReset := softReset
   private def fail(code: Int): Unit = error := code.U
 
-  when(write && wIndex === (Control >> 2).U && !cmd(1)) {
-    when(cmd(0) && cmd(2)) {
+  when(write && awIndex === (Control >> 2).U && !cmd(ControlSoftReset)) {
+    when(start && load) {
       fail(TwoCommands)
-    }.elsewhen(cmd(0)) {
+    }.elsewhen(start) {
       when(io.busy) {
         fail(StartBusy)
       }.elsewhen(!io.weightsValid) {
@@ -167,7 +168,7 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) ex
         io.start := true.B
         done := false.B
       }
-    }.elsewhen(cmd(2)) {
+    }.elsewhen(load) {
       if (cfg.weightStream) {
         when(io.busy) {
           fail(LoadBusy)
@@ -180,10 +181,10 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) ex
       }
     }
   }
-  when(write && wIndex === (Status >> 2).U && wStrb(0) && wData(1)) { done := false.B }
-  when(write && wIndex === (Error >> 2).U && wStrb(0)) { error := 0.U }
-  when(write && wIndex === (IrqEnable >> 2).U) { irqEnable := merged(irqEnable)(1, 0) }
-  when(write && wIndex === (Images >> 2).U) {
+  when(write && awIndex === (Status >> 2).U && wStrb(0) && wData(StatusDone)) { done := false.B }
+  when(write && awIndex === (Error >> 2).U && wStrb(0)) { error := 0.U }
+  when(write && awIndex === (IrqEnable >> 2).U) { irqEnable := merged(irqEnable)(1, 0) }
+  when(write && awIndex === (Images >> 2).U) {
     val n = merged(images)
     when(n === 0.U || n > cfg.batch.U) { fail(BadImages) }.otherwise { images := n(15, 0) }
   }
@@ -213,8 +214,9 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) ex
   io.axi.rresp := rResp
   when(rValid && io.axi.rready) { rValid := false.B }
 
-  // StatusBusy .. StatusError, bit 0 first
-  private val status = Cat(error =/= 0.U, io.weightsValid, io.loading, done, io.busy)
+  private val status = Seq(StatusBusy -> io.busy, StatusDone -> done, StatusLoading -> io.loading,
+    StatusWeightsValid -> io.weightsValid, StatusError -> (error =/= 0.U))
+    .map { case (bit, b) => b.asUInt << bit }.reduce(_ | _)
   private val crcValue =
     if (cfg.weightStream) Mux(io.weightsValid, crcHeld, 0.U) else ControlMap.weightsCrc(cfg).U(32.W)
   private val words: Seq[(Int, UInt)] = Seq(
@@ -232,8 +234,8 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) ex
     Classes -> cfg.classes.U(32.W),
     NetworkId -> (networkId & 0xffffffffL).U(32.W),
     WeightsCrc -> crcValue,
-    WeightBeats -> weightBeats.U(32.W))
-  require(words.length == Words && weightBeats < (1L << 32))
+    WeightBeats -> cfg.weightBeats.U(32.W))
+  require(words.length == Words && cfg.weightBeats < (1L << 32))
   when(io.axi.arvalid && io.axi.arready) {
     rValid := true.B
     val index = io.axi.araddr(7, 2)

@@ -67,8 +67,8 @@ public final class DriverFiles {
     bit(s, "ADDERNET_STATUS_LOADING", map.StatusLoading());
     bit(s, "ADDERNET_STATUS_WEIGHTS_VALID", map.StatusWeightsValid());
     bit(s, "ADDERNET_STATUS_ERROR", map.StatusError());
-    bit(s, "ADDERNET_IRQ_ON_DONE", 0);
-    bit(s, "ADDERNET_IRQ_ON_ERROR", 1);
+    bit(s, "ADDERNET_IRQ_ON_DONE", map.IrqOnDone());
+    bit(s, "ADDERNET_IRQ_ON_ERROR", map.IrqOnError());
     s.append("\n/* ERROR codes. */\n");
     count(s, "ADDERNET_ERROR_NONE", 0);
     count(s, "ADDERNET_ERROR_WEIGHTS_SHORT", addernet.hw.AccelError$.MODULE$.WeightsShort());
