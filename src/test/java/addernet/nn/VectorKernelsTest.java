@@ -34,6 +34,12 @@ class VectorKernelsTest {
     return gc;
   }
 
+  private float[] weightGradient(boolean adder, Workers workers) {
+    float[] gw = new float[O * K];
+    VectorKernels.weightGradient(adder, c, K, M, w, O, g, gw, workers);
+    return gw;
+  }
+
   @Test
   void adderForwardIsNegativeL1DistanceInEveryColumn() {
     float[] y = forward(true, Workers.single());
@@ -59,6 +65,47 @@ class VectorKernelsTest {
           s += g[o * M + j] * Math.max(-1, Math.min(1, d));
         }
         assertEquals(s, gc[k * M + j], 1e-5 * (1 + Math.abs(s)), "dC[" + k + "][" + j + "]");
+      }
+    }
+  }
+
+  /**
+   * The kernel sums G C^T and subtracts W * sum G afterwards; here the sum is taken term by term,
+   * as the paper writes it, and G does not sum to zero (as it nearly does behind a batch norm), so
+   * the correction is exercised at full size.
+   */
+  @Test
+  void adderWeightGradientIsInputMinusWeightSummedOverColumns() {
+    float[] gw = weightGradient(true, Workers.single());
+    float[] block = new float[O * K];
+    VectorKernels.weightGradientColumns(true, c, 0, M, K, M, w, O, g, 0, M, block, 0);
+    for (int o = 0; o < O; o++) {
+      for (int k = 0; k < K; k++) {
+        double s = 0;
+        double size = 0;
+        for (int j = 0; j < M; j++) {
+          double term = g[o * M + j] * ((double) c[k * M + j] - w[o * K + k]);
+          s += term;
+          size += Math.abs(term);
+        }
+        assertEquals(s, gw[o * K + k], 1e-6 * size, "dW[" + o + "][" + k + "]");
+        assertEquals(gw[o * K + k], block[o * K + k], 0f, "columns form, dW[" + o + "][" + k + "]");
+      }
+    }
+  }
+
+  @Test
+  void twinWeightGradientIsTheProductOfGradientAndPatches() {
+    float[] gw = weightGradient(false, Workers.single());
+    for (int o = 0; o < O; o++) {
+      for (int k = 0; k < K; k++) {
+        double s = 0;
+        double size = 0;
+        for (int j = 0; j < M; j++) {
+          s += (double) g[o * M + j] * c[k * M + j];
+          size += Math.abs((double) g[o * M + j] * c[k * M + j]);
+        }
+        assertEquals(s, gw[o * K + k], 1e-6 * size, "dW[" + o + "][" + k + "]");
       }
     }
   }
@@ -91,7 +138,10 @@ class VectorKernelsTest {
       for (boolean adder : new boolean[] {true, false}) {
         float[] y = forward(adder, Workers.single());
         float[] gc = patchGradient(adder, Workers.single());
+        float[] gw = weightGradient(adder, Workers.single());
         for (Workers split : new Workers[] {two, three}) {
+          assertArrayEquals(gw, weightGradient(adder, split),
+              "weight gradient, adder=" + adder + ", " + split.threads() + " threads");
           assertArrayEquals(y, forward(adder, split), "forward, adder=" + adder + ", " + split.threads() + " threads");
           assertArrayEquals(gc, patchGradient(adder, split),
               "input gradient, adder=" + adder + ", " + split.threads() + " threads");
