@@ -118,7 +118,7 @@ final class KernelDistillation {
   float[][] teacherStep(Tensor images, int[] labels, double learningRate, Workers workers) {
     Tensor scores = teacher.forward(images, Mode.TRAIN, workers, teacherInputs);
     float[][] targets = new float[matched.length + 1][];
-    for (int j = 0; j < matched.length; j++) {
+    for (int j = 0; j < matched.length && featureWeight != 0; j++) {
       int i = matched[j];
       targets[j] = gaussianFeatures(teacher.layers().get(i), teacherInputs[i], teacherInputs[i + 1]);
     }

@@ -51,7 +51,12 @@ public record Recipe(
   public static final double DEFAULT_WEIGHT_DECAY = 5e-4;
   public static final double DEFAULT_ETA = 0.2;
   public static final String DEFAULT_AUGMENTATION = "none";
-  public static final double DEFAULT_PKKD_FEATURE_WEIGHT = 1;
+  /**
+   * Small on purpose: on 12,000 images for 3 epochs (seed 1) the feature term lowered the test
+   * accuracy at every weight from 0.01 up, the output term alone raised it
+   * (docs/training-experiments.md, PKKD).
+   */
+  public static final double DEFAULT_PKKD_FEATURE_WEIGHT = 0.001;
   public static final double DEFAULT_PKKD_OUTPUT_WEIGHT = 1;
   public static final double DEFAULT_PKKD_TEMPERATURE = 4;
   public static final java.util.List<String> CLAMPS = java.util.List.of("none", "project", "reparam");
