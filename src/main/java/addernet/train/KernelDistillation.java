@@ -39,7 +39,7 @@ import java.util.List;
  * unchanged. With both weights 0 the student trains bit for bit as without PKKD.
  */
 final class KernelDistillation {
-  /** A teacher's seed offset is none: the teacher is the CNN twin trained with the same seed. */
+  /** The CNN twin, built from the student's seed and trained by the plain recipe on its batches. */
   private final Network teacher;
   private final Sgd teacherSgd;
   private final double featureWeight;
@@ -76,6 +76,9 @@ final class KernelDistillation {
       if (layers.get(i) instanceof Conv2d || layers.get(i) instanceof Dense) {
         weighted.add(i);
       }
+    }
+    if (weighted.isEmpty()) {
+      throw new IllegalArgumentException(spec.name() + " has no weighted layer to distil");
     }
     weighted.remove(weighted.size() - 1);
     this.matched = weighted.stream().mapToInt(Integer::intValue).toArray();
