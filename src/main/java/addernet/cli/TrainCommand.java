@@ -93,6 +93,22 @@ final class TrainCommand implements Callable<Integer> {
       description = "epochs over which p falls to 1 (default: ${DEFAULT-VALUE}, the whole run)")
   int lpEpochs;
 
+  @Option(names = "--pkkd",
+      description = "kernel-based progressive distillation (PKKD): a CNN twin of the network trains alongside it from scratch as its teacher; layer features are matched through kernels, outputs by softened cross-entropy (docs/training-experiments.md)")
+  boolean pkkd;
+
+  @Option(names = "--pkkd-feature-weight",
+      description = "with --pkkd: weight of the kernel feature-matching loss (default: " + Recipe.DEFAULT_PKKD_FEATURE_WEIGHT + ")")
+  Double pkkdFeatureWeight;
+
+  @Option(names = "--pkkd-output-weight",
+      description = "with --pkkd: weight of the softened-output loss (default: " + Recipe.DEFAULT_PKKD_OUTPUT_WEIGHT + ")")
+  Double pkkdOutputWeight;
+
+  @Option(names = "--pkkd-temperature",
+      description = "with --pkkd: temperature of the softened outputs (default: " + Recipe.DEFAULT_PKKD_TEMPERATURE + ")")
+  Double pkkdTemperature;
+
   @Option(names = "--threads", description = "worker threads (default: all cores)")
   Integer threads;
 
@@ -149,6 +165,14 @@ final class TrainCommand implements Callable<Integer> {
       } else {
         Recipe recipe = new Recipe(epochs, batch, learningRate, momentum, weightDecay, eta, seed, augment,
             weightClamp, inputShifts, lpStart, lpEpochs);
+        if (pkkd) {
+          recipe = recipe.withPkkd(
+              pkkdFeatureWeight == null ? Recipe.DEFAULT_PKKD_FEATURE_WEIGHT : pkkdFeatureWeight,
+              pkkdOutputWeight == null ? Recipe.DEFAULT_PKKD_OUTPUT_WEIGHT : pkkdOutputWeight,
+              pkkdTemperature == null ? Recipe.DEFAULT_PKKD_TEMPERATURE : pkkdTemperature);
+        } else if (pkkdFeatureWeight != null || pkkdOutputWeight != null || pkkdTemperature != null) {
+          throw new UserError("--pkkd-feature-weight, --pkkd-output-weight and --pkkd-temperature need --pkkd");
+        }
         trainer = Trainer.start(spec, recipe, train, split.test(), workers);
       }
       err.printf("training %s on %d images (%d steps of %d per epoch), %d thread%s, %s kernels%n",
@@ -164,6 +188,10 @@ final class TrainCommand implements Callable<Integer> {
       }
       outputs.commit();
       EpochMetrics last = trainer.metrics().get(trainer.metrics().size() - 1);
+      if (trainer.teacher() != null) {
+        double[] t = Trainer.evaluate(trainer.teacher(), split.test(), trainer.checkpoint().normalization(), workers);
+        err.printf("the PKKD teacher (CNN twin, not saved): test accuracy %.2f%%%n", 100 * t[1]);
+      }
       err.printf("done: test accuracy %.2f%%; checkpoint and metrics.json in %s%n", 100 * last.testAccuracy(), out);
       return 0;
     } catch (IdxFormatException | CheckpointException | SpecException e) {

@@ -97,6 +97,19 @@ public final class Network {
 
   /** Runs all layers; the result is class scores (classes x 1 x 1), owned by the last layer. */
   public Tensor forward(Tensor input, Mode mode, Workers workers) {
+    return forward(input, mode, workers, null);
+  }
+
+  /**
+   * As {@link #forward(Tensor, Mode, Workers)}, and when {@code layerInputs} is not null, entry i
+   * is set to the tensor layer i was given (so entry i + 1 is layer i's output, for any layer
+   * that is not the second of a fused batch norm and ReLU). Valid until the layers run again.
+   */
+  public Tensor forward(Tensor input, Mode mode, Workers workers, Tensor[] layerInputs) {
+    if (layerInputs != null && layerInputs.length != layers.size()) {
+      throw new IllegalArgumentException(
+          "layerInputs must have one entry per layer (" + layers.size() + "), got " + layerInputs.length);
+    }
     if (!input.shape().equals(spec.input())) {
       throw new IllegalArgumentException(
           spec.name() + " takes input " + spec.input() + ", got " + input.shape());
@@ -104,6 +117,9 @@ public final class Network {
     Tensor x = input;
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
+      if (layerInputs != null) {
+        layerInputs[i] = x;
+      }
       if (fusesWithNext(i)) {
         x = ((BatchNorm) l).forwardWithRelu(x, mode, workers);
         i++;
@@ -127,12 +143,33 @@ public final class Network {
 
   /** Back-propagates dL/d(scores) through a preceding TRAIN forward, filling every param's grad. */
   public void backward(Tensor scoreGradient, Workers workers) {
+    backward(scoreGradient, workers, null);
+  }
+
+  /**
+   * As {@link #backward(Tensor, Workers)}, with {@code outputGradients[i]}, when given, added to
+   * the gradient of weighted layer i's output before that layer's backward (a loss on an
+   * intermediate feature). Entries for other layers must be null.
+   */
+  public void backward(Tensor scoreGradient, Workers workers, Tensor[] outputGradients) {
     Tensor g = scoreGradient;
     for (int i = layers.size() - 1; i >= 0; i--) {
       if (i > 0 && fusesWithNext(i - 1)) {
         g = ((BatchNorm) layers.get(i - 1)).backwardThroughRelu(g, i - 1 > 0, workers);
         i--;
       } else {
+        if (outputGradients != null && outputGradients[i] != null) {
+          if (!(layers.get(i) instanceof Conv2d || layers.get(i) instanceof Dense)
+              || i == layers.size() - 1) {
+            throw new IllegalArgumentException(
+                "an output gradient can be added only at a weighted layer with a layer after it, not at layer " + i);
+          }
+          float[] d = g.data();
+          float[] e = outputGradients[i].data();
+          for (int j = 0; j < d.length; j++) {
+            d[j] += e[j];
+          }
+        }
         g = layers.get(i).backward(g, i > 0, workers);
       }
     }

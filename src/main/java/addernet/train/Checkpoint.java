@@ -375,14 +375,20 @@ public record Checkpoint(
     }
 
     /**
-     * A recipe written before the clamp, shift and l_p options existed has none of their fields;
-     * it was trained without them, so they read as off. Every other field stays required.
+     * A recipe written before the clamp, shift and l_p options (or before PKKD) existed has none
+     * of their fields; it was trained without them, so they read as off. Every other field stays
+     * required.
      */
     private static JsonNode withPlainOptions(JsonNode recipe) {
       com.fasterxml.jackson.databind.node.ObjectNode r =
           ((com.fasterxml.jackson.databind.node.ObjectNode) recipe).deepCopy();
       if (!r.has("weight_clamp") && !r.has("input_shifts") && !r.has("lp_start") && !r.has("lp_epochs")) {
         r.put("weight_clamp", "none").put("input_shifts", 1).put("lp_start", 1.0).put("lp_epochs", 0);
+      }
+      if (!r.has("pkkd") && !r.has("pkkd_feature_weight") && !r.has("pkkd_output_weight")
+          && !r.has("pkkd_temperature")) {
+        r.put("pkkd", false).put("pkkd_feature_weight", 0.0).put("pkkd_output_weight", 0.0)
+            .put("pkkd_temperature", 0.0);
       }
       return r;
     }

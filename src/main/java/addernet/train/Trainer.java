@@ -60,6 +60,8 @@ public final class Trainer {
   private Tensor scoreGradient;
   /** The reparameterised clamp's ranges from the previous step of this epoch, or null. */
   private float[][][] clampRanges;
+  /** The CNN teacher trained alongside (PKKD), or null. */
+  private final KernelDistillation distillation;
 
   private Trainer(
       Network network,
@@ -96,6 +98,7 @@ public final class Trainer {
         : new float[recipe.batch() * network.inputShape().size() / recipe.inputShifts()];
     this.batchLabels = new int[recipe.batch()];
     setExponent(network, recipe.exponentAt(epochsDone));
+    this.distillation = recipe.pkkd() ? new KernelDistillation(network, recipe) : null;
   }
 
   /** Sets p of every adder layer's l_p forward (1: the plain adder layer). */
@@ -138,6 +141,10 @@ public final class Trainer {
 
   /** Continues from a checkpoint with its recipe, weights, momentum and metrics. */
   public static Trainer resume(Checkpoint ck, ImageSet train, ImageSet test, Workers workers) {
+    if (ck.recipe().pkkd()) {
+      throw new IllegalArgumentException(
+          "a PKKD run cannot be resumed: its CNN teacher is not in the checkpoint (start it over with --force)");
+    }
     ck.network().spec().requireFits(ck.recipe().batch(), EVAL_BATCH, Runtime.getRuntime().maxMemory());
     return new Trainer(
         ck.network(), ck.recipe(), train, test, ck.normalization(), workers, ck.epoch(), ck.metrics(),
@@ -168,6 +175,11 @@ public final class Trainer {
 
   public List<EpochMetrics> metrics() {
     return List.copyOf(metrics);
+  }
+
+  /** PKKD's CNN teacher, trained alongside the network, or null without PKKD. */
+  public Network teacher() {
+    return distillation == null ? null : distillation.teacher();
   }
 
   public int stepsPerEpoch() {
@@ -270,7 +282,10 @@ public final class Trainer {
       WeightClamp.clamp(network, clampRanges != null ? clampRanges
           : WeightClamp.ranges(network, normalization, recipe.inputShifts(), false));
     }
-    Tensor scores = network.forward(x, Mode.TRAIN, workers);
+    float[][] targets =
+        distillation == null ? null : distillation.teacherStep(x, labels, learningRate, workers);
+    Tensor scores = distillation == null ? network.forward(x, Mode.TRAIN, workers)
+        : network.forward(x, Mode.TRAIN, workers, distillation.studentInputs());
     float[][][] ranges = recipe.clamps()
         ? WeightClamp.ranges(network, normalization, recipe.inputShifts(), true) : null;
     if (scoreGradient == null || scoreGradient.batch() != batch) {
@@ -283,7 +298,12 @@ public final class Trainer {
       }
       return r;
     }
-    network.backward(scoreGradient, workers);
+    if (distillation == null) {
+      network.backward(scoreGradient, workers);
+    } else {
+      network.backward(scoreGradient, workers,
+          distillation.studentGradients(scores, scoreGradient, targets, learningRate));
+    }
     if (reparam) {
       // The gradient was taken at the clamped weights; the optimizer moves the unclamped ones.
       WeightClamp.restore(network, unclamped);
