@@ -766,6 +766,19 @@ public final class Outputs implements AutoCloseable {
   }
 
   /**
+   * Whether what stands at {@code target} is the output that replaced {@code earlier} (the run was
+   * killed after putting it in place, before deleting the aside): a folder with an output marker
+   * for a folder, a plain file for a file. A folder without a marker is the user's.
+   */
+  private static boolean replacementArrived(Path target, Path earlier) {
+    if (Files.isDirectory(earlier, LinkOption.NOFOLLOW_LINKS)) {
+      return Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)
+          && Files.isRegularFile(target.resolve(MARKER), LinkOption.NOFOLLOW_LINKS);
+    }
+    return Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /**
    * Whether {@code dir} is what an in-place run leaves when killed before writing: a real folder
    * holding nothing but an output marker. An empty folder may be the user's and is not replaced.
    */
@@ -923,12 +936,16 @@ public final class Outputs implements AutoCloseable {
         }
         Path target = parent.resolve(r.name());
         Path earlier = p.resolve(r.name());
-        if (isAside(p) && Files.exists(earlier, LinkOption.NOFOLLOW_LINKS)
-            && (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) || isBareInPlaceClaim(target))) {
-          deleteTree(target);
-          move(earlier, target);
-          System.err.println("note: restored " + target + " from " + p + ", left by an interrupted run of '"
-              + r.command() + "'");
+        if (isAside(p) && Files.exists(earlier, LinkOption.NOFOLLOW_LINKS)) {
+          if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) || isBareInPlaceClaim(target)) {
+            deleteTree(target);
+            move(earlier, target);
+            System.err.println("note: restored " + target + " from " + p + ", left by an interrupted run of '"
+                + r.command() + "'");
+          } else if (!replacementArrived(target, earlier)) {
+            // Something else stands at the target now: the earlier output stays aside for the user.
+            continue;
+          }
         }
         deleteTree(p);
       }
