@@ -1,6 +1,7 @@
 package addernet.cli;
 
 import addernet.io.UserError;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -57,6 +58,7 @@ public final class Main implements Runnable {
           ex.printStackTrace(cmd.getErr());
           return 1;
         });
+    cl.setParameterExceptionHandler(Main::refuseParameters);
     try {
       return cl.execute(args);
     } catch (OutOfMemoryError e) {
@@ -64,6 +66,32 @@ public final class Main implements Runnable {
       System.err.println(outOfMemory(e));
       return 2;
     }
+  }
+
+  /**
+   * picocli's own refusals (a value of the wrong type, an option given twice, an unknown option)
+   * in the form of every other user error: one line starting with "error:", exit status 2, and
+   * where to read more instead of the whole usage text.
+   */
+  static int refuseParameters(CommandLine.ParameterException ex, String[] args) {
+    CommandLine cmd = ex.getCommandLine();
+    StringBuilder line = new StringBuilder("error: ").append(oneLine(ex.getMessage()));
+    if (ex instanceof CommandLine.UnmatchedArgumentException u) {
+      List<String> suggestions = u.getSuggestions();
+      if (!suggestions.isEmpty()) {
+        line.append(" (did you mean ").append(String.join(" or ", suggestions.subList(0, Math.min(3,
+            suggestions.size())))).append("?)");
+      }
+    }
+    line.append("; see '").append(cmd.getCommandSpec().qualifiedName()).append(" --help'");
+    cmd.getErr().println(line);
+    cmd.getErr().flush();
+    return 2;
+  }
+
+  private static String oneLine(String message) {
+    String m = message == null ? "invalid command line" : message.strip().replaceAll("\\s*\\R\\s*", " ");
+    return m.startsWith("error: ") ? m.substring("error: ".length()) : m;
   }
 
   /** One line: what ran out, how much heap there was, and how scripts/addernet is given more. */

@@ -288,12 +288,13 @@ class OutputsTest {
   }
 
   @Test
-  void anEarlierOutputMovedAsideByAKilledReplaceIsRestored() throws IOException {
+  void anEarlierOutputMovedAsideByAKilledReplaceIsRestored() throws Exception {
     Path out = tmp.resolve("rtl");
     writeFolder(out, false, List.of(), "old.sv");
     // What a run killed between its two renames leaves: the old output aside, the new one unplaced.
-    Files.move(out, tmp.resolve(".rtl.old-999999"));
-    Path half = Files.createDirectory(tmp.resolve(".rtl.tmp-999999"));
+    ProcessHandle dead = Leftovers.deadProcess();
+    Files.move(out, Leftovers.folder(tmp, "rtl", "old", dead).resolve("rtl"));
+    Path half = Files.createDirectory(Leftovers.folder(tmp, "rtl", "tmp", dead).resolve("rtl"));
     Files.writeString(half.resolve("new.sv"), "module");
     try (Outputs o = Outputs.begin("generate", false, List.of())) {
       refused(() -> o.folder("--out", out)); // restored, so it is an earlier output again: --force needed
@@ -304,22 +305,25 @@ class OutputsTest {
 
   @Test
   void leftoversOfDeadRunsBesideOtherOutputsAreCleanedTooButNotThoseOfLiveOnes() throws Exception {
-    Process exited = new ProcessBuilder("true").start();
-    exited.waitFor();
-    long dead = exited.pid();
-    long alive = ProcessHandle.current().pid();
-    Path deadTmp = Files.createDirectory(tmp.resolve(".other.tmp-" + dead));
-    Files.writeString(deadTmp.resolve("half.sv"), "module");
-    Path earlier = Files.createDirectory(tmp.resolve(".moved.old-" + dead));
-    Files.writeString(earlier.resolve("mine.sv"), "earlier output");
-    Path liveTmp = Files.createDirectory(tmp.resolve(".busy.tmp-" + alive));
-    Path lookalike = Files.writeString(tmp.resolve(".notes.tmp-x1"), "not ours: no process id");
-    writeFolder(tmp.resolve("rtl"), false, List.of(), "Mesh.sv");
-    assertFalse(Files.exists(deadTmp), "a dead run's temporary beside another output");
-    assertEquals("earlier output", Files.readString(tmp.resolve("moved/mine.sv")), "moved back under its name");
-    assertTrue(Files.isDirectory(liveTmp), "a live process's temporary stays");
-    assertTrue(Files.isRegularFile(lookalike));
-    assertEquals(List.of(".busy.tmp-" + alive, ".notes.tmp-x1", "moved", "rtl"), names(tmp));
+    ProcessHandle dead = Leftovers.deadProcess();
+    Process live = new ProcessBuilder("cat").start();
+    try {
+      Path deadTmp = Leftovers.folder(tmp, "other", "tmp", dead);
+      Files.writeString(deadTmp.resolve("half.sv"), "module");
+      Path earlier = Files.createDirectory(Leftovers.folder(tmp, "moved", "old", dead).resolve("moved"));
+      Files.writeString(earlier.resolve("mine.sv"), "earlier output");
+      Path liveTmp = Leftovers.folder(tmp, "busy", "tmp", live.toHandle());
+      Path lookalike = Files.writeString(tmp.resolve(".notes.tmp-x1"), "not ours: no process id");
+      writeFolder(tmp.resolve("rtl"), false, List.of(), "Mesh.sv");
+      assertFalse(Files.exists(deadTmp), "a dead run's temporary beside another output");
+      assertEquals("earlier output", Files.readString(tmp.resolve("moved/mine.sv")), "moved back under its name");
+      assertTrue(Files.isDirectory(liveTmp), "a live process's temporary stays");
+      assertTrue(Files.isRegularFile(lookalike));
+      assertEquals(List.of(".busy.tmp-" + live.pid(), ".notes.tmp-x1", "moved", "rtl"), names(tmp));
+    } finally {
+      live.destroyForcibly();
+      live.waitFor();
+    }
   }
 
   @Test
