@@ -1,6 +1,7 @@
 package addernet.cosim;
 
 import addernet.gen.AcceleratorGenerator;
+import addernet.gen.FolderFiles;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -23,9 +24,6 @@ public final class AccelSimulator implements AutoCloseable {
    * difference from the board's rate (docs/board.md, "Co-simulation").
    */
   public static final int FAST_UART_DIVISOR = 4;
-  /** Where the board shell's model at the board's own UART rate is built. */
-  static final String REAL_RATE_BUILD_DIR = VerilatorBuild.BUILD_DIR + "-board-rate";
-
   /** One write of the accelerator's writeback stage (its trace port). */
   public record Write(int lane, int layer, int addr, int value) {}
 
@@ -42,14 +40,16 @@ public final class AccelSimulator implements AutoCloseable {
   /** Builds (or reuses) the Verilated model of the accelerator in {@code rtlDir}. */
   public static Path prepare(Path rtlDir) {
     AcceleratorGenerator.Manifest m = AcceleratorGenerator.read(rtlDir);
+    // An edited weight image would otherwise simulate and be blamed on the RTL as mismatches.
+    FolderFiles.verify(rtlDir, AcceleratorGenerator.CONFIG_FILE);
     if (m.board() != null) {
       return VerilatorBuild.build(rtlDir, m.sources(), m.top(), BOARD_HARNESS,
-          boardPortsHeader(rtlDir, m, FAST_UART_DIVISOR), VerilatorBuild.BUILD_DIR,
+          boardPortsHeader(rtlDir, m, FAST_UART_DIVISOR),
           List.of("ADDERNET_UART_DIVISOR=" + FAST_UART_DIVISOR));
     }
     if (m.axiControl()) {
       return VerilatorBuild.build(rtlDir, m.sources(), m.top(), AXI_HARNESS, portsHeader(m),
-          VerilatorBuild.BUILD_DIR, List.of(), driverFiles(rtlDir));
+          List.of(), driverFiles(rtlDir));
     }
     return VerilatorBuild.build(rtlDir, m.sources(), m.top(), HARNESS, portsHeader(m));
   }
@@ -77,8 +77,9 @@ public final class AccelSimulator implements AutoCloseable {
     if (m.board() == null) {
       throw new IllegalArgumentException(rtlDir + " is not a board folder");
     }
+    FolderFiles.verify(rtlDir, AcceleratorGenerator.CONFIG_FILE);
     return VerilatorBuild.build(rtlDir, m.sources(), m.top(), BOARD_HARNESS,
-        boardPortsHeader(rtlDir, m, m.uartDivisor()), REAL_RATE_BUILD_DIR, List.of());
+        boardPortsHeader(rtlDir, m, m.uartDivisor()), List.of());
   }
 
   /** What the board harness must know of the shell: its bit period and its frames' lengths. */
