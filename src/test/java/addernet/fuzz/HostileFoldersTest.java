@@ -269,21 +269,71 @@ class HostileFoldersTest {
     }
   }
 
+  /**
+   * kill -9 of a JVM in the middle of yosys' ABC pass: yosys and ABC end with it, and what they
+   * left (ABC's folder included, which yosys makes under TMPDIR) is one private folder that the
+   * next run deletes.
+   */
   @Test
-  void yosysLeavesNoTemporaryFilesBehind() throws IOException {
-    Path tmpdir = Path.of(System.getProperty("java.io.tmpdir"));
-    List<String> before = names(tmpdir);
-    var m = ArrayGenerator.read(array);
-    Yosys.synthesizedCells(array, m.sources(), m.top());
-    List<String> after = names(tmpdir);
-    after.removeAll(before);
-    assertTrue(after.stream().noneMatch(n -> n.startsWith("yosys-") || n.startsWith("addernet-yosys-")),
-        "left: " + after);
+  void yosysOfAKilledJvmEndsAndWhatItLeftIsSweptByTheNextRun() throws Exception {
+    Path work = Files.createDirectories(tmp.resolve("big"));
+    Files.writeString(work.resolve("big.v"),
+        "module m(input [127:0] a, b, output [255:0] y); assign y = a * b; endmodule\n");
+    Path tmpdir = Files.createDirectories(tmp.resolve("tmpdir"));
+    Path out = tmp.resolve("jvm.out");
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process jvm = new ProcessBuilder(javaBin, "-Djava.io.tmpdir=" + tmpdir, "-cp",
+        System.getProperty("java.class.path"), YosysRunMain.class.getName(), work.toString())
+        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    Path abc = null;
+    List<ProcessHandle> tools = List.of();
+    try {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+      while (abc == null && jvm.isAlive() && System.nanoTime() < deadline) {
+        abc = abcFolder(tmpdir);
+        Thread.sleep(20);
+      }
+      tools = jvm.descendants().toList();
+    } finally {
+      jvm.destroyForcibly(); // SIGKILL: no shutdown hook runs
+      jvm.waitFor();
+    }
+    assertTrue(abc != null, "ABC's folder never appeared inside the private folder; the JVM said: "
+        + Files.readString(out));
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (tools.stream().anyMatch(HostileFoldersTest::running) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals(List.of(), tools.stream().filter(HostileFoldersTest::running)
+        .map(h -> h.info().commandLine().orElse("?")).toList(), "tools outlived the killed JVM");
+    assertTrue(Files.isDirectory(abc), "the killed run's folder is gone before any sweep");
+
+    String old = System.getProperty("java.io.tmpdir");
+    System.setProperty("java.io.tmpdir", tmpdir.toString());
+    try {
+      var m = ArrayGenerator.read(array);
+      Yosys.wordLevelCells(array, m.sources(), m.top());
+    } finally {
+      System.setProperty("java.io.tmpdir", old);
+    }
+    try (var s = Files.list(tmpdir)) {
+      assertEquals(List.of(), s.filter(Files::isDirectory).toList(), "left by the killed run");
+    }
   }
 
-  private static List<String> names(Path dir) throws IOException {
-    try (var s = Files.list(dir)) {
-      return new ArrayList<>(s.map(p -> p.getFileName().toString()).toList());
+  private static Path abcFolder(Path tmpdir) throws IOException {
+    try (var s = Files.walk(tmpdir, 3)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("yosys-abc-")).findFirst().orElse(null);
+    }
+  }
+
+  /** Alive and not a zombie. */
+  private static boolean running(ProcessHandle h) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+    } catch (IOException e) {
+      return false;
     }
   }
 
