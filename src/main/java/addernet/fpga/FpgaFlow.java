@@ -140,7 +140,8 @@ public final class FpgaFlow {
   private static List<String> names(String value, Path mk, String var) {
     List<String> out = new ArrayList<>();
     for (String n : value.isEmpty() ? new String[0] : value.split(" +")) {
-      if (!addernet.tool.PrivateDir.SAFE_NAME.matcher(n).matches() || n.contains("..")) {
+      String plain = n.startsWith("./") ? n.substring(2) : n;
+      if (!addernet.tool.PrivateDir.SAFE_NAME.matcher(plain).matches() || List.of(plain.split("/")).contains("..")) {
         throw new UserError(mk + ": " + var + " must list plain file names of the folder, got \"" + n + "\"");
       }
       out.add(n);

@@ -70,7 +70,7 @@ public final class PrivateDir implements AutoCloseable {
    */
   public Path copyIn(Path from, String name) {
     String n = name.startsWith("./") ? name.substring(2) : name;
-    if (!SAFE_NAME.matcher(n).matches() || n.contains("..")) {
+    if (!SAFE_NAME.matcher(n).matches() || java.util.List.of(n.split("/")).contains("..")) {
       throw new UserError("refusing to hand " + from + " to a tool: its name \"" + name
           + "\" is not a plain file name (letters, digits, _ . + - and /)");
     }
