@@ -54,22 +54,54 @@ public final class AccelSimulator implements AutoCloseable {
     return VerilatorBuild.build(rtlDir, m.sources(), m.top(), HARNESS, portsHeader(m));
   }
 
-  /** The folder's driver/ as it is: the harness compiles the shipped driver, not a copy of ours. */
+  /**
+   * The folder's driver/ as it is: the harness compiles the shipped driver, not a copy of ours.
+   * Being C that this machine compiles and runs, it is checked first: its sources must be the
+   * ones this version ships, byte for byte, and its register header nothing but the constants
+   * generate writes ({@link #REGS_LINE}), so a received folder cannot bring code of its own.
+   */
   static java.util.Map<String, String> driverFiles(Path rtlDir) {
     java.util.Map<String, String> files = new java.util.LinkedHashMap<>();
     List<String> names = new ArrayList<>(addernet.gen.DriverFiles.SOURCES);
     names.add(addernet.gen.DriverFiles.HEADER);
+    String again = "; generate it again with addernet generate --model PKG --out " + rtlDir;
     for (String name : names) {
       Path f = rtlDir.resolve(addernet.gen.DriverFiles.DIR).resolve(name);
+      String text;
       try {
-        files.put(name, java.nio.file.Files.readString(f));
+        text = java.nio.file.Files.readString(f);
       } catch (java.io.IOException e) {
         throw new addernet.io.UserError("cannot read " + f + " (" + e.getMessage() + "); the folder's"
-            + " C driver is part of it: generate it again with addernet generate --model PKG --out " + rtlDir, e);
+            + " C driver is part of it" + again, e);
       }
+      if (addernet.gen.DriverFiles.SOURCES.contains(name)) {
+        if (!text.equals(VerilatorBuild.resource("/sim/driver/" + name))) {
+          throw new addernet.io.UserError(f + " is not the driver this version of addernet ships,"
+              + " and cosim compiles and runs it" + again);
+        }
+      } else {
+        // Comments dropped, their line breaks kept, so the line named is the file's own.
+        String code = java.util.regex.Pattern.compile("(?s)/\\*.*?\\*/").matcher(text)
+            .replaceAll(r -> r.group().replaceAll("[^\n]", ""));
+        int n = 0;
+        for (String line : code.split("\n", -1)) {
+          n++;
+          if (!line.isBlank() && !REGS_LINE.matcher(line.strip()).matches()) {
+            throw new addernet.io.UserError(f + ": expected only comments and #define ADDERNET_..."
+                + " constants, got \"" + (line.strip().length() > 60 ? line.strip().substring(0, 60) + "..." : line.strip())
+                + "\" (outside comments, line " + n + "); cosim compiles and runs it" + again);
+          }
+        }
+      }
+      files.put(name, text);
     }
     return files;
   }
+
+  /** A line of the register header outside comments: its guard or one constant. */
+  private static final java.util.regex.Pattern REGS_LINE = java.util.regex.Pattern.compile(
+      "#ifndef ADDERNET_REGS_H|#define ADDERNET_REGS_H|#endif"
+          + "|#define ADDERNET_[A-Z0-9_]+[ \t]+(?:0x[0-9A-Fa-f]+u|[0-9]+u|\\(1u << [0-9]+\\))");
 
   /** A board folder's model with the UART at the board's rate, as generated (no macro). */
   static Path prepareRealRate(Path rtlDir) {

@@ -76,7 +76,9 @@ public final class VerilatorBuild {
       // exactly the bytes its name says, whatever happens to the folder meanwhile.
       List<String> copied = new ArrayList<>();
       for (String src : sources) {
-        copied.add(work.copyIn(rtlDir.resolve(src), "rtl/" + plain(src)).toString());
+        Path copy = work.copyIn(rtlDir.resolve(src), "rtl/" + plain(src));
+        requireSimulationOnly(copy, rtlDir.resolve(src));
+        copied.add(copy.toString());
       }
       List<String> extra = new ArrayList<>(List.of(harness, common, portsHeader, Verilator.version(),
           String.join(" ", defines), top));
@@ -133,6 +135,30 @@ public final class VerilatorBuild {
       return exe;
     } catch (IOException e) {
       throw new UserError("cannot build the Verilator harness in " + cache + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * What Verilog may not use in a model this machine builds and runs: Verilator compiles {@code
+   * $c(...)} and {@code `systemc_*} blocks as C++, DPI imports call C, {@code $system} runs a
+   * command, and {@code $fopen}, {@code $writemem*} and {@code $dump*} write files wherever
+   * they name; {@code `include} would read a file outside the checked sources. The generator
+   * writes none of them, so the words are refused wherever they appear, comments included.
+   */
+  private static final java.util.regex.Pattern HOST_ACCESS = java.util.regex.Pattern.compile(
+      "\\$(?:system|c|fopen|writememh|writememb|dumpfile|dumpvars|dumpports)\\b"
+          + "|\\b(?:import|export)\\s*\"DPI|`(?:systemc_\\w*|verilog|include)\\b");
+
+  /** Refuses a source that could reach outside the simulation ({@link #HOST_ACCESS}). */
+  static void requireSimulationOnly(Path copy, Path original) throws IOException {
+    List<String> lines = Files.readAllLines(copy, StandardCharsets.ISO_8859_1);
+    for (int i = 0; i < lines.size(); i++) {
+      java.util.regex.Matcher m = HOST_ACCESS.matcher(lines.get(i));
+      if (m.find()) {
+        throw new UserError(original + " line " + (i + 1) + " uses " + m.group()
+            + ", which would run code or touch files outside the simulation; generate writes no"
+            + " such RTL, so this is not a folder cosim runs: generate it again");
+      }
     }
   }
 

@@ -170,6 +170,41 @@ class HostileFoldersTest {
     assertFalse(Files.exists(canary), "the folder's own executable was run");
   }
 
+  /** A forger rewrites the hashes too: what the files can do must be limited by itself. */
+  @Test
+  void verilogThatWouldRunACommandIsRefusedBeforeVerilatorBuildsIt() throws IOException {
+    Path rtl = copyOf(array, tmp.resolve("rtl"));
+    Path canary = tmp.resolve("system-ran");
+    Path pe = rtl.resolve("PE.sv");
+    Files.writeString(pe, Files.readString(pe).replaceFirst("endmodule",
+        "initial \\$system(\"touch " + canary + "\");\nendmodule"));
+    FolderFiles.record(rtl, ArrayGenerator.CONFIG_FILE);
+    assertUserError(cli("cosim", "--rtl", rtl.toString(), "--random", "5"), pe.toString(), "$system");
+    assertFalse(Files.exists(canary), "the folder's Verilog ran a command");
+  }
+
+  @Test
+  void aDriverHeaderCarryingCodeIsRefusedBeforeTheHarnessIsBuiltWithIt() throws IOException {
+    Path rtl = copyOf(accel, tmp.resolve("rtl"));
+    Path h = rtl.resolve("driver").resolve("addernet_regs.h");
+    Files.writeString(h, Files.readString(h).replace("#endif",
+        "__attribute__((constructor)) static void evil(void) { (void) system(\"touch /tmp/x\"); }\n#endif"));
+    FolderFiles.record(rtl, AcceleratorGenerator.CONFIG_FILE);
+    UserError e = assertThrows(UserError.class, () -> AccelSimulator.prepare(rtl));
+    FuzzSupport.assertOneLineNaming(e, h.toString());
+    assertTrue(e.getMessage().contains("__attribute__"), e.getMessage());
+  }
+
+  @Test
+  void aDriverSourceOtherThanTheShippedOneIsRefused() throws IOException {
+    Path rtl = copyOf(accel, tmp.resolve("rtl"));
+    Path c = rtl.resolve("driver").resolve("addernet.c");
+    Files.writeString(c, Files.readString(c) + "\n/* changed */\n");
+    FolderFiles.record(rtl, AcceleratorGenerator.CONFIG_FILE);
+    UserError e = assertThrows(UserError.class, () -> AccelSimulator.prepare(rtl));
+    FuzzSupport.assertOneLineNaming(e, c.toString());
+  }
+
   @Test
   void theBuildCacheIsThisUsersAlone() throws IOException {
     Path exe = ArrayHarness.build(array).executable();
