@@ -44,11 +44,14 @@ import picocli.CommandLine.Option;
           + " sizes are generated, co-simulated layer by layer under random stalls, and"
           + " discarded; failing ones are kept under --keep.",
       "",
-      "The harness is built once per RTL version into RTL/verilator-build/. On a mismatch the"
-          + " first differing output is named, the failing batch is replayed with FST tracing"
-          + " into --wave, and the exit status is 1.",
+      "Every file of RTL is first checked against the SHA-256 that generate recorded in its"
+          + " manifest; a changed or missing file is refused by name. The harness is built once"
+          + " per RTL version, from private copies of the sources, into this user's cache"
+          + " ($XDG_CACHE_HOME or ~/.cache, addernet/verilator/); nothing found in RTL is run."
+          + " On a mismatch the first differing output is named, the failing batch is replayed"
+          + " with FST tracing into --wave, and the exit status is 1.",
       "",
-      "RTL/verilator-build/ and RTL/cosim-failure.fst are build products kept inside the folder"
+      "RTL/cosim-failure.fst is a build product kept inside the folder"
           + " generate wrote; everything else (--report, --wave, --keep) follows the output rule:"
           + " a new path, or an earlier output of cosim replaced only with --force, never inside"
           + " an input (docs/outputs.md).",

@@ -230,6 +230,8 @@ final class SynthCommand implements Callable<Integer> {
             + " --twin-rtl compare an adder accelerator with MAC ones");
       }
     }
+    // A hand-edited file would otherwise be synthesised and reported as the generated design.
+    addernet.gen.FolderFiles.verify(rtl, arrayCfg != null ? ArrayGenerator.CONFIG_FILE : AcceleratorGenerator.CONFIG_FILE);
     AcceleratorGenerator.Manifest cnn = twinRtl == null ? null : checkedCnnTwin(accel);
     // Read before the minutes of synthesis, so that a damaged figure is refused at once.
     StorageFigures figures = accel == null ? StorageFigures.NONE
@@ -238,9 +240,13 @@ final class SynthCommand implements Callable<Integer> {
     List<Comparison> comparisons = new ArrayList<>();
     String twinShape = null;
     Path twin = null;
+    addernet.tool.PrivateDir twinDir = null;
     try {
+      if (macTwin) {
+        twinDir = addernet.tool.PrivateDir.create("addernet-mac-twin-");
+      }
       if (macTwin && arrayCfg != null && arrayCfg.op() == PeOp.ADDER) {
-        twin = Files.createTempDirectory("addernet-mac-twin").resolve("rtl");
+        twin = twinDir.path().resolve("rtl");
         int accBits = PeOp.MAC.accumulatorBits(arrayCfg.dataBits(), arrayCfg.maxK());
         ArrayGenerator.generate(
             new ArrayConfig(arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits,
@@ -249,7 +255,7 @@ final class SynthCommand implements Callable<Integer> {
         twinShape = String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
             arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits, arrayCfg.accBits());
       } else if (macTwin && accel != null) {
-        twin = Files.createTempDirectory("addernet-mac-twin").resolve("rtl");
+        twin = twinDir.path().resolve("rtl");
         AcceleratorGenerator.twin(rtl, PeOp.MAC, twin);
         var tm = AcceleratorGenerator.read(twin);
         twinShape = String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
@@ -272,8 +278,8 @@ final class SynthCommand implements Callable<Integer> {
         }
       }
     } finally {
-      if (twin != null) {
-        Outputs.deleteTree(twin.getParent());
+      if (twinDir != null) {
+        twinDir.close();
       }
     }
     Map<String, Double> ratios = new LinkedHashMap<>();
@@ -287,6 +293,14 @@ final class SynthCommand implements Callable<Integer> {
     printSummary(report, flows, arrayCfg != null ? "whole array" : "whole accelerator", twinShape, figures,
         comparisons, arrayCfg != null);
     return report;
+  }
+
+  private void unlike(Path twinFile, String field, Object twin, Object adder) {
+    if (!java.util.Objects.equals(twin, adder)) {
+      throw new UserError("--twin-rtl " + twinRtl + " is not a twin of " + rtl + ": " + twinFile
+          + " field " + field + " is " + twin + ", the adder design's " + adder
+          + "; generate both with the same options from the two packages of one network shape");
+    }
   }
 
   /** The --twin-rtl folder, checked to be a MAC accelerator of the same array and batch. */
@@ -305,6 +319,27 @@ final class SynthCommand implements Callable<Integer> {
           + " array with batch " + m.batch() + ", " + rtl + " a " + adder.rows() + "x"
           + adder.cols() + " array with batch " + adder.batch() + "; generate both alike");
     }
+    // Rows, columns and batch alike still leave designs of unlike size: every option of
+    // generate that shapes the hardware, and the network's layer shapes, must agree too.
+    Path twinFile = twinRtl.resolve(AcceleratorGenerator.CONFIG_FILE);
+    unlike(twinFile, "dataBits", m.dataBits(), adder.dataBits());
+    unlike(twinFile, "inSize", m.inSize(), adder.inSize());
+    unlike(twinFile, "classes", m.classes(), adder.classes());
+    unlike(twinFile, "trace", m.trace(), adder.trace());
+    unlike(twinFile, "weights", m.weights(), adder.weights());
+    unlike(twinFile, "weightMemory", m.weightMemory(), adder.weightMemory());
+    unlike(twinFile, "control", m.control(), adder.control());
+    if (m.layers() != null && adder.layers() != null) {
+      unlike(twinFile, "layers (count)", m.layers().size(), adder.layers().size());
+      for (int i = 0; i < m.layers().size(); i++) {
+        var a = adder.layers().get(i);
+        var b = m.layers().get(i);
+        unlike(twinFile, "layers[" + i + "] shape",
+            List.of(b.inC(), b.inH(), b.inW(), b.outC(), b.kernel(), b.stride(), b.pad(), b.pool() ? 1 : 0),
+            List.of(a.inC(), a.inH(), a.inW(), a.outC(), a.kernel(), a.stride(), a.pad(), a.pool() ? 1 : 0));
+      }
+    }
+    addernet.gen.FolderFiles.verify(twinRtl, AcceleratorGenerator.CONFIG_FILE);
     return m;
   }
 

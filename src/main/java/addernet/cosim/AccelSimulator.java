@@ -1,6 +1,7 @@
 package addernet.cosim;
 
 import addernet.gen.AcceleratorGenerator;
+import addernet.gen.FolderFiles;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -23,9 +24,6 @@ public final class AccelSimulator implements AutoCloseable {
    * difference from the board's rate (docs/board.md, "Co-simulation").
    */
   public static final int FAST_UART_DIVISOR = 4;
-  /** Where the board shell's model at the board's own UART rate is built. */
-  static final String REAL_RATE_BUILD_DIR = VerilatorBuild.BUILD_DIR + "-board-rate";
-
   /** One write of the accelerator's writeback stage (its trace port). */
   public record Write(int lane, int layer, int addr, int value) {}
 
@@ -42,34 +40,68 @@ public final class AccelSimulator implements AutoCloseable {
   /** Builds (or reuses) the Verilated model of the accelerator in {@code rtlDir}. */
   public static Path prepare(Path rtlDir) {
     AcceleratorGenerator.Manifest m = AcceleratorGenerator.read(rtlDir);
+    // An edited weight image would otherwise simulate and be blamed on the RTL as mismatches.
+    FolderFiles.verify(rtlDir, AcceleratorGenerator.CONFIG_FILE);
     if (m.board() != null) {
       return VerilatorBuild.build(rtlDir, m.sources(), m.top(), BOARD_HARNESS,
-          boardPortsHeader(rtlDir, m, FAST_UART_DIVISOR), VerilatorBuild.BUILD_DIR,
+          boardPortsHeader(rtlDir, m, FAST_UART_DIVISOR),
           List.of("ADDERNET_UART_DIVISOR=" + FAST_UART_DIVISOR));
     }
     if (m.axiControl()) {
       return VerilatorBuild.build(rtlDir, m.sources(), m.top(), AXI_HARNESS, portsHeader(m),
-          VerilatorBuild.BUILD_DIR, List.of(), driverFiles(rtlDir));
+          List.of(), driverFiles(rtlDir));
     }
     return VerilatorBuild.build(rtlDir, m.sources(), m.top(), HARNESS, portsHeader(m));
   }
 
-  /** The folder's driver/ as it is: the harness compiles the shipped driver, not a copy of ours. */
+  /**
+   * The folder's driver/ as it is: the harness compiles the shipped driver, not a copy of ours.
+   * Being C that this machine compiles and runs, it is checked first: its sources must be the
+   * ones this version ships, byte for byte, and its register header nothing but the constants
+   * generate writes ({@link #REGS_LINE}), so a received folder cannot bring code of its own.
+   */
   static java.util.Map<String, String> driverFiles(Path rtlDir) {
     java.util.Map<String, String> files = new java.util.LinkedHashMap<>();
     List<String> names = new ArrayList<>(addernet.gen.DriverFiles.SOURCES);
     names.add(addernet.gen.DriverFiles.HEADER);
+    String again = "; generate it again with addernet generate --model PKG --out " + rtlDir;
     for (String name : names) {
       Path f = rtlDir.resolve(addernet.gen.DriverFiles.DIR).resolve(name);
+      String text;
       try {
-        files.put(name, java.nio.file.Files.readString(f));
+        text = java.nio.file.Files.readString(f);
       } catch (java.io.IOException e) {
         throw new addernet.io.UserError("cannot read " + f + " (" + e.getMessage() + "); the folder's"
-            + " C driver is part of it: generate it again with addernet generate --model PKG --out " + rtlDir, e);
+            + " C driver is part of it" + again, e);
       }
+      if (addernet.gen.DriverFiles.SOURCES.contains(name)) {
+        if (!text.equals(VerilatorBuild.resource("/sim/driver/" + name))) {
+          throw new addernet.io.UserError(f + " is not the driver this version of addernet ships,"
+              + " and cosim compiles and runs it" + again);
+        }
+      } else {
+        // Comments dropped, their line breaks kept, so the line named is the file's own.
+        String code = java.util.regex.Pattern.compile("(?s)/\\*.*?\\*/").matcher(text)
+            .replaceAll(r -> r.group().replaceAll("[^\n]", ""));
+        int n = 0;
+        for (String line : code.split("\n", -1)) {
+          n++;
+          if (!line.isBlank() && !REGS_LINE.matcher(line.strip()).matches()) {
+            throw new addernet.io.UserError(f + ": expected only comments and #define ADDERNET_..."
+                + " constants, got \"" + (line.strip().length() > 60 ? line.strip().substring(0, 60) + "..." : line.strip())
+                + "\" (outside comments, line " + n + "); cosim compiles and runs it" + again);
+          }
+        }
+      }
+      files.put(name, text);
     }
     return files;
   }
+
+  /** A line of the register header outside comments: its guard or one constant. */
+  private static final java.util.regex.Pattern REGS_LINE = java.util.regex.Pattern.compile(
+      "#ifndef ADDERNET_REGS_H|#define ADDERNET_REGS_H|#endif"
+          + "|#define ADDERNET_[A-Z0-9_]+[ \t]+(?:0x[0-9A-Fa-f]+u|[0-9]+u|\\(1u << [0-9]+\\))");
 
   /** A board folder's model with the UART at the board's rate, as generated (no macro). */
   static Path prepareRealRate(Path rtlDir) {
@@ -77,8 +109,9 @@ public final class AccelSimulator implements AutoCloseable {
     if (m.board() == null) {
       throw new IllegalArgumentException(rtlDir + " is not a board folder");
     }
+    FolderFiles.verify(rtlDir, AcceleratorGenerator.CONFIG_FILE);
     return VerilatorBuild.build(rtlDir, m.sources(), m.top(), BOARD_HARNESS,
-        boardPortsHeader(rtlDir, m, m.uartDivisor()), REAL_RATE_BUILD_DIR, List.of());
+        boardPortsHeader(rtlDir, m, m.uartDivisor()), List.of());
   }
 
   /** What the board harness must know of the shell: its bit period and its frames' lengths. */

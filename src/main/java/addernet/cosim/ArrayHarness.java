@@ -38,6 +38,7 @@ public final class ArrayHarness {
   /** Builds (or reuses) the harness for the array generated in {@code rtlDir}. */
   public static ArrayHarness build(Path rtlDir) {
     ArrayManifest manifest = ArrayGenerator.read(rtlDir);
+    addernet.gen.FolderFiles.verify(rtlDir, ArrayGenerator.CONFIG_FILE);
     Path exe =
         VerilatorBuild.build(
             rtlDir, manifest.sources(), manifest.top(), HARNESS_RESOURCE,

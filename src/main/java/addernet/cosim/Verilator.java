@@ -19,23 +19,30 @@ public final class Verilator {
         .output().strip();
   }
 
-  /** Lints Verilog sources with every warning on; returns Verilator's complaints, empty if clean. */
+  /**
+   * Lints Verilog sources with every warning on; returns Verilator's complaints, empty if clean.
+   * Verilator reads copies in a private folder, by their plain names: it would substitute
+   * environment variables in a path such as {@code h$HOME/Mesh.sv} and lint another folder.
+   */
   public static String lint(Path dir, List<String> sources, String top) {
     List<String> cmd = new ArrayList<>(List.of(executable().toString(), "--lint-only", "-Wall"));
     cmd.add("--top-module");
     cmd.add(top);
-    for (String s : sources) {
-      cmd.add(dir.resolve(s).toAbsolutePath().toString());
+    try (addernet.tool.PrivateDir work = addernet.tool.PrivateDir.create("addernet-lint-")) {
+      for (String s : sources) {
+        cmd.add(work.copyIn(dir.resolve(s), s).toString());
+      }
+      ExternalTool.Result r = ExternalTool.run(cmd, work.path(), 30);
+      if (r.code() == 0) {
+        return "";
+      }
+      try {
+        java.nio.file.Files.deleteIfExists(r.log()); // the complaints are returned, not kept
+      } catch (java.io.IOException e) {
+        // a left-over log in the temporary folder harms nothing
+      }
+      // The copies' folder is gone once this returns: the complaints name the user's files.
+      return r.output().replace(work.path() + "/", dir.toAbsolutePath() + "/");
     }
-    ExternalTool.Result r = ExternalTool.run(cmd, dir, 30);
-    if (r.code() == 0) {
-      return "";
-    }
-    try {
-      java.nio.file.Files.deleteIfExists(r.log()); // the complaints are returned, not kept
-    } catch (java.io.IOException e) {
-      // a left-over log in the temporary folder harms nothing
-    }
-    return r.output();
   }
 }

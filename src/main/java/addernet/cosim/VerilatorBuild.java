@@ -3,7 +3,7 @@ package addernet.cosim;
 import addernet.tool.ExternalTool;
 import addernet.tool.ToolFailure;
 import addernet.io.UserError;
-import addernet.io.Outputs;
+import addernet.tool.PrivateDir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -18,31 +18,46 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Builds a Verilator executable from generated RTL and one of the harnesses in {@code sim/}, into
- * {@code verilator-build/} beside the RTL (built in a temporary folder, since Verilator's make
- * cannot build under a path with spaces). It is rebuilt only when the RTL, the harness, the
- * generated port glue or Verilator itself changes: a SHA-256 of all of them is the stamp.
+ * Builds a Verilator executable from generated RTL and one of the harnesses in {@code sim/}, in
+ * this user's build cache ({@code $XDG_CACHE_HOME/addernet/verilator/}, else {@code
+ * ~/.cache/addernet/verilator/}, rwx------), never in the RTL folder: a folder received from
+ * someone else may carry an executable of theirs, and nothing found in it is run. The sources are
+ * copied into a private build folder and Verilator is handed only those copies (it substitutes
+ * {@code $VAR} in the file names it is given, so a folder named {@code h$HOME} would otherwise
+ * be read as another folder). The executable lives under the SHA-256 of exactly what was copied,
+ * with the harness, the port glue, the macros and Verilator's version: it is reused only for the
+ * same bytes and rebuilt for any change.
  */
 public final class VerilatorBuild {
-  public static final String BUILD_DIR = "verilator-build";
   /** Included by every harness. */
   private static final String COMMON = "/sim/harness.h";
+  private static final String BUILD_PREFIX = "build-";
 
   private VerilatorBuild() {}
 
+  /** This user's Verilator cache folder, created rwx------ (and checked to be so). */
+  public static Path cacheDir() {
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    Path base = xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()
+        ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    Path dir = base.resolve("addernet").resolve("verilator").toAbsolutePath().normalize();
+    PrivateDir.requireSafePath(dir, "the Verilator build cache");
+    PrivateDir.ownerOnlyFolder(dir.getParent());
+    return PrivateDir.ownerOnlyFolder(dir);
+  }
+
   public static Path build(
       Path rtlDir, List<String> sources, String top, String harnessResource, String portsHeader) {
-    return build(rtlDir, sources, top, harnessResource, portsHeader, BUILD_DIR, List.of());
+    return build(rtlDir, sources, top, harnessResource, portsHeader, List.of());
   }
 
   /**
-   * As {@link #build(Path, List, String, String, String)}, into {@code buildDir} beside the RTL,
-   * with Verilog macros {@code defines} ({@code NAME=VALUE}) set for the model (the board shell's
-   * fast build sets its UART divisor so).
+   * As {@link #build(Path, List, String, String, String)}, with Verilog macros {@code defines}
+   * ({@code NAME=VALUE}) set for the model (the board shell's fast build sets its UART divisor so).
    */
   public static Path build(Path rtlDir, List<String> sources, String top, String harnessResource,
-      String portsHeader, String buildDir, List<String> defines) {
-    return build(rtlDir, sources, top, harnessResource, portsHeader, buildDir, defines, java.util.Map.of());
+      String portsHeader, List<String> defines) {
+    return build(rtlDir, sources, top, harnessResource, portsHeader, defines, java.util.Map.of());
   }
 
   /**
@@ -50,45 +65,46 @@ public final class VerilatorBuild {
    * folder's C driver, which the AXI4-Lite harness compiles in as shipped.
    */
   public static Path build(Path rtlDir, List<String> sources, String top, String harnessResource,
-      String portsHeader, String buildDir, List<String> defines, java.util.Map<String, String> extraFiles) {
+      String portsHeader, List<String> defines, java.util.Map<String, String> extraFiles) {
     Path verilator = Verilator.executable();
     String harness = resource(harnessResource);
     String common = resource(COMMON);
     String harnessFile = Path.of(harnessResource).getFileName().toString();
-    Path build = rtlDir.resolve(buildDir).toAbsolutePath();
-    Path exe = build.resolve("harness");
-    Path stamp = build.resolve("stamp");
-    Path work = null;
-    try {
+    Path cache = cacheDir();
+    try (PrivateDir work = PrivateDir.create(cache, BUILD_PREFIX)) {
+      // The copies, not the user's files, are hashed and compiled: the executable is built from
+      // exactly the bytes its name says, whatever happens to the folder meanwhile.
+      List<String> copied = new ArrayList<>();
+      for (String src : sources) {
+        Path copy = work.copyIn(rtlDir.resolve(src), "rtl/" + plain(src));
+        requireSimulationOnly(copy, rtlDir.resolve(src));
+        copied.add(copy.toString());
+      }
       List<String> extra = new ArrayList<>(List.of(harness, common, portsHeader, Verilator.version(),
-          String.join(" ", defines)));
+          String.join(" ", defines), top));
       for (var e : new java.util.TreeMap<>(extraFiles).entrySet()) {
         extra.add(e.getKey());
         extra.add(e.getValue());
       }
-      String hash = hash(rtlDir, sources, extra.toArray(new String[0]));
-      if (Files.isExecutable(exe)
-          && Files.isRegularFile(stamp)
-          && Files.readString(stamp).strip().equals(hash)) {
+      String hash = hash(work.path().resolve("rtl"), sources.stream().map(VerilatorBuild::plain).toList(),
+          extra.toArray(new String[0]));
+      Path build = cache.resolve(hash);
+      Path exe = build.resolve("harness");
+      if (Files.isRegularFile(exe, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.isExecutable(exe)) {
         return exe;
       }
-      Outputs.deleteTree(build);
-      Files.createDirectories(build);
-      // Verilator's make refuses to build in a folder whose path has a space, and the user's
-      // folder may have one: the build runs in a temporary folder and only the harness moves in.
-      work = Files.createTempDirectory("addernet-verilator-");
-      if (work.toString().chars().anyMatch(Character::isWhitespace)) {
-        throw new UserError("Verilator cannot build in " + work + " (its make refuses paths with"
-            + " spaces); set TMPDIR to a folder without spaces");
-      }
-      for (Path dir : List.of(work, build)) {
-        Files.writeString(dir.resolve(harnessFile), harness);
-        Files.writeString(dir.resolve("harness.h"), common);
-        Files.writeString(dir.resolve("ports.h"), portsHeader);
-        for (var e : extraFiles.entrySet()) {
-          Files.writeString(dir.resolve(e.getKey()), e.getValue());
+      PrivateDir.ownerOnlyFolder(build);
+      work.write(harnessFile, harness);
+      work.write("harness.h", common);
+      work.write("ports.h", portsHeader);
+      for (var e : extraFiles.entrySet()) {
+        if (!PrivateDir.SAFE_NAME.matcher(e.getKey()).matches()) {
+          throw new IllegalArgumentException("harness file name " + e.getKey());
         }
+        work.write(e.getKey(), e.getValue());
       }
+      Path obj = work.path().resolve("obj");
+      Path tmp = Files.createDirectories(work.path().resolve("tmp"));
       List<String> cmd = new ArrayList<>();
       cmd.add(verilator.toString());
       cmd.addAll(
@@ -98,38 +114,59 @@ public final class VerilatorBuild {
               "--x-assign", "fast", "--x-initial", "fast",
               "-Wno-fatal", // lint is its own check; a warning must not stop a simulation
               "--prefix", "Vtop", "--top-module", top,
-              "-Mdir", work.toString(), "-o", "harness",
+              "-Mdir", obj.toString(), "-o", "harness",
               "-CFLAGS", "-O1",
-              work.resolve(harnessFile).toString()));
+              work.path().resolve(harnessFile).toString()));
       for (String d : defines) {
         cmd.add("+define+" + d);
       }
-      for (String src : sources) {
-        cmd.add(rtlDir.resolve(src).toAbsolutePath().toString());
-      }
+      cmd.addAll(copied);
+      lastCommand = List.copyOf(cmd);
       Path log = build.resolve("build.log");
-      ExternalTool.Result r = ExternalTool.run(cmd, work, 30, log);
-      Path built = work.resolve("harness");
+      ExternalTool.Result r = ExternalTool.run(cmd, work.path(), 30, log, tmp);
+      Path built = obj.resolve("harness");
       if (r.code() != 0 || !Files.isExecutable(built)) {
         throw new ToolFailure("verilator", "could not build the harness ("
             + ExternalTool.exitStatus(r.code()) + ")", ExternalTool.lastLines(r.output(), 3), log);
       }
-      Path tmp = build.resolve("harness.tmp");
-      Files.copy(built, tmp, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
-      Files.move(tmp, exe, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      Files.writeString(stamp, hash + "\n");
+      Path part = build.resolve("harness.tmp");
+      Files.copy(built, part, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+      Files.move(part, exe, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return exe;
     } catch (IOException e) {
-      throw new UserError("cannot build the Verilator harness in " + build + ": " + e.getMessage(), e);
-    } finally {
-      if (work != null) {
-        try {
-          Outputs.deleteTree(work);
-        } catch (IOException e) {
-          // a left-over build in the temporary folder harms nothing
-        }
+      throw new UserError("cannot build the Verilator harness in " + cache + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * What Verilog may not use in a model this machine builds and runs: Verilator compiles {@code
+   * $c(...)} and {@code `systemc_*} blocks as C++, DPI imports call C, {@code $system} runs a
+   * command, and {@code $fopen}, {@code $writemem*} and {@code $dump*} write files wherever
+   * they name; {@code `include} would read a file outside the checked sources. The generator
+   * writes none of them, so the words are refused wherever they appear, comments included.
+   */
+  private static final java.util.regex.Pattern HOST_ACCESS = java.util.regex.Pattern.compile(
+      "\\$(?:system|c|fopen|writememh|writememb|dumpfile|dumpvars|dumpports)\\b"
+          + "|\\b(?:import|export)\\s*\"DPI|`(?:systemc_\\w*|verilog|include)\\b");
+
+  /** Refuses a source that could reach outside the simulation ({@link #HOST_ACCESS}). */
+  static void requireSimulationOnly(Path copy, Path original) throws IOException {
+    List<String> lines = Files.readAllLines(copy, StandardCharsets.ISO_8859_1);
+    for (int i = 0; i < lines.size(); i++) {
+      java.util.regex.Matcher m = HOST_ACCESS.matcher(lines.get(i));
+      if (m.find()) {
+        throw new UserError(original + " line " + (i + 1) + " uses " + m.group()
+            + ", which would run code or touch files outside the simulation; generate writes no"
+            + " such RTL, so this is not a folder cosim runs: generate it again");
       }
     }
+  }
+
+  /** The last Verilator command line this JVM ran, to show what the tool was handed. */
+  static volatile List<String> lastCommand = List.of();
+
+  private static String plain(String name) {
+    return name.startsWith("./") ? name.substring(2) : name;
   }
 
   private static String hash(Path dir, List<String> sources, String... extra) throws IOException {

@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
  * The open iCE40 flow a generated folder carries: {@code fpga/Makefile} (yosys, nextpnr-ice40,
  * icepack, all from Debian), one pin file per supported part (the board clock is the only pin
  * that matters; the rest are placed freely), and {@code addernet.core} for FuseSoC users. The
- * Java side runs that same Makefile, so what is reported is what a user's {@code make} does.
+ * Java side runs the same Makefile, written afresh from the folder's design into a private
+ * folder with copies of the sources ({@link #designOf}), so what is reported is what a user's
+ * {@code make} does, and nothing a received folder carries is executed.
  */
 public final class FpgaFlow {
   public static final String DIR = "fpga";
@@ -71,20 +73,80 @@ public final class FpgaFlow {
 
   private FpgaFlow() {}
 
+  /** Prefix of the private folders the flow runs in. */
+  static final String TEMP_PREFIX = "addernet-fpga-";
+
   /** Writes {@code fpga/} and the FuseSoC core into {@code dir} (a generated folder). */
   public static void write(Path dir, Design d) throws IOException {
     Path fpga = Files.createDirectories(dir.resolve(DIR));
-    if (d.board() != null) {
-      Files.writeString(fpga.resolve(pinFile(d.board())), d.board().pcf());
-    }
-    for (Ice40Device dev : d.board() == null ? List.of(Ice40Device.values()) : List.<Ice40Device>of()) {
-      Files.writeString(
-          fpga.resolve("pins-" + dev.id + ".pcf"),
-          "# " + dev.id + " (" + dev.pkg + "): the board's 12 MHz oscillator; every other pin is"
-              + " placed by nextpnr.\nset_io clock " + dev.clockPin + "\n");
+    for (var e : pinFiles(d).entrySet()) {
+      Files.writeString(fpga.resolve(e.getKey()), e.getValue());
     }
     Files.writeString(fpga.resolve("Makefile"), makefile(d));
     Files.writeString(dir.resolve(CORE), core(d));
+  }
+
+  /** Pin file name to text: the board's, or one per part with only the clock pinned. */
+  static Map<String, String> pinFiles(Design d) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (d.board() != null) {
+      out.put(pinFile(d.board()), d.board().pcf());
+    }
+    for (Ice40Device dev : d.board() == null ? List.of(Ice40Device.values()) : List.<Ice40Device>of()) {
+      out.put("pins-" + dev.id + ".pcf",
+          "# " + dev.id + " (" + dev.pkg + "): the board's 12 MHz oscillator; every other pin is"
+              + " placed by nextpnr.\nset_io clock " + dev.clockPin + "\n");
+    }
+    return out;
+  }
+
+  /**
+   * The design a folder's {@code fpga/Makefile} builds, read from its TOP, SOURCES, MEMS and PCF
+   * lines and nothing else: the flow runs a Makefile written here from these, never the folder's
+   * own, which a folder from someone else could fill with any command.
+   */
+  static Design designOf(Path fpga) throws IOException {
+    Path mk = fpga.resolve("Makefile");
+    String text = Files.readString(mk);
+    String top = variable(text, mk, "TOP :=");
+    if (!top.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      throw new UserError(mk + ": TOP must be a Verilog module name, got \"" + top + "\"");
+    }
+    List<String> sources = names(variable(text, mk, "SOURCES :="), mk, "SOURCES");
+    List<String> mems = names(variable(text, mk, "MEMS :="), mk, "MEMS");
+    String pcf = variable(text, mk, "PCF ?=");
+    Ice40Device.Board board = null;
+    if (!pcf.equals("pins-$(DEVICE).pcf")) {
+      for (Ice40Device.Board b : Ice40Device.Board.values()) {
+        if (pinFile(b).equals(pcf)) {
+          board = b;
+        }
+      }
+      if (board == null) {
+        throw new UserError(mk + ": PCF must be pins-$(DEVICE).pcf or a board's pin file, got \"" + pcf + "\"");
+      }
+    }
+    return new Design(top, top, sources, mems, board);
+  }
+
+  private static String variable(String text, Path mk, String assignment) {
+    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(assignment) + " ?(.*)$").matcher(text);
+    if (!m.find()) {
+      throw new UserError(mk + " has no line " + assignment + " ...; generate the folder again");
+    }
+    return m.group(1).strip();
+  }
+
+  private static List<String> names(String value, Path mk, String var) {
+    List<String> out = new ArrayList<>();
+    for (String n : value.isEmpty() ? new String[0] : value.split(" +")) {
+      String plain = n.startsWith("./") ? n.substring(2) : n;
+      if (!addernet.tool.PrivateDir.SAFE_NAME.matcher(plain).matches() || List.of(plain.split("/")).contains("..")) {
+        throw new UserError(mk + ": " + var + " must list plain file names of the folder, got \"" + n + "\"");
+      }
+      out.add(n);
+    }
+    return out;
   }
 
   static String makefile(Design d) {
@@ -176,10 +238,23 @@ public final class FpgaFlow {
     ExternalTool.find("yosys", "yosys");
     ExternalTool.find("nextpnr-ice40", "nextpnr-ice40");
     ExternalTool.find("icepack", "fpga-icestorm");
-    List<String> cmd = new ArrayList<>(List.of(make.toString(), "-C", fpga.toString(),
-        "DEVICE=" + device.id, "PACKAGE=" + device.pkg, "FREQ=" + mhz));
     long t0 = System.nanoTime();
-    try {
+    try (addernet.tool.PrivateDir work = addernet.tool.PrivateDir.create(TEMP_PREFIX)) {
+      Design d = designOf(fpga);
+      for (String f : d.sources()) {
+        work.copyIn(dir.resolve(f), f);
+      }
+      for (String f : d.memFiles()) {
+        work.copyIn(dir.resolve(f), f);
+      }
+      work.write(DIR + "/Makefile", makefile(d));
+      for (var e : pinFiles(d).entrySet()) {
+        work.write(DIR + "/" + e.getKey(), e.getValue());
+      }
+      Path built = work.path().resolve(DIR);
+      Path tmp = Files.createDirectories(work.path().resolve("tmp"));
+      List<String> cmd = new ArrayList<>(List.of(make.toString(), "-C", built.toString(),
+          "DEVICE=" + device.id, "PACKAGE=" + device.pkg, "FREQ=" + mhz));
       // A stale bitstream for another part or clock must not survive.
       Files.deleteIfExists(fpga.resolve("nextpnr-report.json"));
       for (String ext : List.of(".asc", ".bin")) {
@@ -190,7 +265,17 @@ public final class FpgaFlow {
         }
       }
       Path log = fpga.resolve("make.log");
-      ExternalTool.Result r = ExternalTool.run(cmd, null, 60, log);
+      ExternalTool.Result r = ExternalTool.run(cmd, null, 60, log, tmp);
+      // What make built, and its tools' logs, go where the folder's own Makefile puts them.
+      for (String out : List.of("yosys.log", "nextpnr.log", "nextpnr-report.json", d.top() + ".json",
+          d.top() + ".asc", d.top() + ".bin")) {
+        Path from = built.resolve(out);
+        if (Files.isRegularFile(from)) {
+          Files.copy(from, fpga.resolve(out), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } else {
+          Files.deleteIfExists(fpga.resolve(out));
+        }
+      }
       if (r.code() != 0) {
         overfull(fpga.resolve("nextpnr.log"), device);
         // make's last lines name the step that failed; that step's own log holds the details.

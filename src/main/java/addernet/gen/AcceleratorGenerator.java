@@ -488,6 +488,7 @@ public final class AcceleratorGenerator {
                 cfg.weightStream() ? weightStream(dir, m) : new int[0], goldenPixels, networkId(digest));
           }
           FpgaFlow.write(dir, new FpgaFlow.Design(network, m.top(), sources, mems, board));
+          FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above
         });
   }
 

@@ -52,6 +52,7 @@ public final class ArrayGenerator {
               new FpgaFlow.Design(
                   "mesh" + cfg.rows() + "x" + cfg.cols() + "_" + cfg.op().id(), MeshShell.TOP,
                   fpgaSources, List.of()));
+          FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above
         });
   }
 

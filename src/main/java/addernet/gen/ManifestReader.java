@@ -33,7 +33,18 @@ final class ManifestReader {
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
           .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          // The file hashes are checked by FolderFiles.verify, against the files themselves.
+          .addMixIn(AcceleratorGenerator.Manifest.class, FilesField.class)
+          .addMixIn(ArrayGenerator.ArrayManifest.class, FilesField.class)
           .build();
+
+  @com.fasterxml.jackson.annotation.JsonIgnoreProperties({FolderFiles.FIELD})
+  private abstract static class FilesField {}
+
+  /** A plain relative name of a file inside the folder (no .., no absolute path). */
+  static boolean plainName(String name) {
+    return name != null && FILE_NAME.matcher(name).matches() && !List.of(name.split("/")).contains("..");
+  }
 
   private ManifestReader() {}
 

@@ -718,8 +718,10 @@ public final class RunReport {
 
   // ------------------------------------------------------------------ small helpers
 
+  /** Everything that goes into the page from a file passes here, in text and in attributes alike. */
   static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+        .replace("'", "&#39;");
   }
 
   private static String row(String... cells) {

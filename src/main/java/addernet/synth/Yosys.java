@@ -2,6 +2,7 @@ package addernet.synth;
 
 import addernet.io.UserError;
 import addernet.tool.ExternalTool;
+import addernet.tool.PrivateDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,31 +108,42 @@ public final class Yosys {
 
   /**
    * Reads the sources, runs {@code passes}, then each of {@code writers} with {@code %s} standing
-   * for a temporary file, and returns those files' contents. Yosys runs in the RTL folder, where
-   * {@code $readmemh} finds the ROM images, and reads the sources by their names there, in
-   * quotes, so a folder with spaces in its path is fine; {@code tee -o} and {@code write_json}
-   * take no quotes, so their output goes to temporary files whose paths have none.
+   * for an output file, and returns those files' contents. Yosys runs in a private folder ({@link
+   * PrivateDir}) holding copies of the sources and of the folder's ROM images under their own
+   * plain names, where {@code $readmemh} finds them: yosys is never handed the user's path, which
+   * may hold what it or its script parser would rewrite. Its own temporary files (ABC's) go there
+   * too, so an interrupted run leaves one folder, swept by the next.
    */
   private static List<String> run(Path dir, List<String> sources, String passes, List<String> writers) {
     Path yosys = executable();
-    List<Path> files = new ArrayList<>();
-    try {
+    try (PrivateDir work = PrivateDir.create(TEMP_PREFIX)) {
+      for (String s : sources) {
+        work.copyIn(dir.resolve(s), s);
+      }
+      for (String data : dataFiles(dir)) {
+        if (!sources.contains(data)) {
+          work.copyIn(dir.resolve(data), data);
+        }
+      }
       StringBuilder script = new StringBuilder("read_verilog -sv");
       for (String s : sources) {
-        script.append(" \"").append(s).append('"');
+        script.append(" \"").append(s.startsWith("./") ? s.substring(2) : s).append('"');
       }
       script.append("; ").append(passes);
-      for (String w : writers) {
-        Path f = Files.createTempFile("yosys-out", ".txt");
+      List<Path> files = new ArrayList<>();
+      for (int i = 0; i < writers.size(); i++) {
+        Path f = work.path().resolve("out-" + i + ".txt");
         files.add(f);
-        if (f.toString().chars().anyMatch(c -> Character.isWhitespace(c) || c == '"' || c == ';')) {
-          throw new UserError("yosys cannot write its statistics to " + f + " (a path with"
-              + " spaces); set TMPDIR to a folder without spaces");
-        }
-        script.append("; ").append(w.replace("%s", f.toString()));
+        script.append("; ").append(writers.get(i).replace("%s", f.getFileName().toString()));
       }
-      // $readmemh file names in generated RTL are relative to the RTL folder.
-      ExternalTool.require(List.of(yosys.toString(), "-q", "-p", script.toString()), dir, 30, null);
+      Path tmp = Files.createDirectories(work.path().resolve("tmp"));
+      List<String> cmd = List.of(yosys.toString(), "-q", "-p", script.toString());
+      Path log = Files.createTempFile("addernet-yosys-", ".log");
+      ExternalTool.Result r = ExternalTool.run(cmd, work.path(), 30, log, tmp);
+      if (r.code() != 0) {
+        throw ExternalTool.failure(cmd, r);
+      }
+      Files.deleteIfExists(log);
       List<String> out = new ArrayList<>();
       for (Path f : files) {
         out.add(Files.readString(f));
@@ -139,15 +151,25 @@ public final class Yosys {
       return out;
     } catch (IOException e) {
       throw new UserError("cannot run yosys: " + e.getMessage(), e);
-    } finally {
-      for (Path f : files) {
-        try {
-          Files.deleteIfExists(f);
-        } catch (IOException e) {
-          // a left-over file in the temporary folder harms nothing
+    }
+  }
+
+  /** Prefix of the private folders yosys runs in. */
+  static final String TEMP_PREFIX = "addernet-yosys-";
+
+  /** The ROM images and tables beside the sources that {@code $readmemh} may name. */
+  private static List<String> dataFiles(Path dir) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (var s = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        String n = p.getFileName().toString();
+        if ((n.endsWith(".mem") || n.endsWith(".hex")) && PrivateDir.SAFE_NAME.matcher(n).matches()
+            && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          out.add(n);
         }
       }
     }
+    return out;
   }
 
   static Map<String, Map<String, Integer>> parseModules(String text) {

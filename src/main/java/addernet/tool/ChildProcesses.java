@@ -60,12 +60,13 @@ public final class ChildProcesses {
    * outright (SIGKILL, the OOM killer, -Xrs) runs no hooks and would leave make's compilers or a
    * long yosys run behind. The watcher leaves by itself when the tool has ended ({@code $$} is the
    * tool's pid), and holds none of the tool's streams. A zombie counts as gone: a JVM killed outright
-   * stays one until its parent reaps it.
+   * stays one until its parent reaps it. A tool that outlives SIGTERM by two seconds (one that
+   * handles or is slow to act on it) gets SIGKILL, as {@link #destroyTree} does.
    */
   private static final String WATCHDOG = "j=$1; shift; "
       + "( alive() { s=; read -r s < /proc/$1/stat 2>/dev/null || return 1; s=${s##*) }; [ \"${s%% *}\" != Z ]; }; "
       + "while alive \"$j\" && alive $$; do sleep 1; done; "
-      + "alive \"$j\" || kill -TERM -$$ 2>/dev/null ) </dev/null >/dev/null 2>&1 & "
+      + "alive \"$j\" || { kill -TERM -$$ 2>/dev/null; sleep 2; kill -KILL -$$ 2>/dev/null; } ) </dev/null >/dev/null 2>&1 & "
       + "exec \"$@\"";
   private static final Set<Long> GROUPS = ConcurrentHashMap.newKeySet();
 

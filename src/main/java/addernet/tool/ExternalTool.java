@@ -79,13 +79,28 @@ public final class ExternalTool {
     return run(cmd, dir, java.time.Duration.ofMinutes(minutes), log);
   }
 
+  /**
+   * As {@link #run(List, Path, int, Path)}, with the tool's temporary files in {@code tmp}
+   * (TMPDIR): yosys' ABC folders and the compilers' files then go where the caller deletes them.
+   */
+  public static Result run(List<String> cmd, Path dir, int minutes, Path log, Path tmp) {
+    return run(cmd, dir, java.time.Duration.ofMinutes(minutes), log, tmp);
+  }
+
   /** As {@link #run(List, Path, int, Path)}, with any time-out (tests use seconds). */
   static Result run(List<String> cmd, Path dir, java.time.Duration timeout, Path log) {
+    return run(cmd, dir, timeout, log, null);
+  }
+
+  private static Result run(List<String> cmd, Path dir, java.time.Duration timeout, Path log, Path tmp) {
     String tool = Path.of(cmd.get(0)).getFileName().toString();
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    if (tmp != null) {
+      pb.environment().put("TMPDIR", tmp.toString());
+    }
     if (dir != null) {
       pb.directory(dir.toFile());
     }

@@ -319,6 +319,7 @@ class OutputRuleTest {
             + ":1], outReg[0] ^ outReg[2]};");
     assertFalse(bad.equals(good), "the generated PE no longer has the line this test alters");
     Files.writeString(pe, bad);
+    addernet.gen.FolderFiles.record(rtl, addernet.gen.ArrayGenerator.CONFIG_FILE); // as a faulty generator wrote it
     Path wave = tmp.resolve("w.fst");
     Path report = tmp.resolve("cosim.json");
     Outcome o = run("cosim", "--rtl", rtl, "--random", 20, "--wave", wave, "--report", report);

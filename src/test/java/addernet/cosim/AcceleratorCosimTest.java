@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,12 +95,13 @@ class AcceleratorCosimTest {
     // Same shapes and name, one weight changed: a retrained network, not this RTL's.
     IntNetwork other = RandomNetworks.create(9);
     other.layers().get(0).weights()[0] ^= 1;
+    List<String> before = VerilatorBuild.lastCommand;
     UserError e = assertThrows(UserError.class, () -> new AccelCosim(rtl, other));
     assertTrue(e.getMessage().startsWith("--rtl " + rtl + " was generated from network " + net.name()
         + " (sha256 "), e.getMessage());
     assertTrue(e.getMessage().contains("not from the model's network " + other.name()), e.getMessage());
     assertFalse(e.getMessage().contains("\n"));
-    assertFalse(Files.exists(rtl.resolve(VerilatorBuild.BUILD_DIR)), "built before refusing");
+    assertSame(before, VerilatorBuild.lastCommand, "built before refusing");
     new AccelCosim(rtl, RandomNetworks.create(9)); // the RTL's own network is accepted
   }
 
@@ -135,7 +137,7 @@ class AcceleratorCosimTest {
           });
       addernet.tool.ToolFailure f = assertThrows(addernet.tool.ToolFailure.class,
           () -> sim.run(new byte[size], 0, 1, false));
-      assertTrue(f.getMessage().startsWith("the Verilated harness " + rtl.resolve(VerilatorBuild.BUILD_DIR).toAbsolutePath()),
+      assertTrue(f.getMessage().startsWith("the Verilated harness " + AccelSimulator.prepare(rtl)),
           f.getMessage());
       assertTrue(f.getMessage().contains("killed by signal 11 (SIGSEGV)"), f.getMessage());
       assertTrue(f.getMessage().contains("full log: "), f.getMessage());
@@ -309,5 +311,7 @@ class AcceleratorCosimTest {
       words.set(i, String.format("%0" + ((bits + 3) / 4) + "x", w & ((1L << bits) - 1)));
     }
     Files.write(mem, words);
+    // As a faulty generator would write it: its hashes match its (wrong) weights.
+    addernet.gen.FolderFiles.record(rtl, AcceleratorGenerator.CONFIG_FILE);
   }
 }

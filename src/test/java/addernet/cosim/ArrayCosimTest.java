@@ -65,6 +65,8 @@ class ArrayCosimTest {
             "assign io_out = {outReg[" + hi + ":1], outReg[0] ^ outReg[2]};");
     assertTrue(!bad.equals(good), "the generated PE no longer has the line this test alters");
     Files.writeString(pe, bad);
+    // As a faulty generator would write it: its hashes match its (wrong) RTL.
+    addernet.gen.FolderFiles.record(rtl, ArrayGenerator.CONFIG_FILE);
 
     Path wave = tmp.resolve("failure.fst");
     ArrayCosim.Report r =
@@ -83,16 +85,14 @@ class ArrayCosimTest {
     ArrayConfig cfg = ArrayConfig.derived(2, 2, 4, 8, PeOp.ADDER);
     Path rtl = tmp.resolve("cache");
     ArrayGenerator.generate(cfg, rtl);
-    Path stamp = rtl.resolve(VerilatorBuild.BUILD_DIR).resolve("stamp");
     Path exe = ArrayHarness.build(rtl).executable();
     var built = Files.getLastModifiedTime(exe);
-    String firstStamp = Files.readString(stamp);
+    assertEquals(exe, ArrayHarness.build(rtl).executable());
     assertEquals(built, Files.getLastModifiedTime(ArrayHarness.build(rtl).executable()));
-    Files.writeString(rtl.resolve("PE.sv"), Files.readString(rtl.resolve("PE.sv")) + "\n// edit\n");
+    Files.writeString(rtl.resolve("PE.sv"), Files.readString(rtl.resolve("PE.sv")) + "\n// edit " + System.nanoTime() + "\n");
+    addernet.gen.FolderFiles.record(rtl, ArrayGenerator.CONFIG_FILE);
     ArrayHarness rebuilt = ArrayHarness.build(rtl);
-    assertTrue(
-        Files.getLastModifiedTime(rebuilt.executable()).compareTo(built) > 0,
-        "edited RTL did not trigger a rebuild");
-    assertTrue(!Files.readString(stamp).equals(firstStamp), "the stamp did not follow the RTL");
+    assertTrue(!rebuilt.executable().equals(exe), "edited RTL did not get an executable of its own");
+    assertTrue(Files.isExecutable(rebuilt.executable()));
   }
 }

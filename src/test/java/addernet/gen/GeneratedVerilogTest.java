@@ -129,8 +129,15 @@ class GeneratedVerilogTest {
     Path again = tmp.resolve("again");
     AcceleratorGenerator.twin(out, PeOp.ADDER, again);
     var m = AcceleratorGenerator.read(out);
-    assertEquals(Files.readString(out.resolve(AcceleratorGenerator.CONFIG_FILE)),
-        Files.readString(again.resolve(AcceleratorGenerator.CONFIG_FILE)));
+    // The same manifest; its file hashes differ only in tb/, which a twin (no network) lacks.
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var first = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(out.resolve(AcceleratorGenerator.CONFIG_FILE).toFile());
+    var second = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(again.resolve(AcceleratorGenerator.CONFIG_FILE).toFile());
+    var firstFiles = (com.fasterxml.jackson.databind.node.ObjectNode) first.remove(FolderFiles.FIELD);
+    var secondFiles = (com.fasterxml.jackson.databind.node.ObjectNode) second.remove(FolderFiles.FIELD);
+    assertEquals(first, second);
+    firstFiles.remove(iterable(firstFiles.fieldNames()).stream().filter(n -> n.startsWith("tb/")).toList());
+    assertEquals(firstFiles, secondFiles);
     for (String f : m.sources()) {
       assertEquals(Files.readString(out.resolve(f)), Files.readString(again.resolve(f)), f);
     }
@@ -158,5 +165,11 @@ class GeneratedVerilogTest {
     var m = ArrayGenerator.read(out);
     Map<String, Integer> ice40 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.ICE40);
     assertEquals(4, ice40.getOrDefault("SB_MAC16", 0), ice40.toString());
+  }
+
+  private static <T> java.util.List<T> iterable(java.util.Iterator<T> it) {
+    java.util.List<T> out = new java.util.ArrayList<>();
+    it.forEachRemaining(out::add);
+    return out;
   }
 }

@@ -38,6 +38,7 @@ class YosysFailureTest {
     Path rtl = tmp.resolve("bad rtl");
     ArrayGenerator.generate(ArrayConfig.derived(2, 2, 8, 16, PeOp.ADDER), rtl);
     Files.writeString(rtl.resolve("PE.sv"), "module broken(;\n", StandardOpenOption.APPEND);
+    addernet.gen.FolderFiles.record(rtl, ArrayGenerator.CONFIG_FILE); // as a faulty generator wrote it
     CliRun.Outcome o = cli("synth", "--rtl", rtl.toString(), "--target", "generic", "--no-pnr");
     assertEquals(2, o.code(), o.err());
     String line = o.err().strip();
