@@ -122,7 +122,7 @@ public final class StateDictReader {
     }
     Budget budget = new Budget();
     Map<String, byte[]> storages = new HashMap<>();
-    LinkedHashMap<String, TorchTensor> out = new LinkedHashMap<>();
+    LinkedHashMap<String, TensorRef> refs = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : map.entrySet()) {
       if (!(e.getKey() instanceof String key)) {
         throw new TorchFormatException(shown + ": a state_dict key is " + describe(e.getKey()) + ", not a string");
@@ -135,7 +135,42 @@ public final class StateDictReader {
         throw new TorchFormatException(shown + ": state_dict entry '" + key + "' holds " + describe(e.getValue())
             + ", not a tensor");
       }
-      out.put(key, materialize(shown, zip, root, key, t, budget, storages));
+      refs.put(key, t);
+    }
+    // The sizes of all tensors and storages are summed before the first is read, so that a file past
+    // the limits costs nothing but this loop.
+    long elements = 0;
+    long storageBytes = 0;
+    Map<String, Long> claimed = new HashMap<>();
+    for (Map.Entry<String, TensorRef> e : refs.entrySet()) {
+      TensorRef t = e.getValue();
+      long count = 1;
+      for (int d : t.shape()) {
+        count = Math.min(count * d, MAX_ELEMENTS + 1);
+      }
+      elements += count;
+      StorageRef s = t.storage();
+      if (s.numel() < 0 || s.numel() > MAX_STORAGE_BYTES / s.dtype().bytes) {
+        throw new TorchFormatException(shown + ": state_dict entry '" + e.getKey() + "': its storage "
+            + Names.shown(s.key()) + " claims " + s.numel() + " elements; at most " + MAX_STORAGE_BYTES
+            + " bytes of storage are read (docs/torch.md, \"Limits\")");
+      }
+      long bytes = s.numel() * s.dtype().bytes;
+      if (claimed.put(s.key(), bytes) == null) {
+        storageBytes += bytes;
+      }
+    }
+    if (elements > MAX_ELEMENTS) {
+      throw new TorchFormatException(shown + ": its " + refs.size() + " tensors hold more than " + MAX_ELEMENTS
+          + " elements together, the limit (docs/torch.md, \"Limits\")");
+    }
+    if (storageBytes > MAX_STORAGE_BYTES) {
+      throw new TorchFormatException(shown + ": its storages claim more than " + MAX_STORAGE_BYTES
+          + " bytes together, the limit (docs/torch.md, \"Limits\")");
+    }
+    LinkedHashMap<String, TorchTensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, TensorRef> e : refs.entrySet()) {
+      out.put(e.getKey(), materialize(shown, zip, root, e.getKey(), e.getValue(), budget, storages));
     }
     return out;
   }
@@ -261,11 +296,12 @@ public final class StateDictReader {
         throw new TorchFormatException(where + ": its storage brings the file to more than " + MAX_STORAGE_BYTES
             + " bytes of storage, the limit (docs/torch.md, \"Limits\")");
       }
-      if (entry.getSize() >= 0 && entry.getSize() < bytes) {
+      // torch.save writes each storage's exact size; a storage is never expanded past what the pickle claims.
+      if (entry.getSize() >= 0 && entry.getSize() != bytes) {
         throw new TorchFormatException(where + ": its storage " + Names.shown(entryName) + " declares "
-            + entry.getSize() + " bytes; the pickle says " + s.numel() + " elements of " + s.dtype().bytes);
+            + entry.getSize() + " bytes; the pickle says " + s.numel() + " elements of " + s.dtype().bytes + " bytes");
       }
-      raw = entryBytes(shown, zip, entry, Math.max(bytes, entry.getSize()));
+      raw = entryBytes(shown, zip, entry, bytes);
       if (raw.length < bytes) {
         throw new TorchFormatException(where + ": its storage holds " + raw.length / s.dtype().bytes
             + " elements, the pickle says " + s.numel());
