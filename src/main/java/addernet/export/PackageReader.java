@@ -124,8 +124,8 @@ final class PackageReader {
     String network = text(root, "network", "network");
     String problem = addernet.io.Names.problem(network);
     if (problem != null) {
-      throw bad("network", "must be a name (docs/spec-format.md, \"Names\"): " + addernet.io.Names.printable(network)
-          + " " + problem);
+      throw bad("network", "must be a name without control characters, line separators or bidirectional controls"
+          + " (docs/spec-format.md, \"Names\"): " + addernet.io.Names.printable(network) + " " + problem);
     }
     JsonNode in = obj(root, "input", "input");
     int ch = integer(in, "channels", "input.channels", 1, MAX_SIZE);
