@@ -168,9 +168,17 @@ final class ImportCommand implements Callable<Integer> {
 
   private static String sha256(Path file) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+      // Streamed: the zip may hold entries the reader never expanded, and the file may be larger than an array.
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      try (java.io.InputStream in = Files.newInputStream(file)) {
+        byte[] buf = new byte[1 << 16];
+        for (int n; (n = in.read(buf)) > 0; ) {
+          md.update(buf, 0, n);
+        }
+      }
+      return HexFormat.of().formatHex(md.digest());
     } catch (IOException e) {
-      throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+      throw new UserError(Names.shown(file) + ": cannot read: " + e.getMessage(), e);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
