@@ -30,7 +30,7 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--torch", required = true, paramLabel = "DIR", description = "checkpoint folder (from train or import)")
   Path checkpoint;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE", description = "the state_dict to write, e.g. net.pt")
+  @Option(names = "--out", required = true, paramLabel = "FILE", description = "the state_dict to write, a name ending in .pt or .pth, e.g. net.pt")
   Path out;
 
   @Option(names = "--python", paramLabel = "FILE",
@@ -78,7 +78,7 @@ final class ExportCommand implements Callable<Integer> {
     }
     System.err.printf("%s: state_dict of %s (%d tensors); %s builds it with the official adder2d:%n"
             + "  model = build(\"path/to/AdderNet/adder.py\"); model.load_state_dict(torch.load(\"%s\"))%n",
-        Names.shown(out), Names.printable(ck.network().name()), ex.stateDict().size(), Names.shown(py),
+        Names.shown(out), Names.shown(ck.network().name()), ex.stateDict().size(), Names.shown(py),
         Names.shown(out.getFileName().toString()));
     return 0;
   }
