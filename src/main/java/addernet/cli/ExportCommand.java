@@ -30,7 +30,8 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--torch", required = true, paramLabel = "DIR", description = "checkpoint folder (from train or import)")
   Path checkpoint;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE", description = "the state_dict to write, a name ending in .pt or .pth, e.g. net.pt")
+  @Option(names = "--out", required = true, paramLabel = "FILE",
+      description = "the state_dict to write, a name ending in .pt or .pth, e.g. net.pt")
   Path out;
 
   @Option(names = "--python", paramLabel = "FILE",
