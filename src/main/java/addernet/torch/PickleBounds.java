@@ -26,7 +26,8 @@ final class PickleBounds {
 
   private static final Pattern INT = Pattern.compile("-?[0-9]{1,18}");
   private static final Pattern LONG = Pattern.compile("-?[0-9]{1,40}L?");
-  private static final Pattern FLOAT = Pattern.compile("-?([0-9]{1,400}(\\.[0-9]{0,400})?|\\.[0-9]{1,400})([eE][-+]?[0-9]{1,4})?");
+  private static final Pattern FLOAT =
+      Pattern.compile("-?([0-9]{1,400}(\\.[0-9]{0,400})?|\\.[0-9]{1,400})([eE][-+]?[0-9]{1,4})?");
   private static final Pattern INDEX = Pattern.compile("[0-9]{1,9}");
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]{0,199}");
 

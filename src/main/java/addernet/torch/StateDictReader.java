@@ -1,5 +1,6 @@
 package addernet.torch;
 
+import addernet.io.Names;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -17,7 +18,6 @@ import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
-import addernet.io.Names;
 import net.razorvine.pickle.IObjectConstructor;
 import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.PickleException;
@@ -33,6 +33,11 @@ import net.razorvine.pickle.Unpickler;
  * callable. Pyrolite never runs Python, but it would build a generic object for any name; this
  * reader resolves names itself and refuses every one but the few a state_dict needs, so that a
  * file holding anything else (a whole pickled model, arbitrary objects) is rejected by name.
+ *
+ * <p>The file is also a claim about sizes: {@link PickleBounds} measures the pickle before Pyrolite
+ * runs it, and every zip entry and tensor is checked against the limits below (docs/torch.md,
+ * "Limits") before it is expanded or allocated, so that every refusal is one message naming the
+ * file, whatever the file holds.
  */
 public final class StateDictReader {
   private StateDictReader() {}
@@ -77,7 +82,7 @@ public final class StateDictReader {
       throw new TorchFormatException(shown + ": cannot read: " + e.getMessage(), e);
     }
     try (ZipFile zip = new ZipFile(file.toFile())) {
-      return read(file, shown, zip);
+      return read(shown, zip);
     } catch (ZipException e) {
       throw new TorchFormatException(shown + ": not a readable zip archive (" + e.getMessage() + ")", e);
     } catch (IOException e) {
@@ -92,7 +97,7 @@ public final class StateDictReader {
     }
   }
 
-  private static LinkedHashMap<String, TorchTensor> read(Path file, String shown, ZipFile zip) throws IOException {
+  private static LinkedHashMap<String, TorchTensor> read(String shown, ZipFile zip) throws IOException {
     String root = root(shown, zip);
     ZipEntry order = zip.getEntry(root + "/byteorder");
     if (order != null) {
@@ -487,7 +492,8 @@ public final class StateDictReader {
               return new StorageType(d);
             }
           }
-          throw new TorchFormatException(where + " at byte " + at + ": its pickle names " + Names.shown(full) + "; a state_dict holds only tensors"
+          throw new TorchFormatException(where + " at byte " + at + ": its pickle names " + Names.shown(full)
+              + "; a state_dict holds only tensors"
               + " and ordered dicts, so it is refused without being run (a whole pickled model is refused too:"
               + " save torch.save(model.state_dict(), FILE))");
       }

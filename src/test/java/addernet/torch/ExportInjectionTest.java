@@ -137,6 +137,7 @@ class ExportInjectionTest {
 
   @Test
   void pythonStringLiteralsEscapeEverythingButPrintableAscii() {
-    assertEquals("\"a\\\"b\\\\c\\x0ad\\x85e\\u2028f\\U0001f600\"", TorchExport.pythonString("a\"b\\c\nd\u0085e\u2028f😀"));
+    assertEquals("\"a\\\"b\\\\c\\x0ad\\x85e\\u2028f\\U0001f600\"",
+        TorchExport.pythonString("a\"b\\c\nd\u0085e\u2028f😀"));
   }
 }
