@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.io.Names;
 import addernet.io.Outputs;
 import addernet.io.UserError;
 import addernet.torch.StateDictWriter;
@@ -29,7 +30,8 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--torch", required = true, paramLabel = "DIR", description = "checkpoint folder (from train or import)")
   Path checkpoint;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE", description = "the state_dict to write, e.g. net.pt")
+  @Option(names = "--out", required = true, paramLabel = "FILE",
+      description = "the state_dict to write, a name ending in .pt or .pth, e.g. net.pt")
   Path out;
 
   @Option(names = "--python", paramLabel = "FILE",
@@ -41,7 +43,18 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // Without its extension, --out could name a folder-like path and the default Python file would
+    // sit beside it under a near-identical name; both files are refused unless they say what they are.
+    String outName = out.getFileName() == null ? "" : out.getFileName().toString();
+    if (!outName.endsWith(".pt") && !outName.endsWith(".pth") || outName.startsWith(".")) {
+      throw new UserError("--out " + Names.shown(out) + ": expected a state_dict file name ending in .pt or .pth"
+          + " (docs/torch.md, \"Export\"), e.g. net.pt");
+    }
     Path py = python != null ? python : defaultPython(out);
+    String pyName = py.getFileName() == null ? "" : py.getFileName().toString();
+    if (!pyName.endsWith(".py") || pyName.length() < 4) {
+      throw new UserError("--python " + Names.shown(py) + ": expected a Python file name ending in .py, e.g. net.py");
+    }
     Checkpoint ck;
     TorchExport.Exported ex;
     try (Outputs outputs = Outputs.begin("export", force, List.of(checkpoint))) {
@@ -52,7 +65,7 @@ final class ExportCommand implements Callable<Integer> {
       } catch (CheckpointException e) {
         throw new UserError("--torch: " + e.getMessage(), e);
       } catch (IOException e) {
-        throw new UserError("--torch " + checkpoint + ": cannot read: " + e.getMessage(), e);
+        throw new UserError("--torch " + Names.shown(checkpoint) + ": cannot read: " + e.getMessage(), e);
       }
       ex = TorchExport.of(ck.network(), ck.normalization(),
           "the checkpoint " + checkpoint.toAbsolutePath().normalize(), out.getFileName().toString());
@@ -60,14 +73,14 @@ final class ExportCommand implements Callable<Integer> {
         StateDictWriter.write(tmpPt, ex.stateDict());
         Files.writeString(tmpPy, ex.python(), StandardCharsets.UTF_8);
       } catch (IOException e) {
-        throw new UserError("could not write " + out + ": " + e.getMessage(), e);
+        throw new UserError("could not write " + Names.shown(out) + ": " + e.getMessage(), e);
       }
       outputs.commit();
     }
     System.err.printf("%s: state_dict of %s (%d tensors); %s builds it with the official adder2d:%n"
             + "  model = build(\"path/to/AdderNet/adder.py\"); model.load_state_dict(torch.load(\"%s\"))%n",
-        out, ck.network().name(), ex.stateDict().size(), py,
-        out.getFileName());
+        Names.shown(out), Names.shown(ck.network().name()), ex.stateDict().size(), Names.shown(py),
+        Names.shown(out.getFileName().toString()));
     return 0;
   }
 

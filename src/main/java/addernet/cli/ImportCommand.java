@@ -3,6 +3,7 @@ package addernet.cli;
 import addernet.data.FashionMnist;
 import addernet.data.IdxFormatException;
 import addernet.data.Normalization;
+import addernet.io.Names;
 import addernet.io.Outputs;
 import addernet.io.UserError;
 import addernet.nn.NetworkSpec;
@@ -77,6 +78,11 @@ final class ImportCommand implements Callable<Integer> {
     } catch (SpecException e) {
       throw new UserError("--spec: " + e.getMessage(), e);
     }
+    // Checked before any output is claimed: opening a FIFO waits for a writer that may never come.
+    if (!Files.isRegularFile(torch)) {
+      throw new UserError("--torch " + Names.shown(torch) + ": " + (Files.exists(torch)
+          ? "not a regular file (a folder, FIFO or device); expected the file torch.save wrote" : "no such file"));
+    }
     List<Path> inputs = new ArrayList<>(List.of(torch));
     if (Files.isRegularFile(Path.of(spec))) {
       inputs.add(Path.of(spec));
@@ -88,13 +94,14 @@ final class ImportCommand implements Callable<Integer> {
       TorchImport.Result imported;
       try {
         state = StateDictReader.read(torch);
-        imported = TorchImport.load(netSpec, state, torch.toString());
+        imported = TorchImport.load(netSpec, state, Names.shown(torch));
       } catch (TorchFormatException e) {
         throw new UserError(e.getMessage(), e);
       }
-      err.printf("matched %d PyTorch modules of %s to %s:%n", imported.matches().size(), torch, netSpec.name());
+      err.printf("matched %d PyTorch modules of %s to %s:%n", imported.matches().size(), Names.shown(torch),
+          Names.shown(netSpec.name()));
       for (TorchImport.Match m : imported.matches()) {
-        err.printf("  line %d %-28s <- %s (%s)%n", m.specLine(), m.specText(), m.module(), m.kind());
+        err.printf("  line %d %-28s <- %s (%s)%n", m.specLine(), m.specText(), Names.shown(m.module()), m.kind());
       }
       FashionMnist.Split split = null;
       if (given == null || Files.isDirectory(dataDir)) {
@@ -136,7 +143,7 @@ final class ImportCommand implements Callable<Integer> {
       outputs.writeJson(tmp.resolve("import.json"), report);
       outputs.commit();
       err.printf("checkpoint of %s in %s (quantize it with: addernet quantize --checkpoint %s ...)%n",
-          netSpec.name(), out, out);
+          Names.shown(netSpec.name()), Names.shown(out), Names.shown(out));
       return 0;
     }
   }
@@ -161,9 +168,17 @@ final class ImportCommand implements Callable<Integer> {
 
   private static String sha256(Path file) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+      // Streamed: the zip may hold entries the reader never expanded, and the file may be larger than an array.
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      try (java.io.InputStream in = Files.newInputStream(file)) {
+        byte[] buf = new byte[1 << 16];
+        for (int n; (n = in.read(buf)) > 0; ) {
+          md.update(buf, 0, n);
+        }
+      }
+      return HexFormat.of().formatHex(md.digest());
     } catch (IOException e) {
-      throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+      throw new UserError(Names.shown(file) + ": cannot read: " + e.getMessage(), e);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -122,8 +122,10 @@ final class PackageReader {
     checkFiles();
     checkFolderContents();
     String network = text(root, "network", "network");
-    if (network.chars().anyMatch(Character::isISOControl)) {
-      throw bad("network", "must be a name without control characters, got " + shown(root.get("network")));
+    String problem = addernet.io.Names.problem(network);
+    if (problem != null) {
+      throw bad("network", "must be a name without control characters, line separators or bidirectional controls"
+          + " (docs/spec-format.md, \"Names\"): " + addernet.io.Names.printable(network) + " " + problem);
     }
     JsonNode in = obj(root, "input", "input");
     int ch = integer(in, "channels", "input.channels", 1, MAX_SIZE);
@@ -156,8 +158,9 @@ final class PackageReader {
       JsonNode l = layersNode.get(i);
       String f = "layers[" + i + "]";
       String name = text(l, "name", f + ".name");
-      if (!LAYER_NAME.matcher(name).matches() || name.equals("input")) {
-        throw bad(f + ".name", "must be " + LAYER_NAME_RULE + ", and not \"input\" (the name is also a file"
+      // "input" names the golden input's files; on a case-insensitive file system so does "INPUT".
+      if (!LAYER_NAME.matcher(name).matches() || name.equalsIgnoreCase("input")) {
+        throw bad(f + ".name", "must be " + LAYER_NAME_RULE + ", and not \"input\" in any case (the name is also a file"
             + " name: weights/<name>.mem), got " + shown(l.get("name")));
       }
       String earlier = names.putIfAbsent(name.toLowerCase(Locale.ROOT), f);

@@ -234,6 +234,11 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
   }
 
   public static NetworkSpec parse(String name, String text) {
+    String problem = addernet.io.Names.problem(name);
+    if (problem != null) {
+      throw new SpecException("network name " + addernet.io.Names.printable(name) + ": " + problem
+          + " (docs/spec-format.md, \"Names\")");
+    }
     Shape input = null;
     Shape current = null;
     int inputLine = 0;
@@ -249,7 +254,8 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
         continue;
       }
       String[] words = line.toLowerCase(Locale.ROOT).split("\\s+");
-      String where = name + " line " + lineNo + " (" + line + ")";
+      String where = name + " line " + lineNo + " ("
+          + (addernet.io.Names.valid(line) ? line : addernet.io.Names.printable(line)) + ")";
       if (input == null) {
         if (!words[0].equals("input") || words.length != 2) {
           throw new SpecException(

@@ -1,5 +1,6 @@
 package addernet.torch;
 
+import addernet.io.Names;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -32,68 +33,189 @@ import net.razorvine.pickle.Unpickler;
  * callable. Pyrolite never runs Python, but it would build a generic object for any name; this
  * reader resolves names itself and refuses every one but the few a state_dict needs, so that a
  * file holding anything else (a whole pickled model, arbitrary objects) is rejected by name.
+ *
+ * <p>The file is also a claim about sizes: {@link PickleBounds} measures the pickle before Pyrolite
+ * runs it, and every zip entry and tensor is checked against the limits below (docs/torch.md,
+ * "Limits") before it is expanded or allocated, so that every refusal is one message naming the
+ * file, whatever the file holds.
  */
 public final class StateDictReader {
   private StateDictReader() {}
 
+  /** The most bytes {@code data.pkl} may expand to. */
+  public static final int MAX_PICKLE_BYTES = 16 << 20;
+
+  /** The most storage bytes read from one file, all storages together. */
+  public static final long MAX_STORAGE_BYTES = 1L << 30;
+
+  /** The most tensor elements one file may give, all tensors together (1 GiB of float32). */
+  public static final long MAX_ELEMENTS = 1L << 28;
+
+  /** The most zip entries one file may hold; torch.save writes one per storage and a few more. */
+  public static final int MAX_ENTRIES = 100_000;
+
   /** The tensors in the file's order. */
   public static LinkedHashMap<String, TorchTensor> read(Path file) {
+    String shown = Names.shown(file);
+    if (!Files.exists(file)) {
+      throw new TorchFormatException(shown + ": no such file");
+    }
+    if (!Files.isRegularFile(file)) {
+      // Opening a FIFO would wait for a writer forever; a folder or device is no state_dict either.
+      throw new TorchFormatException(shown + ": not a regular file (a folder, FIFO or device); expected the file"
+          + " torch.save wrote");
+    }
     byte[] head = new byte[4];
     try (InputStream in = Files.newInputStream(file)) {
       int n = in.readNBytes(head, 0, 4);
       if (n >= 2 && (head[0] & 0xff) == 0x80 && head[1] <= 5) {
-        throw new TorchFormatException(file + ": a pickle without the zip around it (PyTorch's legacy format,"
+        throw new TorchFormatException(shown + ": a pickle without the zip around it (PyTorch's legacy format,"
             + " before 1.6); save it again with torch.save(model.state_dict(), FILE) from PyTorch 1.6 or later");
       }
       if (n < 4 || head[0] != 'P' || head[1] != 'K') {
-        throw new TorchFormatException(file + ": not a PyTorch file (torch.save writes a zip archive;"
+        throw new TorchFormatException(shown + ": not a PyTorch file (torch.save writes a zip archive;"
             + " this one does not start like a zip)");
       }
     } catch (NoSuchFileException e) {
-      throw new TorchFormatException(file + ": no such file");
+      throw new TorchFormatException(shown + ": no such file");
     } catch (IOException e) {
-      throw new TorchFormatException(file + ": cannot read: " + e.getMessage(), e);
+      throw new TorchFormatException(shown + ": cannot read: " + e.getMessage(), e);
     }
     try (ZipFile zip = new ZipFile(file.toFile())) {
-      String root = root(file, zip);
-      ZipEntry order = zip.getEntry(root + "/byteorder");
-      if (order != null) {
-        String s = new String(zip.getInputStream(order).readAllBytes(), StandardCharsets.US_ASCII).strip();
-        if (!s.equals("little")) {
-          throw new TorchFormatException(file + ": storages are '" + s + "'-endian; only little-endian files"
-              + " (as written on x86 and ARM) are read");
-        }
-      }
-      Object top;
-      try (InputStream pkl = zip.getInputStream(zip.getEntry(root + "/data.pkl"))) {
-        top = new SafeUnpickler(file).load(pkl);
-      } catch (PickleException | ClassCastException | IndexOutOfBoundsException | NullPointerException e) {
-        throw new TorchFormatException(file + ": " + root + "/data.pkl is not a state_dict pickle: " + e.getMessage(), e);
-      }
-      if (!(top instanceof Map<?, ?> map)) {
-        throw new TorchFormatException(file + ": holds " + describe(top) + ", not a state_dict (an ordered dict"
-            + " of tensors); save it with torch.save(model.state_dict(), FILE)");
-      }
-      LinkedHashMap<String, TorchTensor> out = new LinkedHashMap<>();
-      for (Map.Entry<?, ?> e : map.entrySet()) {
-        if (!(e.getKey() instanceof String key)) {
-          throw new TorchFormatException(file + ": state_dict key " + e.getKey() + " is not a string");
-        }
-        if (!(e.getValue() instanceof TensorRef t)) {
-          throw new TorchFormatException(file + ": state_dict entry '" + key + "' holds " + describe(e.getValue())
-              + ", not a tensor");
-        }
-        out.put(key, materialize(file, zip, root, key, t));
-      }
-      return out;
+      return read(shown, zip);
     } catch (ZipException e) {
-      throw new TorchFormatException(file + ": not a readable zip archive (" + e.getMessage() + ")", e);
+      throw new TorchFormatException(shown + ": not a readable zip archive (" + e.getMessage() + ")", e);
     } catch (IOException e) {
-      throw new TorchFormatException(file + ": cannot read: " + e.getMessage(), e);
+      throw new TorchFormatException(shown + ": cannot read: " + e.getMessage(), e);
+    } catch (TorchFormatException e) {
+      throw e;
+    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+      // The bounds above should leave nothing to reach here; if something does, it is still the file's fault.
+      throw new TorchFormatException(shown + ": not a state_dict this reader can take ("
+          + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + Names.printable(e.getMessage()))
+          + ")", e);
     }
   }
 
-  private static String root(Path file, ZipFile zip) {
+  private static LinkedHashMap<String, TorchTensor> read(String shown, ZipFile zip) throws IOException {
+    String root = root(shown, zip);
+    ZipEntry order = zip.getEntry(root + "/byteorder");
+    if (order != null) {
+      String s = new String(entryBytes(shown, zip, order, 16), StandardCharsets.US_ASCII).strip();
+      if (!s.equals("little")) {
+        throw new TorchFormatException(shown + ": storages are " + Names.printable(s) + "-endian; only"
+            + " little-endian files (as written on x86 and ARM) are read");
+      }
+    }
+    String pklName = root + "/data.pkl";
+    byte[] pkl = entryBytes(shown, zip, zip.getEntry(pklName), MAX_PICKLE_BYTES);
+    String pklWhere = shown + ": " + Names.shown(pklName);
+    PickleBounds.check(pkl, pklWhere);
+    SafeUnpickler unpickler = new SafeUnpickler(pklWhere);
+    Object top;
+    try {
+      top = unpickler.load(unpickler.in = new Bytes(pkl));
+    } catch (TorchFormatException e) {
+      throw e;
+    } catch (IOException | RuntimeException | StackOverflowError e) {
+      throw new TorchFormatException(pklWhere + " at byte " + unpickler.at() + ": not a state_dict pickle: "
+          + Names.printable(String.valueOf(e.getMessage())), e);
+    }
+    if (!(top instanceof Map<?, ?> map)) {
+      throw new TorchFormatException(shown + ": holds " + describe(top) + ", not a state_dict (an ordered dict"
+          + " of tensors); save it with torch.save(model.state_dict(), FILE)");
+    }
+    Budget budget = new Budget();
+    Map<String, byte[]> storages = new HashMap<>();
+    LinkedHashMap<String, TensorRef> refs = new LinkedHashMap<>();
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      if (!(e.getKey() instanceof String key)) {
+        throw new TorchFormatException(shown + ": a state_dict key is " + describe(e.getKey()) + ", not a string");
+      }
+      String problem = Names.problem(key);
+      if (problem != null) {
+        throw new TorchFormatException(shown + ": state_dict key " + Names.printable(key) + " " + problem);
+      }
+      if (!(e.getValue() instanceof TensorRef t)) {
+        throw new TorchFormatException(shown + ": state_dict entry '" + key + "' holds " + describe(e.getValue())
+            + ", not a tensor");
+      }
+      refs.put(key, t);
+    }
+    // The sizes of all tensors and storages are summed before the first is read, so that a file past
+    // the limits costs nothing but this loop.
+    long elements = 0;
+    long storageBytes = 0;
+    Map<String, Long> claimed = new HashMap<>();
+    for (Map.Entry<String, TensorRef> e : refs.entrySet()) {
+      TensorRef t = e.getValue();
+      long count = 1;
+      for (int d : t.shape()) {
+        count = Math.min(count * d, MAX_ELEMENTS + 1);
+      }
+      elements += count;
+      StorageRef s = t.storage();
+      if (s.numel() < 0 || s.numel() > MAX_STORAGE_BYTES / s.dtype().bytes) {
+        throw new TorchFormatException(shown + ": state_dict entry '" + e.getKey() + "': its storage "
+            + Names.shown(s.key()) + " claims " + s.numel() + " elements; at most " + MAX_STORAGE_BYTES
+            + " bytes of storage are read (docs/torch.md, \"Limits\")");
+      }
+      long bytes = s.numel() * s.dtype().bytes;
+      if (claimed.put(s.key(), bytes) == null) {
+        storageBytes += bytes;
+      }
+    }
+    if (elements > MAX_ELEMENTS) {
+      throw new TorchFormatException(shown + ": its " + refs.size() + " tensors hold more than " + MAX_ELEMENTS
+          + " elements together, the limit (docs/torch.md, \"Limits\")");
+    }
+    if (storageBytes > MAX_STORAGE_BYTES) {
+      throw new TorchFormatException(shown + ": its storages claim more than " + MAX_STORAGE_BYTES
+          + " bytes together, the limit (docs/torch.md, \"Limits\")");
+    }
+    LinkedHashMap<String, TorchTensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, TensorRef> e : refs.entrySet()) {
+      out.put(e.getKey(), materialize(shown, zip, root, e.getKey(), e.getValue(), budget, storages));
+    }
+    return out;
+  }
+
+  /** What the storages of one file have used of the limits. */
+  private static final class Budget {
+    long storageBytes;
+    long elements;
+  }
+
+  /**
+   * An entry's bytes, refused when its declared or its actual expanded size exceeds {@code max}:
+   * a zip's sizes are claims, and a small file may expand a thousandfold.
+   */
+  private static byte[] entryBytes(String shown, ZipFile zip, ZipEntry entry, long max) throws IOException {
+    String name = shown + ": " + Names.shown(entry.getName());
+    if (entry.getSize() > max) {
+      throw new TorchFormatException(name + ": declares " + entry.getSize() + " bytes expanded; at most " + max
+          + " are read (docs/torch.md, \"Limits\")");
+    }
+    byte[] b;
+    try (InputStream in = zip.getInputStream(entry)) {
+      b = in.readNBytes((int) Math.min(max + 1, Integer.MAX_VALUE - 16));
+    }
+    if (b.length > max) {
+      throw new TorchFormatException(name + ": expands to more than " + max + " bytes"
+          + (entry.getSize() >= 0 ? " (it declares " + entry.getSize() + ")" : "") + "; at most " + max
+          + " are read (docs/torch.md, \"Limits\")");
+    }
+    if (entry.getSize() >= 0 && b.length != entry.getSize()) {
+      throw new TorchFormatException(name + ": expands to " + b.length + " bytes, but declares " + entry.getSize());
+    }
+    return b;
+  }
+
+  private static String root(String shown, ZipFile zip) {
+    if (zip.size() > MAX_ENTRIES) {
+      throw new TorchFormatException(shown + ": a zip of " + zip.size() + " entries; a state_dict has one per"
+          + " storage and a few more, and at most " + MAX_ENTRIES + " are read");
+    }
     List<String> roots = new ArrayList<>();
     for (ZipEntry e : Collections.list(zip.entries())) {
       String n = e.getName();
@@ -103,7 +225,7 @@ public final class StateDictReader {
       }
     }
     if (roots.size() != 1) {
-      throw new TorchFormatException(file + ": a zip, but " + (roots.isEmpty() ? "without" : "with more than one")
+      throw new TorchFormatException(shown + ": a zip, but " + (roots.isEmpty() ? "without" : "with more than one")
           + " <folder>/data.pkl; torch.save writes exactly one");
     }
     return roots.get(0);
@@ -120,23 +242,21 @@ public final class StateDictReader {
       return "a tuple or list";
     }
     if (o instanceof String s) {
-      return "the string '" + s + "'";
+      return "the string " + Names.printable(s);
     }
     return "a " + o.getClass().getSimpleName() + " value";
   }
 
-  private static TorchTensor materialize(Path file, ZipFile zip, String root, String key, TensorRef t)
-      throws IOException {
-    String where = file + ": state_dict entry '" + key + "'";
+  private static TorchTensor materialize(String shown, ZipFile zip, String root, String key, TensorRef t,
+      Budget budget, Map<String, byte[]> storages) throws IOException {
+    String where = shown + ": state_dict entry '" + key + "'";
     int[] shape = t.shape();
     long count = 1;
     for (int d : shape) {
-      if (d < 0) {
-        throw new TorchFormatException(where + ": negative size in shape " + java.util.Arrays.toString(shape));
-      }
       count *= d;
-      if (count > Integer.MAX_VALUE / 8) {
-        throw new TorchFormatException(where + ": " + count + "+ elements, too large for this reader");
+      if (count > MAX_ELEMENTS) {
+        throw new TorchFormatException(where + ": shape " + java.util.Arrays.toString(shape) + " holds more than "
+            + MAX_ELEMENTS + " elements, the limit for a whole file (docs/torch.md, \"Limits\")");
       }
     }
     StorageRef s = t.storage();
@@ -144,18 +264,58 @@ public final class StateDictReader {
       // Only float32 and int64 are ever used; the matcher names the dtype of anything else.
       return new TorchTensor(s.dtype(), shape, null, null);
     }
-    ZipEntry entry = zip.getEntry(root + "/data/" + s.key());
-    if (entry == null) {
-      throw new TorchFormatException(where + ": its storage " + root + "/data/" + s.key() + " is missing from the zip");
+    if (s.numel() < 0 || s.numel() > MAX_STORAGE_BYTES / s.dtype().bytes) {
+      throw new TorchFormatException(where + ": its storage " + Names.shown(s.key()) + " claims " + s.numel()
+          + " elements; at most " + MAX_STORAGE_BYTES + " bytes of storage are read (docs/torch.md, \"Limits\")");
     }
-    byte[] raw;
-    try (InputStream in = zip.getInputStream(entry)) {
-      raw = in.readNBytes((int) Math.min((long) s.numel() * s.dtype().bytes, Integer.MAX_VALUE - 16));
+    // The farthest element the view reaches, so that no index below can leave the storage.
+    long reach = t.offset();
+    boolean inside = t.offset() >= 0;
+    for (int d = 0; d < shape.length && count > 0; d++) {
+      long stride = t.stride()[d];
+      if (stride < 0 || stride > s.numel()) {
+        inside = false;
+        break;
+      }
+      reach += (shape[d] - 1L) * stride;
     }
-    long elements = raw.length / s.dtype().bytes;
-    if (elements < s.numel()) {
-      throw new TorchFormatException(where + ": its storage holds " + elements + " elements, the pickle says "
-          + s.numel());
+    if (count > 0 && (!inside || reach >= s.numel())) {
+      throw new TorchFormatException(where + ": its shape " + java.util.Arrays.toString(shape) + ", strides "
+          + java.util.Arrays.toString(t.stride()) + " and offset " + t.offset() + " reach outside its storage of "
+          + s.numel() + " elements");
+    }
+    if (budget.elements + count > MAX_ELEMENTS) {
+      throw new TorchFormatException(where + ": brings the file's tensors to more than " + MAX_ELEMENTS
+          + " elements, the limit (docs/torch.md, \"Limits\")");
+    }
+    budget.elements += count;
+    String entryName = root + "/data/" + s.key();
+    byte[] raw = storages.get(entryName);
+    long bytes = s.numel() * s.dtype().bytes;
+    if (raw == null) {
+      ZipEntry entry = zip.getEntry(entryName);
+      if (entry == null) {
+        throw new TorchFormatException(where + ": its storage " + Names.shown(entryName) + " is missing from the zip");
+      }
+      if (budget.storageBytes + bytes > MAX_STORAGE_BYTES) {
+        throw new TorchFormatException(where + ": its storage brings the file to more than " + MAX_STORAGE_BYTES
+            + " bytes of storage, the limit (docs/torch.md, \"Limits\")");
+      }
+      // torch.save writes each storage's exact size; a storage is never expanded past what the pickle claims.
+      if (entry.getSize() >= 0 && entry.getSize() != bytes) {
+        throw new TorchFormatException(where + ": its storage " + Names.shown(entryName) + " declares "
+            + entry.getSize() + " bytes; the pickle says " + s.numel() + " elements of " + s.dtype().bytes + " bytes");
+      }
+      raw = entryBytes(shown, zip, entry, bytes);
+      if (raw.length < bytes) {
+        throw new TorchFormatException(where + ": its storage holds " + raw.length / s.dtype().bytes
+            + " elements, the pickle says " + s.numel());
+      }
+      budget.storageBytes += raw.length;
+      storages.put(entryName, raw);
+    } else if (raw.length < bytes) {
+      throw new TorchFormatException(where + ": its storage holds " + raw.length / s.dtype().bytes
+          + " elements, the pickle says " + s.numel());
     }
     ByteBuffer buf = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
     int n = (int) count;
@@ -166,9 +326,6 @@ public final class StateDictReader {
       long at = t.offset();
       for (int d = 0; d < shape.length; d++) {
         at += (long) idx[d] * t.stride()[d];
-      }
-      if (at < 0 || at >= s.numel()) {
-        throw new TorchFormatException(where + ": its shape and strides reach outside its storage");
       }
       if (floats != null) {
         floats[i] = buf.getFloat((int) at * 4);
@@ -195,20 +352,35 @@ public final class StateDictReader {
   record StorageType(TorchTensor.DType dtype) {}
 
   /** The dict that collections.OrderedDict builds; the state it is given (_metadata) is dropped. */
-  public static final class OrderedDict extends LinkedHashMap<Object, Object> {
-    // Called by Pyrolite's BUILD instruction: a state_dict carries its modules' versions there.
-    public void __setstate__(HashMap<?, ?> state) {}
+  public static final class OrderedDict extends LinkedHashMap<Object, Object> {}
+
+  /** The pickle's bytes, with the position of the opcode being run, for messages. */
+  private static final class Bytes extends java.io.ByteArrayInputStream {
+    Bytes(byte[] b) {
+      super(b);
+    }
+
+    int position() {
+      return pos;
+    }
   }
 
   private static final class SafeUnpickler extends Unpickler {
-    private final Path file;
+    private final String where;
+    Bytes in;
+    private int at;
 
-    SafeUnpickler(Path file) {
-      this.file = file;
+    SafeUnpickler(String where) {
+      this.where = where;
+    }
+
+    int at() {
+      return at;
     }
 
     @Override
     protected Object dispatch(short key) throws PickleException, IOException {
+      at = in.position() - 1;
       switch (key) {
         case Opcodes.GLOBAL -> {
           String module = PickleUtils.readline(input);
@@ -219,27 +391,83 @@ public final class StateDictReader {
         case Opcodes.STACK_GLOBAL -> {
           Object name = stack.pop();
           Object module = stack.pop();
-          stack.add(resolve(String.valueOf(module), String.valueOf(name)));
+          if (!(name instanceof String n) || !(module instanceof String m)) {
+            throw bad("a global named by something other than two strings");
+          }
+          stack.add(resolve(m, n));
+          return NO_RETURN_VALUE;
+        }
+        // A Python dict keeps its insertion order, and a state_dict's order is its layer order; Pyrolite
+        // gathers dict items in a HashMap, so every dict is built here instead.
+        case Opcodes.EMPTY_DICT -> {
+          stack.add(new LinkedHashMap<>());
+          return NO_RETURN_VALUE;
+        }
+        case Opcodes.DICT -> {
+          List<Object> items = stack.pop_all_since_marker();
+          LinkedHashMap<Object, Object> dict = new LinkedHashMap<>();
+          putAll(dict, items);
+          stack.add(dict);
+          return NO_RETURN_VALUE;
+        }
+        case Opcodes.SETITEM -> {
+          Object value = stack.pop();
+          Object k = stack.pop();
+          putAll(target(), List.of(keyOf(k), value == null ? NONE : value));
           return NO_RETURN_VALUE;
         }
         case Opcodes.SETITEMS -> {
-          // Pyrolite gathers the pairs in a HashMap first; a state_dict's order is its layer order.
           List<Object> items = stack.pop_all_since_marker();
-          @SuppressWarnings("unchecked")
-          Map<Object, Object> dict = (Map<Object, Object>) stack.peek();
-          for (int i = 0; i + 1 < items.size(); i += 2) {
-            dict.put(items.get(i), items.get(i + 1));
+          putAll(target(), items);
+          return NO_RETURN_VALUE;
+        }
+        case Opcodes.BUILD -> {
+          stack.pop();
+          if (!(stack.peek() instanceof OrderedDict)) {
+            throw bad("sets the state of " + describe(stack.peek()) + "; only an ordered dict's is taken");
           }
           return NO_RETURN_VALUE;
         }
-        case Opcodes.INST, Opcodes.OBJ, Opcodes.NEWOBJ, Opcodes.NEWOBJ_EX, Opcodes.EXT1, Opcodes.EXT2,
-            Opcodes.EXT4 -> throw new TorchFormatException(file + ": its pickle builds objects of a class"
-                + " (opcode 0x" + Integer.toHexString(key & 0xff) + "); a state_dict holds only tensors and ordered"
-                + " dicts, so it is refused without being run. Save torch.save(model.state_dict(), FILE)");
         default -> {
           return super.dispatch(key);
         }
       }
+    }
+
+    private static final Object NONE = new Object();
+
+    private Map<Object, Object> target() {
+      if (!(stack.peek() instanceof Map<?, ?> m)) {
+        throw bad("sets items of " + describe(stack.peek()) + ", not of a dict");
+      }
+      @SuppressWarnings("unchecked")
+      Map<Object, Object> dict = (Map<Object, Object>) m;
+      return dict;
+    }
+
+    /**
+     * Dict keys are strings or numbers: a container as a key would be hashed through its contents,
+     * and a container that holds itself would be hashed forever.
+     */
+    private Object keyOf(Object k) {
+      if (!(k instanceof String || k instanceof Integer || k instanceof Long || k instanceof Boolean)) {
+        throw bad("a dict key that is " + describe(k) + "; a state_dict's keys are strings");
+      }
+      return k;
+    }
+
+    private void putAll(Map<Object, Object> dict, List<Object> items) {
+      if (items.size() % 2 != 0) {
+        throw bad("dict items that are not key, value pairs");
+      }
+      for (int i = 0; i < items.size(); i += 2) {
+        Object v = items.get(i + 1);
+        dict.put(keyOf(items.get(i)), v == NONE ? null : v);
+      }
+    }
+
+    private TorchFormatException bad(String what) {
+      return new TorchFormatException(where + " at byte " + at + ": " + what);
     }
 
     private Object resolve(String module, String name) {
@@ -264,7 +492,8 @@ public final class StateDictReader {
               return new StorageType(d);
             }
           }
-          throw new TorchFormatException(file + ": its pickle names " + full + "; a state_dict holds only tensors"
+          throw new TorchFormatException(where + " at byte " + at + ": its pickle names " + Names.shown(full)
+              + "; a state_dict holds only tensors"
               + " and ordered dicts, so it is refused without being run (a whole pickled model is refused too:"
               + " save torch.save(model.state_dict(), FILE))");
       }
@@ -273,21 +502,33 @@ public final class StateDictReader {
     @Override
     protected Object persistentLoad(Object pid) {
       if (!(pid instanceof Object[] t) || t.length != 5 || !"storage".equals(t[0])
-          || !(t[1] instanceof StorageType type) || !(t[4] instanceof Number numel)) {
-        throw new PickleException("a persistent id that is not a storage ('storage', type, key, device, size)");
+          || !(t[1] instanceof StorageType type) || !(t[2] instanceof String key) || !isInteger(t[4])) {
+        throw bad("a persistent id that is not a storage ('storage', type, key, device, size)");
       }
-      return new StorageRef(type.dtype(), String.valueOf(t[2]), numel.longValue());
+      if (!key.matches("[A-Za-z0-9_]{1,64}")) {
+        throw bad("a storage key " + Names.printable(key) + "; torch.save's keys are letters, digits and '_'");
+      }
+      return new StorageRef(type.dtype(), key, ((Number) t[4]).longValue());
     }
   }
 
+  /** A Python int that fits in 64 bits; a longer one is a BigInteger here, and is refused. */
+  private static boolean isInteger(Object o) {
+    return o instanceof Integer || o instanceof Long;
+  }
+
   private static Object rebuildTensor(Object[] args) {
-    if (args.length < 4 || !(args[0] instanceof StorageRef s) || !(args[1] instanceof Number offset)
-        || !(args[2] instanceof Object[] size) || !(args[3] instanceof Object[] stride) || size.length != stride.length) {
+    if (args.length < 4 || !(args[0] instanceof StorageRef s) || !isInteger(args[1])
+        || !(args[2] instanceof Object[] size) || !(args[3] instanceof Object[] stride) || size.length != stride.length
+        || size.length > PickleBounds.MAX_DEPTH) {
       throw new PickleException("a tensor rebuilt from something other than (storage, offset, size, stride)");
     }
     int[] shape = new int[size.length];
     long[] strides = new long[size.length];
     for (int i = 0; i < size.length; i++) {
+      if (!isInteger(size[i]) || !isInteger(stride[i])) {
+        throw new PickleException("a tensor whose size or stride is not a tuple of integers");
+      }
       long d = ((Number) size[i]).longValue();
       if (d < 0 || d > Integer.MAX_VALUE) {
         throw new PickleException("tensor size " + d + " out of range");
@@ -295,6 +536,6 @@ public final class StateDictReader {
       shape[i] = (int) d;
       strides[i] = ((Number) stride[i]).longValue();
     }
-    return new TensorRef(s, offset.longValue(), shape, strides);
+    return new TensorRef(s, ((Number) args[1]).longValue(), shape, strides);
   }
 }

@@ -111,18 +111,23 @@ public final class TorchExport {
 
   private static String python(Network net, Normalization norm, String source, String stateDictName,
       List<String> modules) {
-    String name = net.name();
+    // Names come from files and folders the user chose; they reach the Python only as escaped string
+    // literals, never inside a docstring or comment where a newline or quote would end it.
     StringBuilder sb = new StringBuilder();
-    sb.append(WRITTEN_BY).append(" from ").append(source).append(".\n");
-    sb.append("\"\"\"").append(name).append(" as an nn.Sequential of the official AdderNet layer (adder2d of\n")
-        .append("huawei-noah/AdderNet, adder.py) and PyTorch modules; its state_dict is the .pt file beside this one.\n\n")
+    sb.append(WRITTEN_BY).append("; SOURCE below names the checkpoint.\n");
+    sb.append("\"\"\"The network NAME as an nn.Sequential of the official AdderNet layer (adder2d of\n")
+        .append("huawei-noah/AdderNet, adder.py) and PyTorch modules; its state_dict is STATE_DICT, the .pt file\n")
+        .append("beside this one.\n\n")
         .append("    model = build(\"path/to/AdderNet/adder.py\")\n")
-        .append("    model.load_state_dict(torch.load(\"").append(stateDictName).append("\"))\n")
+        .append("    model.load_state_dict(torch.load(STATE_DICT))\n")
         .append("    model.eval()\n\n")
         .append("Inputs are [N, ").append(net.inputShape().channels()).append(", ").append(net.inputShape().height())
         .append(", ").append(net.inputShape().width()).append("] with x = (pixel / 255 - MEAN) / STD; outputs are [N, ")
         .append(net.classes()).append("] class scores.\n\"\"\"\n");
     sb.append("import importlib.util\n\nimport torch.nn as nn\n\n");
+    sb.append("NAME = ").append(pythonString(net.name())).append('\n');
+    sb.append("SOURCE = ").append(pythonString(source)).append('\n');
+    sb.append("STATE_DICT = ").append(pythonString(stateDictName)).append('\n');
     sb.append("MEAN = ").append(norm.mean()).append('\n');
     sb.append("STD = ").append(norm.std()).append("\n\n\n");
     sb.append("def build(adder_py):\n");
@@ -133,8 +138,12 @@ public final class TorchExport {
     sb.append("    adder2d = module.adder2d\n");
     sb.append("    return nn.Sequential(\n");
     for (int i = 0; i < modules.size(); i++) {
-      sb.append("        ").append(modules.get(i));
-      if (!modules.get(i).contains("#")) {
+      String m = modules.get(i);
+      int hash = m.indexOf('#');
+      // A layer's description is made of numbers and keywords; anything else is kept out of the comment.
+      String line = hash < 0 ? m : m.substring(0, hash) + m.substring(hash).replaceAll("[^A-Za-z0-9 #>=,_.()x-]", "?");
+      sb.append("        ").append(line);
+      if (hash < 0) {
         sb.append("  # ").append(i);
       } else {
         sb.append(" (").append(i).append(')');
@@ -143,5 +152,26 @@ public final class TorchExport {
     }
     sb.append("    )\n");
     return sb.toString();
+  }
+
+  /** {@code s} as a Python string literal of printable ASCII: every other character is an escape. */
+  static String pythonString(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      i += Character.charCount(cp);
+      if (cp == '\\' || cp == '"') {
+        sb.append('\\').append((char) cp);
+      } else if (cp >= 0x20 && cp < 0x7f) {
+        sb.append((char) cp);
+      } else if (cp <= 0xff) {
+        sb.append(String.format(Locale.ROOT, "\\x%02x", cp));
+      } else if (cp <= 0xffff) {
+        sb.append(String.format(Locale.ROOT, "\\u%04x", cp));
+      } else {
+        sb.append(String.format(Locale.ROOT, "\\U%08x", cp));
+      }
+    }
+    return sb.append('"').toString();
   }
 }

@@ -289,6 +289,11 @@ public record Checkpoint(
         throw bad("version", "checkpoint version " + version + ", this build reads " + VERSION);
       }
       String name = text(root, "network");
+      String problem = addernet.io.Names.problem(name);
+      if (problem != null) {
+        throw bad("network", "the name " + addernet.io.Names.printable(name) + " " + problem
+            + " (docs/spec-format.md, \"Names\")");
+      }
       NetworkSpec spec;
       try {
         spec = NetworkSpec.parse(name, text(root, "spec"));
