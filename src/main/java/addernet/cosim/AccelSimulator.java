@@ -132,8 +132,16 @@ public final class AccelSimulator implements AutoCloseable {
    * how the error codes are tested.
    */
   public WeightLoad loadWeights(int[] beats, int stallPercent, int seed) {
+    return loadWeights(beats, stallPercent, seed, true);
+  }
+
+  /**
+   * As {@link #loadWeights(int[], int, int)}; with {@code tlast} false no beat carries tlast (AXI
+   * harness only; the board frames the stream by its length).
+   */
+  public WeightLoad loadWeights(int[] beats, int stallPercent, int seed, boolean tlast) {
     ByteBuffer hdr = ByteBuffer.allocate(20 + 2 * beats.length).order(ByteOrder.LITTLE_ENDIAN);
-    hdr.putInt(-1).putInt(beats.length).putInt(stallPercent).putInt(seed).putInt(0);
+    hdr.putInt(-1).putInt(beats.length).putInt(stallPercent).putInt(seed).putInt(tlast ? 0 : 1);
     for (int b : beats) {
       hdr.putShort((short) b);
     }
