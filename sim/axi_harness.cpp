@@ -9,6 +9,7 @@
 //    batch is sent as it is, not padded);
 //  - reset_after > 0 stops the run once that many cycles have passed (between two register
 //    transactions or stream beats) and soft-resets the accelerator through CONTROL;
+//  - a weight load's fifth header word, bit 0 set: no beat carries tlast (a long stream's end);
 //  - the status word: bit 0 STATUS.BUSY, bit 1 m_axis_tvalid, bit 2 s_axis_tready, bit 3 the
 //    driver saw DONE, bits 4-7 the ERROR register.
 // One more command, register level (int32 -3, int32 count, then count x 3 int32 (kind, a, b)),
