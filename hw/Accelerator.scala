@@ -146,9 +146,10 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
       errorCode := wl.io.done.bits
     }
     wl.io.tdata := io.s_axis_weights_tdata.get
-    wl.io.tvalid := io.s_axis_weights_tvalid.get && state === S.weights
+    // The loader is loading only in S.weights; after a long stream it also drops beats while idle.
+    wl.io.tvalid := io.s_axis_weights_tvalid.get
     wl.io.tlast := io.s_axis_weights_tlast.get
-    io.s_axis_weights_tready.get := wl.io.tready && state === S.weights
+    io.s_axis_weights_tready.get := wl.io.tready
     weights.io.wen.get := Mux(state === S.weights, wl.io.wen, 0.U)
     weights.io.waddr.get := wl.io.waddr
     weights.io.wdata.get := wl.io.wdata

@@ -8,7 +8,11 @@ import chisel3.util._
  * SPRAM, behind the FTDI UART, so that the whole design needs the 12 MHz clock and two UART pins
  * (and drives the two user LEDs). A host sends `'W'` and the weight stream's bytes, or `'I'` and a
  * batch of pixels; the board answers with `'0' + error` and, after a run, the logits as 4 bytes
- * each, little-endian. Everything else is answered with `'?'`.
+ * each, little-endian. Everything else is answered with `'?'`. A break on the line (UartRx) is the
+ * host's way back into step from anywhere: the shell abandons the frame it was in and the answer it
+ * was sending, lets the accelerator finish (a run gets zero pixels for the ones not sent and its
+ * logits are dropped; a weight load is completed without tlast, so the weights are invalid), and once the line
+ * is high again and the accelerator idle, answers [[IceBreakerTop.ResyncToken]].
  *
  * The shell holds one byte for each direction and the logit being sent: UART bytes come at least
  * ten bit periods apart, far slower than the accelerator takes them, so no FIFO is needed.
@@ -42,7 +46,7 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
     val pixelBytes = cfg.batch.toLong * cfg.inSize
     val count = Reg(UInt(log2Ceil(math.max(weightBytes, pixelBytes) + 1).W))
 
-    object S extends ChiselEnum { val idle, weights, weightsDone, check, pixels, reply, emit = Value }
+    object S extends ChiselEnum { val idle, weights, weightsDone, check, pixels, reply, emit, resync = Value }
     val state = RegInit(S.idle)
 
     // The byte for the UART transmitter; whoever fills it waits until it has been taken.
@@ -61,15 +65,18 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
     val inByte = Reg(UInt(8.W))
     val inLast = Reg(Bool())
     val accepted = Reg(Bool()) // the accelerator started this batch (it had weights)
+    // What a break interrupted: a weight load or a batch whose stream is not yet complete.
+    val cutLoad = Reg(Bool())
+    val fillBatch = Reg(Bool())
 
     val command = state === S.idle && receiver.io.valid
     acc.io.load_weights.get := command && receiver.io.data === 'W'.U
     acc.io.start := command && receiver.io.data === 'I'.U
     acc.io.s_axis_weights_tdata.get := inByte
     acc.io.s_axis_weights_tlast.get := inLast
-    acc.io.s_axis_weights_tvalid.get := inValid && state === S.weights
+    acc.io.s_axis_weights_tvalid.get := inValid && (state === S.weights || (state === S.resync && cutLoad))
     acc.io.s_axis_tdata := inByte
-    acc.io.s_axis_tvalid := inValid && state === S.pixels && accepted
+    acc.io.s_axis_tvalid := inValid && (state === S.pixels || (state === S.resync && fillBatch)) && accepted
     when((acc.io.s_axis_weights_tvalid.get && acc.io.s_axis_weights_tready.get) ||
         (acc.io.s_axis_tvalid && acc.io.s_axis_tready)) {
       inValid := false.B
@@ -79,7 +86,7 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
     val word = Reg(UInt(32.W))
     val wordLeft = RegInit(0.U(3.W))
     val doneSeen = Reg(Bool())
-    acc.io.m_axis_tready := state === S.emit && wordLeft === 0.U
+    acc.io.m_axis_tready := (state === S.emit && wordLeft === 0.U) || state === S.resync
     val errorCode = acc.io.error.get
 
     switch(state) {
@@ -131,6 +138,28 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
           state := Mux(accepted, S.emit, S.idle)
         }
       }
+      is(S.resync) {
+        // The streams a break cut are completed with zeros, one byte a clock. A weight stream
+        // completed so has no tlast, so the accelerator ends the load at its last byte with error
+        // 2 and invalid weights; a load whose last byte had come from the host is complete.
+        when(cutLoad && count =/= weightBytes.U && !inValid) {
+          inValid := true.B
+          inByte := 0.U
+          inLast := false.B
+          count := count + 1.U
+        }
+        when(fillBatch && count =/= pixelBytes.U && !inValid) {
+          inValid := accepted
+          inByte := 0.U
+          count := count + 1.U
+        }
+        val streamsDone = !inValid && (!cutLoad || count === weightBytes.U) &&
+          (!fillBatch || count === pixelBytes.U)
+        when(!receiver.io.line_break && streamsDone && !acc.io.busy && !txValid) {
+          send(IceBreakerTop.ResyncToken.U)
+          state := S.idle
+        }
+      }
       is(S.emit) {
         when(acc.io.m_axis_tvalid && acc.io.m_axis_tready) {
           word := acc.io.m_axis_tdata
@@ -146,6 +175,15 @@ class IceBreakerTop(cfg: AccelConfig, memFilePrefix: String, divisor: Int) exten
       }
     }
 
+    // A break, from any state but the one clock of S.check (a break is far longer than a clock).
+    when(receiver.io.line_break && state =/= S.resync && state =/= S.check) {
+      state := S.resync
+      cutLoad := state === S.weights
+      fillBatch := state === S.pixels
+      txValid := false.B // the byte not yet taken; one already on the line finishes
+      wordLeft := 0.U
+    }
+
     led_busy_n := state === S.idle
     led_error_n := errorCode === 0.U
   }
@@ -156,6 +194,8 @@ object IceBreakerTop {
   val ClockHz = 12000000
   val Baud = 115200
   val Divisor: Int = math.round(ClockHz.toDouble / Baud).toInt
+  /** The answer to a break (docs/board.md, "Losing step"): `'R'`. */
+  val ResyncToken = 0x52
 }
 
 /**

@@ -138,9 +138,10 @@ class LaneRam(depth: Int, lanes: Int, width: Int)
 
 /**
  * One iCE40 UP5K single-port RAM (SB_SPRAM256KA: 16K words of 16 bits, a write mask per nibble,
- * a registered read), which a bitstream cannot initialise. Synthesis gets the primitive; Verilator
- * a model of its documented behaviour, except that the word read in a write cycle (undefined on the
- * chip) comes back inverted, so a design that relied on it fails co-simulation.
+ * a registered read), which a bitstream cannot initialise. Synthesis (yosys defines `SYNTHESIS`)
+ * gets the primitive; every simulator (Verilator, Icarus) a model of its documented behaviour,
+ * except that the word read in a write cycle (undefined on the chip) comes back inverted, so a
+ * design that relied on it fails co-simulation.
  */
 class Spram extends BlackBox with HasBlackBoxInline {
   val io = IO(new Bundle {
@@ -153,7 +154,7 @@ class Spram extends BlackBox with HasBlackBoxInline {
   })
   setInline(
     "Spram.v",
-    """// One UP5K SPRAM: SB_SPRAM256KA on the chip, its documented behaviour in Verilator.
+    """// One UP5K SPRAM: SB_SPRAM256KA in synthesis (SYNTHESIS defined, as yosys does), else a model.
       |module Spram (
       |  input         clock,
       |  input  [13:0] addr,
@@ -162,7 +163,7 @@ class Spram extends BlackBox with HasBlackBoxInline {
       |  input  [15:0] wdata,
       |  output [15:0] rdata
       |);
-      |`ifdef VERILATOR
+      |`ifndef SYNTHESIS
       |  reg [15:0] mem [0:16383];
       |  reg [15:0] q;
       |  integer i;

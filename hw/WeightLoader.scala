@@ -7,7 +7,7 @@ import chisel3.util._
 object AccelError {
   val None = 0
   val WeightsShort = 1 // tlast came before the last weight: the weights are not valid
-  val WeightsLong = 2 // the last weight came without tlast: the rest up to tlast was dropped
+  val WeightsLong = 2 // the last weight came without tlast: the load ended there, the rest up to tlast is dropped
   val NoWeights = 3 // start without a complete weight load since reset: the run did not start
   val Bits = 2
 }
@@ -15,7 +15,10 @@ object AccelError {
 /**
  * Fills the weight RAMs from `s_axis_weights`: beat b is word b div C of column b mod C, so the
  * stream is the columns' ROM images interleaved word by word, `tlast` on the last beat. A stream
- * that ends early or runs long is answered with an error code and leaves the weights invalid.
+ * that ends early or runs long is answered with an error code and leaves the weights invalid. A
+ * long one is answered at its last weight, not at its tlast, which may never come: the load ends
+ * there, and the beats after it are taken and dropped (even while the engine does something else)
+ * up to the next tlast or load, so that the stream stays framed.
  */
 class WeightLoader(cfg: AccelConfig) extends Module {
   private val C = cfg.cols
@@ -61,14 +64,11 @@ class WeightLoader(cfg: AccelConfig) extends Module {
     when(io.tlast || lastWord) {
       loading := false.B
       dropping := lastWord && !io.tlast
-      io.done.valid := !lastWord || io.tlast
-      io.done.bits := Mux(lastWord, AccelError.None.U, AccelError.WeightsShort.U)
+      io.done.valid := true.B
+      io.done.bits := Mux(lastWord, Mux(io.tlast, AccelError.None.U, AccelError.WeightsLong.U),
+        AccelError.WeightsShort.U)
     }
   }.elsewhen(fire && dropping) {
-    when(io.tlast) {
-      dropping := false.B
-      io.done.valid := true.B
-      io.done.bits := AccelError.WeightsLong.U
-    }
+    when(io.tlast) { dropping := false.B }
   }
 }

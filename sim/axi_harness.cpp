@@ -9,6 +9,7 @@
 //    batch is sent as it is, not padded);
 //  - reset_after > 0 stops the run once that many cycles have passed (between two register
 //    transactions or stream beats) and soft-resets the accelerator through CONTROL;
+//  - a weight load's fifth header word, bit 0 set: no beat carries tlast (a long stream's end);
 //  - the status word: bit 0 STATUS.BUSY, bit 1 m_axis_tvalid, bit 2 s_axis_tready, bit 3 the
 //    driver saw DONE, bits 4-7 the ERROR register.
 // One more command, register level (int32 -3, int32 count, then count x 3 int32 (kind, a, b)),
@@ -36,6 +37,7 @@ struct Sim {
   bool want_trace = false;
   int32_t stall = 0;
   bool skip_logits = false;
+  bool no_tlast = false;  // a weight load's stream ends without tlast
   std::vector<int32_t> logits, lasts, trace;
 };
 Sim S;
@@ -189,7 +191,7 @@ int send_weights(void*, const uint16_t* beats, size_t n) {
     bool offer = !stalled();
     t->s_axis_weights_tvalid = offer;
     t->s_axis_weights_tdata = offer ? beats[sent] : 0;
-    t->s_axis_weights_tlast = offer && sent + 1 == n;
+    t->s_axis_weights_tlast = offer && sent + 1 == n && !S.no_tlast;
     S.bench->half(0);
     bool fire = offer && t->s_axis_weights_tready;
     rise();
@@ -308,7 +310,9 @@ int main(int argc, char** argv) {
 #ifdef HAS_WEIGHT_STREAM
       S.stall = hdr[2];
       rng_state = static_cast<uint32_t>(hdr[3]) | 1u;
+      S.no_tlast = (hdr[4] & 1) != 0;
       int r = addernet_load_weights(&dev, beats.data(), beats.size());
+      S.no_tlast = false;
       error = r == ADDERNET_OK ? 0 : r == ADDERNET_E_REFUSED ? static_cast<int32_t>(dev.last_error) : r - 1000;
 #endif
       uint64_t cycles = S.cycles;

@@ -18,6 +18,14 @@
 // - one more request, for tests: in: int32 -2, int32 count, int32 stall_percent, uint32 seed,
 //   int32 want, then count raw bytes; out: int32 m, m x int32 bytes the board answered (up to
 //   want, or what came before the line was quiet for 40 byte times).
+// - and one for the break (docs/board.md, "Losing step"): in: int32 -3, int32 count, int32 after,
+//   int32 delay, int32 hold, then count raw bytes. The bytes are sent; delay clocks after a
+//   reference point the line is held low for hold clocks (the byte being sent, if any, is cut and
+//   the rest are not sent), then released. The reference is the start bit of the last byte sent
+//   when after < 0, else the start bit of the board's answer byte number after (counting from 0).
+//   out: int32 before (bytes received before the release), int32 m, m x int32 bytes received
+//   after it, until the line has been quiet for 20 byte times after one, int64 clocks from the
+//   release to the first start bit after it (-1 for none).
 #include <vector>
 
 #include "Vtop.h"
@@ -50,6 +58,11 @@ struct Line {
   int rx_wait = 0;
   uint8_t rx_shift = 0;
   uint64_t quiet = 0;  // clocks since a byte was last sent or received
+  bool held_low = false;   // a break: uart_rx low whatever is being sent
+  uint64_t tx_starts = 0;  // start bits sent, and the clock of the latest
+  uint64_t tx_start_at = 0;
+  uint64_t rx_starts = 0;  // start bits received, and the clock of the latest
+  uint64_t rx_start_at = 0;
 
   explicit Line(Bench& b) : bench(b), top(b.top.get()) {}
 
@@ -66,9 +79,11 @@ struct Line {
         gap = -1;
         tx_bit = 0;
         tx_left = P;
+        tx_starts++;
+        tx_start_at = cycles;
       }
     }
-    top->uart_rx = tx_bit < 0 || tx_bit == 9 ? 1 : tx_bit == 0 ? 0 : (out[next] >> (tx_bit - 1)) & 1;
+    top->uart_rx = held_low ? 0 : tx_bit < 0 || tx_bit == 9 ? 1 : tx_bit == 0 ? 0 : (out[next] >> (tx_bit - 1)) & 1;
     bench.tick();
     cycles++;
     quiet++;
@@ -87,6 +102,8 @@ struct Line {
       if (!level) {
         rx_bit = 0;
         rx_wait = P / 2;
+        rx_starts++;
+        rx_start_at = cycles;
       }
     } else if (--rx_wait == 0) {
       rx_wait = P;
@@ -124,6 +141,52 @@ struct Line {
   }
 };
 
+/** The break request (see the header comment). */
+static void line_break(Line& line, std::vector<uint8_t> bytes, int32_t after, int32_t delay,
+                       int32_t hold) {
+  const size_t count = bytes.size();
+  line.out = std::move(bytes);
+  line.next = 0;
+  line.in.clear();
+  line.quiet = 0;
+  const uint64_t tx0 = line.tx_starts, rx0 = line.rx_starts;
+  const uint64_t give_up = line.cycles + 40ull * BOARD_ISSUE_CYCLES + 4000 * BYTE_CLOCKS;
+  // The reference point; then delay clocks.
+  for (;;) {
+    if (after < 0 ? count == 0 || line.tx_starts - tx0 == count : line.rx_starts - rx0 > static_cast<uint64_t>(after)) break;
+    if (line.cycles > give_up) {
+      fprintf(stderr, "harness: the break's reference point never came\n");
+      exit(2);
+    }
+    line.clock();
+  }
+  const uint64_t ref = count == 0 && after < 0 ? line.cycles : after < 0 ? line.tx_start_at : line.rx_start_at;
+  while (line.cycles < ref + static_cast<uint64_t>(delay)) line.clock();
+  line.held_low = true;
+  line.next = line.out.size();
+  line.tx_bit = -1;
+  for (int32_t i = 0; i < hold; i++) line.clock();
+  line.held_low = false;
+  const int32_t before = static_cast<int32_t>(line.in.size());
+  line.in.clear();
+  const uint64_t release = line.cycles, starts = line.rx_starts;
+  int64_t first = -1;
+  while (line.cycles < give_up + 40ull * BOARD_ISSUE_CYCLES) {
+    line.clock();
+    if (first < 0 && line.rx_starts > starts) first = static_cast<int64_t>(line.rx_start_at - release);
+    if (!line.in.empty() && line.quiet > 20 * BYTE_CLOCKS) break;
+  }
+  write_exact(&before, sizeof before);
+  int32_t m = static_cast<int32_t>(line.in.size());
+  write_exact(&m, sizeof m);
+  for (uint8_t b : line.in) {
+    int32_t v = b;
+    write_exact(&v, sizeof v);
+  }
+  write_exact(&first, sizeof first);
+  fflush(stdout);
+}
+
 /** The board's answer byte as an error code: '0'..'3', else -4; -2 for no answer. */
 static int32_t answer(const std::vector<uint8_t>& in) {
   if (in.empty()) return -2;
@@ -141,8 +204,15 @@ int main(int argc, char** argv) {
   std::vector<uint16_t> beats;
   for (;;) {
     int32_t hdr[5];
-    if (!read_exact(hdr, sizeof(int32_t)) || (hdr[0] <= 0 && hdr[0] != -1 && hdr[0] != -2)) break;
+    if (!read_exact(hdr, sizeof(int32_t)) || (hdr[0] <= 0 && hdr[0] != -1 && hdr[0] != -2 && hdr[0] != -3)) break;
     if (!read_exact(hdr + 1, 4 * sizeof(int32_t))) return 2;
+    if (hdr[0] == -3) {
+      std::vector<uint8_t> bytes(hdr[1] > 0 ? hdr[1] : 0);
+      if (!read_exact(bytes.data(), bytes.size())) return 2;
+      line.stall = 0;
+      line_break(line, std::move(bytes), hdr[2], hdr[3], hdr[4]);
+      continue;
+    }
     line.stall = hdr[0] == -1 || hdr[0] == -2 ? hdr[2] : hdr[1];
     rng_state = static_cast<uint32_t>(hdr[0] < 0 ? hdr[3] : hdr[2]) | 1u;
     const uint64_t start = line.cycles;

@@ -152,7 +152,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (rows == null && batch != null) {
           opt = new AcceleratorGenerator.Options(opt.rows(), opt.cols(), batch, false, true, true);
         }
-        AcceleratorGenerator.generateBoard(net, opt, b, out, force, List.of(model));
+        AcceleratorGenerator.generateBoard(net, opt, b, out, force, List.of(model),
+            pkg.golden() == null ? null : pkg.golden().pixels());
       } else {
         var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
             !weights.equals("rom"), weights.equals("spram"), control.equals("axi"));

@@ -165,8 +165,16 @@ public final class AccelSimulator implements AutoCloseable {
    * how the error codes are tested.
    */
   public WeightLoad loadWeights(int[] beats, int stallPercent, int seed) {
+    return loadWeights(beats, stallPercent, seed, true);
+  }
+
+  /**
+   * As {@link #loadWeights(int[], int, int)}; with {@code tlast} false no beat carries tlast (AXI
+   * harness only; the board frames the stream by its length).
+   */
+  public WeightLoad loadWeights(int[] beats, int stallPercent, int seed, boolean tlast) {
     ByteBuffer hdr = ByteBuffer.allocate(20 + 2 * beats.length).order(ByteOrder.LITTLE_ENDIAN);
-    hdr.putInt(-1).putInt(beats.length).putInt(stallPercent).putInt(seed).putInt(0);
+    hdr.putInt(-1).putInt(beats.length).putInt(stallPercent).putInt(seed).putInt(tlast ? 0 : 1);
     for (int b : beats) {
       hdr.putShort((short) b);
     }
@@ -187,6 +195,30 @@ public final class AccelSimulator implements AutoCloseable {
     harness.send(hdr.array(), bytes);
     int m = harness.readInts(1)[0];
     return harness.readInts(m);
+  }
+
+  /**
+   * What the board sent around a break: the bytes before the line was released (to be
+   * discarded), those after it, and the clocks from the release to the first start bit after it
+   * (-1 for none).
+   */
+  public record Break(int before, int[] after, long firstStartClocks) {}
+
+  /**
+   * Board harness only: sends {@code bytes}, and {@code delay} clocks after the start bit of the
+   * last of them ({@code afterAnswer} < 0) or of the board's answer byte number {@code afterAnswer}
+   * holds the line low for {@code hold} clocks (cutting the byte being sent, and sending no more),
+   * then releases it and listens.
+   */
+  public Break lineBreak(byte[] bytes, int afterAnswer, int delay, int hold) {
+    ByteBuffer hdr = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
+    hdr.putInt(-3).putInt(bytes.length).putInt(afterAnswer).putInt(delay).putInt(hold);
+    harness.send(hdr.array(), bytes);
+    int before = harness.readInts(1)[0];
+    int m = harness.readInts(1)[0];
+    int[] after = harness.readInts(m);
+    long first = harness.readLongs(1)[0];
+    return new Break(before, after, first);
   }
 
   /** One step of {@link #registers}: {@code kind} and its two arguments (axi_harness.cpp). */

@@ -325,9 +325,15 @@ public final class AcceleratorGenerator {
    */
   public static void generateBoard(IntNetwork net, Options opt, Ice40Device.Board board, Path out,
       boolean force, List<Path> inputs) {
+    generateBoard(net, opt, board, out, force, inputs, null);
+  }
+
+  /** As above; {@code goldenPixels} (a package's golden images, or null) become tb/'s vectors. */
+  public static void generateBoard(IntNetwork net, Options opt, Ice40Device.Board board, Path out,
+      boolean force, List<Path> inputs, int[][] goldenPixels) {
     AccelConfig cfg = config(net, opt.withAxiControl(false));
     checkBoard(cfg, board);
-    generate(cfg, net, net.name(), net.adderOpsPerImage(), out, force, inputs, board, null);
+    generate(cfg, net, net.name(), net.adderOpsPerImage(), out, force, inputs, board, goldenPixels);
   }
 
   static void checkBoard(AccelConfig cfg, Ice40Device.Board board) {
@@ -338,6 +344,16 @@ public final class AcceleratorGenerator {
       throw new UserError("--board " + board.id + " sends one byte per weight, but the network's "
           + cfg.dataBits() + "-bit weights need " + cfg.weightStreamBits() / 8 + " bytes; quantize"
           + " it to 8 bits or fewer");
+    }
+    // The estimates that choose the array without --rows/--cols also bound a given one.
+    int cells = estimatedCells(cfg);
+    int brams = estimatedBlockRams(cfg);
+    int allowed = (int) (0.9 * board.device.logicCells);
+    if (cells > allowed || brams > board.device.blockRams) {
+      throw new UserError(String.format("--board %s: a %dx%d array does not fit the %s: about %,d logic"
+          + " cells of the %,d allowed (90%% of %,d) and %d block RAMs of %d (docs/board.md, \"The"
+          + " array\"); leave --rows and --cols out to get the largest that fits", board.id, cfg.rows(),
+          cfg.cols(), board.device.id, cells, allowed, board.device.logicCells, brams, board.device.blockRams));
     }
   }
 
@@ -483,9 +499,10 @@ public final class AcceleratorGenerator {
           if (cfg.axiControl()) {
             DriverFiles.write(dir, cfg, FORMAT_VERSION, digest);
           }
-          if (net != null && board == null) {
+          if (net != null) {
             IcarusTestbench.write(dir, cfg, net, sources,
-                cfg.weightStream() ? weightStream(dir, m) : new int[0], goldenPixels, networkId(digest));
+                cfg.weightStream() ? weightStream(dir, m) : new int[0], goldenPixels, networkId(digest),
+                board == null ? null : uartDivisor(board));
           }
           FpgaFlow.write(dir, new FpgaFlow.Design(network, m.top(), sources, mems, board));
           FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above

@@ -51,6 +51,16 @@ public final class IcarusTestbench {
 
   static void write(Path dir, AccelConfig cfg, IntNetwork net, List<String> sources, int[] weightBeats,
       int[][] golden, long networkId) throws IOException {
+    write(dir, cfg, net, sources, weightBeats, golden, networkId, null);
+  }
+
+  /**
+   * As {@link #write(Path, AccelConfig, IntNetwork, List, int[], int[][], long)}; with {@code
+   * uartDivisor} non-null the folder is a board folder (docs/board.md) and the testbench speaks to
+   * its shell over the UART.
+   */
+  static void write(Path dir, AccelConfig cfg, IntNetwork net, List<String> sources, int[] weightBeats,
+      int[][] golden, long networkId, Integer uartDivisor) throws IOException {
     Path tb = dir.resolve(DIR);
     Files.createDirectories(tb);
     int[][] images = images(net, cfg.batch(), golden);
@@ -74,12 +84,16 @@ public final class IcarusTestbench {
       }
       Files.writeString(tb.resolve("weights.hex"), w);
     }
-    Files.writeString(tb.resolve("tb_accelerator.sv"), cfg.axiControl()
+    Files.writeString(tb.resolve("tb_accelerator.sv"), lintClean(uartDivisor != null
+        ? boardTestbench(cfg, images.length, images[0].length, net.classes(), weightBeats.length, uartDivisor)
+        : withTracePins(cfg, cfg.axiControl()
         ? axiTestbench(cfg, images.length, images[0].length, net.classes(),
             stream ? weightBeats.length : 0, weightBeats, networkId)
-        : testbench(cfg, images.length, images[0].length, net.classes(), stream ? weightBeats.length : 0));
+        : testbench(cfg, images.length, images[0].length, net.classes(), stream ? weightBeats.length : 0)))
+        // weights.hex holds 16-bit beats; the port is as wide as a beat.
+        .replace("w_tdata = weights[sent];", "w_tdata = weights[sent][" + (cfg.weightStreamBits() - 1) + ":0];"));
     Path run = tb.resolve(RUN);
-    Files.writeString(run, script(sources));
+    Files.writeString(run, script(sources, uartDivisor != null ? "-DADDERNET_UART_DIVISOR=" + FAST_UART_DIVISOR + " " : ""));
     try {
       Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
     } catch (UnsupportedOperationException e) {
@@ -87,18 +101,68 @@ public final class IcarusTestbench {
     }
   }
 
-  private static String script(List<String> sources) {
+  /**
+   * Connects the trace port's pins (docs/accelerator.md, "Ports"), which the testbench does not
+   * check, to wires, so that every pin of the design is connected.
+   */
+  static String withTracePins(AccelConfig cfg, String tb) {
+    if (!cfg.trace()) {
+      return tb;
+    }
+    StringBuilder decls = new StringBuilder("  // The trace port, connected and not checked here.\n");
+    StringBuilder pins = new StringBuilder();
+    for (int q = 0; q < cfg.requantizers(); q++) {
+      String t = "trace_" + q + "_";
+      decls.append("  wire ").append(t).append("valid;\n")
+          .append("  wire [").append(cfg.layerBits() - 1).append(":0] ").append(t).append("bits_layer;\n")
+          .append("  wire [").append(cfg.laneBits() - 1).append(":0] ").append(t).append("bits_lane;\n")
+          .append("  wire [").append(cfg.addrBits() - 1).append(":0] ").append(t).append("bits_addr;\n")
+          .append("  wire [31:0] ").append(t).append("bits_data;\n");
+      for (String f : new String[] {"valid", "bits_layer", "bits_lane", "bits_addr", "bits_data"}) {
+        pins.append(", .").append(t).append(f).append('(').append(t).append(f).append(')');
+      }
+    }
+    String top = cfg.axiControl() ? "  AcceleratorAxi dut (" : "  Accelerator dut (";
+    String end = ".m_axis_tlast(m_tlast));";
+    if (!tb.contains(top) || !tb.contains(end)) {
+      throw new IllegalStateException("the testbench's instance is not where the trace pins go");
+    }
+    return tb.replace(top, decls + "\n" + top).replace(end, ".m_axis_tlast(m_tlast)" + pins + ");");
+  }
+
+  /**
+   * Verilator's -Wall reads a testbench as it reads a design; these three are a testbench's
+   * ordinary style (a clock and stimulus assigned with = in timed processes; signals and constants
+   * that a configuration without weight streaming or with LEDs leaves unread), so they are off for
+   * the testbench's own lines only, and the design's files are linted in full.
+   */
+  static String lintClean(String tb) {
+    String head = "`timescale 1ns/1ps\n";
+    if (!tb.contains(head)) {
+      throw new IllegalStateException("the testbench has no timescale line");
+    }
+    String on = "/* verilator lint_on BLKSEQ */\n/* verilator lint_on UNUSEDSIGNAL */\n"
+        + "/* verilator lint_on UNUSEDPARAM */\n";
+    return tb.replace(head, head + on.replace("lint_on", "lint_off")) + on;
+  }
+
+  /** The UART's clocks per bit in a board folder's run-icarus (the cosim fast build's number). */
+  static final int FAST_UART_DIVISOR = 4;
+
+  private static String script(List<String> sources, String defines) {
     return """
         #!/usr/bin/env bash
         # Runs tb/tb_accelerator.sv on Icarus Verilog (Debian: iverilog) against the golden vectors
         # in tb/: prints PASS, or the first mismatch and exits 1; exits 2 if it cannot run.
         # $readmemh paths are relative to the folder generate wrote, so it runs from there.
+        # Icarus prints "sorry: constant selects in always_* processes ..." for Requantizer.sv: it
+        # then reads all bits of the vector where the design reads some, which changes nothing.
         set -uo pipefail
         cd "$(dirname "$0")/.." || exit 2
         command -v iverilog >/dev/null 2>&1 || { echo "run-icarus: iverilog not found (Debian package iverilog)" >&2; exit 2; }
         work=$(mktemp -d) || exit 2
         trap 'rm -rf "$work"' EXIT
-        if ! iverilog -g2012 -o "$work/tb" -s tb_accelerator tb/tb_accelerator.sv %s 2> "$work/iverilog.log"; then
+        if ! iverilog -g2012 %s-o "$work/tb" -s tb_accelerator tb/tb_accelerator.sv %s 2> "$work/iverilog.log"; then
           cat "$work/iverilog.log" >&2
           exit 2
         fi
@@ -106,7 +170,7 @@ public final class IcarusTestbench {
         cat "$work/run.log"
         grep -q '^PASS' "$work/run.log" && exit 0
         exit 1
-        """.formatted(String.join(" ", sources));
+        """.formatted(defines, String.join(" ", sources));
   }
 
   private static String testbench(AccelConfig cfg, int images, int pixels, int classes, int beats) {
@@ -420,6 +484,165 @@ public final class IcarusTestbench {
             map.Cycles(), map.Ident(), map.NetworkId(), map.WeightsCrc(),
             map.ident(AcceleratorGenerator.FORMAT_VERSION), networkId, crc, weightPorts, weightLoad,
             streams("run"));
+  }
+
+  /**
+   * The testbench of a board folder: IceBreakerTop spoken to over its UART as docs/board.md states
+   * the protocol (weights, then the batches, each answer checked byte by byte), then a break and
+   * its token. The bit period is {@code ADDERNET_UART_DIVISOR} when defined (run-icarus defines
+   * {@value #FAST_UART_DIVISOR}, as cosim does), else the folder's own.
+   */
+  private static String boardTestbench(AccelConfig cfg, int images, int pixels, int classes, int beats,
+      int divisor) {
+    return """
+        // Self-checking testbench written by addernet generate for this board folder's IceBreakerTop.
+        // %1$d images in batches of %2$d, %3$d pixels each, %4$d logits each, over the UART (8N1).
+        // Prints PASS, or FAIL with the first mismatch (tb/run-icarus runs it).
+        `timescale 1ns/1ps
+        module tb_accelerator;
+          localparam integer IMAGES = %1$d;
+          localparam integer BATCH = %2$d;
+          localparam integer PIXELS = %3$d;
+          localparam integer CLASSES = %4$d;
+          localparam integer BEATS = %5$d;
+        `ifdef ADDERNET_UART_DIVISOR
+          localparam integer P = `ADDERNET_UART_DIVISOR;
+        `else
+          localparam integer P = %6$d;
+        `endif
+          localparam integer POR_CLOCKS = %7$d;
+          localparam integer HOLD_BITS = %8$d; // a break: the line low this many bit times
+          localparam [7:0] TOKEN = 8'h%9$02x;
+
+          reg clk = 0;
+          always #5 clk = ~clk;
+          reg uart_rx = 1;
+          wire uart_tx, led_busy_n, led_error_n;
+          IceBreakerTop dut (.clk(clk), .uart_rx(uart_rx), .uart_tx(uart_tx), .led_busy_n(led_busy_n),
+              .led_error_n(led_error_n));
+
+          reg [7:0] pixels [0:IMAGES*PIXELS-1];
+          reg [31:0] logits [0:IMAGES*CLASSES-1];
+          reg [15:0] weights [0:BEATS-1];
+
+          // The host's receiver: every byte the board sends, sampled mid-bit, into rx[0..rx_n-1].
+          reg [7:0] rx [0:65535];
+          integer rx_n = 0;
+          integer k;
+          reg [7:0] shift;
+          always begin
+            @(negedge uart_tx);
+            repeat (P / 2) @(posedge clk);
+            if (!uart_tx) begin
+              for (k = 0; k < 8; k = k + 1) begin
+                repeat (P) @(posedge clk);
+                shift = {uart_tx, shift[7:1]};
+              end
+              repeat (P) @(posedge clk);
+              if (!uart_tx) begin
+                $display("FAIL: framing error in byte %%0d from the board", rx_n);
+                $finish;
+              end
+              rx[rx_n] = shift;
+              rx_n = rx_n + 1;
+            end
+          end
+
+          // The host's transmitter: one byte, 8N1, LSB first, P clocks a bit.
+          integer b;
+          task send(input [7:0] v);
+            begin
+              uart_rx = 0;
+              repeat (P) @(posedge clk);
+              for (b = 0; b < 8; b = b + 1) begin
+                uart_rx = v[b];
+                repeat (P) @(posedge clk);
+              end
+              uart_rx = 1;
+              repeat (P) @(posedge clk);
+            end
+          endtask
+
+          // Waits until the board has sent `count` bytes since `from`, at most `limit` clocks.
+          integer waited;
+          task await_bytes(input integer from, input integer count, input integer limit);
+            begin
+              waited = 0;
+              while (rx_n < from + count && waited < limit) begin
+                @(posedge clk);
+                waited = waited + 1;
+              end
+              if (rx_n < from + count) begin
+                $display("FAIL: %%0d of %%0d answer bytes after %%0d clocks", rx_n - from, count, limit);
+                $finish;
+              end
+            end
+          endtask
+
+          integer i, first, image, batch;
+          reg [31:0] got;
+          initial begin
+            $readmemh("tb/pixels.hex", pixels);
+            $readmemh("tb/logits.hex", logits);
+            $readmemh("tb/weights.hex", weights);
+            // No reset pin: the shell's power-on reset holds for POR_CLOCKS clocks.
+            repeat (POR_CLOCKS + 16) @(posedge clk);
+            // 'W' and one byte per weight (the low byte of each beat); the answer is '0'.
+            first = rx_n;
+            send("W");
+            for (i = 0; i < BEATS; i = i + 1) send(weights[i][7:0]);
+            await_bytes(first, 1, 100 * P);
+            if (rx[first] !== "0") begin
+              $display("FAIL: the weight load was answered 8'h%%02x", rx[first]);
+              $finish;
+            end
+            for (batch = 0; batch < IMAGES / BATCH; batch = batch + 1) begin
+              first = rx_n;
+              send("I");
+              for (i = 0; i < BATCH * PIXELS; i = i + 1) send(pixels[batch * BATCH * PIXELS + i]);
+              await_bytes(first, 1 + 4 * BATCH * CLASSES, 100000000);
+              if (rx[first] !== "0") begin
+                $display("FAIL: batch %%0d was answered 8'h%%02x", batch, rx[first]);
+                $finish;
+              end
+              for (i = 0; i < BATCH * CLASSES; i = i + 1) begin
+                got = {rx[first + 4 * i + 4], rx[first + 4 * i + 3], rx[first + 4 * i + 2], rx[first + 4 * i + 1]};
+                image = batch * BATCH + i / CLASSES;
+                if (got !== logits[image * CLASSES + i %% CLASSES]) begin
+                  $display("FAIL: image %%0d class %%0d: expected %%0d, got %%0d", image, i %% CLASSES,
+                      $signed(logits[image * CLASSES + i %% CLASSES]), $signed(got));
+                  $finish;
+                end
+              end
+              $display("batch %%0d: %%0d logits match", batch, BATCH * CLASSES);
+            end
+            // A break (docs/board.md, "Losing step") in the middle of a batch frame: hold the line
+            // low, release it, discard what came before, and the next byte is the token.
+            send("I");
+            send(8'h00);
+            uart_rx = 0;
+            repeat (HOLD_BITS * P) @(posedge clk);
+            uart_rx = 1;
+            first = rx_n;
+            await_bytes(first, 1, 100000000);
+            if (rx[first] !== TOKEN) begin
+              $display("FAIL: the break was answered 8'h%%02x", rx[first]);
+              $finish;
+            end
+            first = rx_n;
+            send("x");
+            await_bytes(first, 1, 100 * P);
+            if (rx[first] !== "?") begin
+              $display("FAIL: after the break 'x' was answered 8'h%%02x", rx[first]);
+              $finish;
+            end
+            $display("PASS: %%0d images, %%0d logits match the Java integer reference; the break answered", IMAGES,
+                IMAGES * CLASSES);
+            $finish;
+          end
+        endmodule
+        """.formatted(images, cfg.batch(), pixels, classes, beats, divisor,
+            addernet.hw.PowerOnReset$.MODULE$.Clocks(), 32, addernet.hw.IceBreakerTop$.MODULE$.ResyncToken());
   }
 
   /**

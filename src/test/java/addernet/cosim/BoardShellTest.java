@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The iCEBreaker shell (docs/board.md) in Verilator, spoken to over its UART: the tiny network on a
- * 2x2 array, at the board's own bit period and at the fast one cosim uses.
+ * 2x2 array, at the board's own bit period and at the fast one cosim uses. The break tests live
+ * here too, so that they share this folder's two Verilator builds.
  */
 class BoardShellTest {
   @TempDir static Path tmp;
@@ -103,6 +104,132 @@ class BoardShellTest {
       assertArrayEquals(referenceLogits(2), sim.run(pixels(2), 0, 1, false).logits());
       // A stream of the wrong length cannot be framed on the board and is not sent.
       assertEquals(-3, sim.loadWeights(Arrays.copyOf(beats, beats.length - 1), 0, 4).error());
+    }
+  }
+  // docs/board.md, "Losing step": the host holds the line low for at least 32 bit times.
+  static final int HOLD_BITS = 32;
+
+  private static byte[] weightFrame() {
+    int[] beats = AcceleratorGenerator.weightStream(rtl, AcceleratorGenerator.read(rtl));
+    byte[] out = new byte[1 + beats.length];
+    out[0] = 'W';
+    for (int b = 0; b < beats.length; b++) {
+      out[1 + b] = (byte) beats[b];
+    }
+    return out;
+  }
+
+  private static byte[] batchFrame() {
+    byte[] out = new byte[1 + 2 * 784];
+    out[0] = 'I';
+    System.arraycopy(pixels(2), 0, out, 1, 2 * 784);
+    return out;
+  }
+
+  /**
+   * A break as docs/board.md tells a host to send it: after it the board sends exactly the token,
+   * and then answers as from idle (an unknown byte with '?').
+   */
+  private static AccelSimulator.Break assertResyncs(AccelSimulator sim, byte[] prefix, int afterAnswer,
+      int delay, int hold, String where) {
+    AccelSimulator.Break b = sim.lineBreak(prefix, afterAnswer, delay, hold);
+    assertArrayEquals(new int[] {'R'}, b.after(), where + ": what came after the release");
+    assertArrayEquals(new int[] {'?'}, sim.exchange(new byte[] {'x'}, 0, 1, 1), where + ": in step after the token");
+    return b;
+  }
+
+  private static void assertRefusedForWantOfWeights(AccelSimulator sim, String where) {
+    assertArrayEquals(new int[] {'3'}, sim.exchange(batchFrame(), 0, 1, 1), where);
+  }
+
+  @Test
+  void aBreakResynchronisesTheBoardFromEveryByteOffsetOfEveryFrameAndAnswer() {
+    int p = AccelSimulator.FAST_UART_DIVISOR;
+    int hold = HOLD_BITS * p;
+    byte[] w = weightFrame();
+    byte[] batch = batchFrame();
+    int answerBytes = 1 + 4 * 2 * net.classes();
+    try (AccelSimulator sim = new AccelSimulator(AccelSimulator.prepare(rtl), rtl, null)) {
+      // k whole bytes of a batch frame (k = 0: from idle; k = all: in the run), a few clocks after.
+      for (int k = 0; k <= batch.length; k++) {
+        assertResyncs(sim, Arrays.copyOf(batch, k), -1, 10 * p + k % p, hold, "batch frame, " + k + " bytes");
+      }
+      // Inside every byte of the answer, at a bit that moves from byte to byte.
+      for (int j = 0; j < answerBytes; j++) {
+        assertResyncs(sim, batch, j, (j % 10) * p + p / 2, hold, "answer byte " + j);
+      }
+      for (int bit = 0; bit < 10; bit++) {
+        assertResyncs(sim, new byte[] {'x'}, 0, bit * p + p / 2, hold, "'?', bit " + bit);
+      }
+      assertArrayEquals(referenceLogits(2), sim.run(pixels(2), 0, 1, false).logits(),
+          "breaks outside a weight load keep the weights");
+
+      for (int k = 0; k <= w.length; k++) {
+        assertResyncs(sim, Arrays.copyOf(w, k), -1, 10 * p + k % p, hold, "weight frame, " + k + " bytes");
+        if (k == 2 || k == w.length - 1) {
+          assertRefusedForWantOfWeights(sim, "a break " + k + " bytes into a weight load leaves no weights");
+          // The refused batch's answer, and a refused batch cut short.
+          assertResyncs(sim, batch, 0, p / 2, hold, "'3'");
+          assertResyncs(sim, Arrays.copyOf(batch, 100), -1, 10 * p, hold, "a refused batch frame");
+        }
+      }
+      // The last case: the frame was whole, so the break came in its '0' and the load stands.
+      assertArrayEquals(referenceLogits(2), sim.run(pixels(2), 0, 1, false).logits(), "a complete load stands");
+    }
+  }
+
+  @Test
+  void atTheBoardsBitRateABreakInEveryBitOfEveryFrameKindResynchronisesTheBoard() {
+    int p = AcceleratorGenerator.read(rtl).uartDivisor();
+    int hold = HOLD_BITS * p;
+    byte[] w = weightFrame();
+    byte[] batch = batchFrame();
+    try (AccelSimulator sim = new AccelSimulator(AccelSimulator.prepareRealRate(rtl), rtl, null)) {
+      AccelSimulator.Break idle = assertResyncs(sim, new byte[0], -1, 0, hold, "idle");
+      // The token starts a few clocks after the release when the accelerator is idle.
+      long tokenClocks = idle.firstStartClocks();
+      assertTrue(tokenClocks >= 0 && tokenClocks <= 8, "token after " + tokenClocks + " clocks");
+      // The command byte and the first data byte, cut in each of their ten bits or just after. A
+      // batch the board has begun (a whole 'I') is completed with zero pixels and run, so its
+      // token waits for the run.
+      for (int k = 1; k <= 2; k++) {
+        for (int bit = 0; bit <= 10; bit++) {
+          AccelSimulator.Break b = assertResyncs(sim, Arrays.copyOf(batch, k), -1, bit * p + p / 2, hold,
+              "batch frame, byte " + k + ", bit " + bit);
+          if (k == 1 && bit < 10) {
+            assertEquals(tokenClocks, b.firstStartClocks(), "the command byte, bit " + bit);
+          }
+        }
+      }
+      for (int bit = 0; bit < 10; bit++) {
+        assertResyncs(sim, new byte[] {'x'}, 0, bit * p + p / 2, hold, "'?', bit " + bit);
+      }
+      // The last pixel cut; the run (the token waits for it); a run ended while the line was held.
+      assertResyncs(sim, batch, -1, 5 * p, hold, "in the last pixel");
+      long issue = AcceleratorGenerator.read(rtl).issueCyclesPerBatch();
+      AccelSimulator.Break inRun = assertResyncs(sim, batch, -1, 10 * p + p, hold, "in the run");
+      // The zero-filled run is about a batch's issue cycles; the hold took some of it.
+      assertTrue(inRun.firstStartClocks() > 10 * p && inRun.firstStartClocks() < issue + 5000,
+          "token " + inRun.firstStartClocks() + " clocks after the release, the run " + issue);
+      AccelSimulator.Break longHold = assertResyncs(sim, batch, -1, 10 * p + p, (int) issue + 10000, "run in the hold");
+      assertEquals(tokenClocks, longHold.firstStartClocks());
+      // In the '0', and in the first and the last logit byte.
+      assertResyncs(sim, batch, 0, p / 2, hold, "in '0'");
+      assertResyncs(sim, batch, 1, 4 * p + p / 2, hold, "in the first logit byte");
+      assertResyncs(sim, batch, 2 * 4 * net.classes(), 9 * p + p / 2, hold, "in the last logit byte's stop bit");
+      assertArrayEquals(referenceLogits(2), sim.run(pixels(2), 0, 1, false).logits(),
+          "breaks outside a weight load keep the weights");
+
+      for (int k = 1; k <= 2; k++) {
+        for (int bit = 0; bit <= 10; bit++) {
+          assertResyncs(sim, Arrays.copyOf(w, k), -1, bit * p + p / 2, hold, "weight frame, byte " + k + ", bit " + bit);
+        }
+      }
+      assertResyncs(sim, w, -1, 5 * p, hold, "in the last weight byte");
+      assertRefusedForWantOfWeights(sim, "a break inside a weight load leaves no weights");
+      int[] beats = AcceleratorGenerator.weightStream(rtl, AcceleratorGenerator.read(rtl));
+      assertEquals(0, sim.loadWeights(beats, 0, 1).error());
+      assertArrayEquals(referenceLogits(2), sim.run(pixels(2), 0, 1, false).logits(), "after the reload");
     }
   }
 }
