@@ -246,7 +246,7 @@ final class CosimCommand implements Callable<Integer> {
               + " UART bit, %.1f s%n",
           manifest.board(), (double) manifest.issueCyclesPerBatch() / manifest.batch(),
           r.idealCyclesPerImage(), r.imagesPerSecond(), r.simulatedCyclesPerSecond(),
-          addernet.cosim.AccelSimulator.FAST_UART_DIVISOR,
+          manifest.simUartDivisor(),
           r.seconds());
     } else {
       System.out.printf(

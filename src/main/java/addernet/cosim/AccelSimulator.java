@@ -21,9 +21,9 @@ public final class AccelSimulator implements AutoCloseable {
   static final String BOARD_HARNESS = "/sim/board_harness.cpp";
   /**
    * The UART's clocks per bit in the board shell's fast model, which cosim uses: the only
-   * difference from the board's rate (docs/board.md, "Co-simulation").
+   * difference from the board's rate (docs/board.md, "Co-simulation"); accel.json's simUartDivisor.
    */
-  public static final int FAST_UART_DIVISOR = 4;
+  public static final int FAST_UART_DIVISOR = AcceleratorGenerator.SIM_UART_DIVISOR;
   /** One write of the accelerator's writeback stage (its trace port). */
   public record Write(int lane, int layer, int addr, int value) {}
 
@@ -44,8 +44,8 @@ public final class AccelSimulator implements AutoCloseable {
     FolderFiles.verify(rtlDir, AcceleratorGenerator.CONFIG_FILE);
     if (m.board() != null) {
       return VerilatorBuild.build(rtlDir, m.sources(), m.top(), BOARD_HARNESS,
-          boardPortsHeader(rtlDir, m, FAST_UART_DIVISOR),
-          List.of("ADDERNET_UART_DIVISOR=" + FAST_UART_DIVISOR));
+          boardPortsHeader(rtlDir, m, m.simUartDivisor()),
+          List.of("ADDERNET_UART_DIVISOR=" + m.simUartDivisor()));
     }
     if (m.axiControl()) {
       return VerilatorBuild.build(rtlDir, m.sources(), m.top(), AXI_HARNESS, portsHeader(m),

@@ -114,7 +114,9 @@ public final class AcceleratorGenerator {
    * maxTerms}, {@code inputShift} and {@code layers} (every layer's shape and requantization)
    * together with the weight ROM images are the whole generator config, so the folder can be
    * generated again, e.g. with the other PE operation ({@link #twin}). {@code board} and {@code
-   * uartDivisor} are null except in a board folder (docs/board.md), whose top is the board shell.
+   * uartDivisor} are null except in a board folder (docs/board.md), whose top is the board shell;
+   * so is {@code simUartDivisor}, the shorter bit period that cosim and tb/run-icarus give the
+   * simulated UART through the ADDERNET_UART_DIVISOR macro.
    */
   public record Manifest(
       int formatVersion,
@@ -145,7 +147,8 @@ public final class AcceleratorGenerator {
       List<String> sources,
       List<String> memFiles,
       @JsonInclude(JsonInclude.Include.NON_NULL) String board,
-      @JsonInclude(JsonInclude.Include.NON_NULL) Integer uartDivisor) {
+      @JsonInclude(JsonInclude.Include.NON_NULL) Integer uartDivisor,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Integer simUartDivisor) {
 
     /** True when the weights are loaded through the weight stream rather than held in ROMs. */
     public boolean weightStream() {
@@ -357,6 +360,13 @@ public final class AcceleratorGenerator {
     }
   }
 
+  /**
+   * The simulated UART's clocks per bit in a board folder's co-simulation and Icarus run (accel.json's
+   * {@code simUartDivisor}): the shortest period the UART cores take, so a batch's bytes cost a
+   * simulator 26 times fewer clocks than at the board's rate.
+   */
+  public static final int SIM_UART_DIVISOR = 4;
+
   /** The UART's clocks per bit on {@code board}: its oscillator over the FTDI's 115,200 baud. */
   public static int uartDivisor(Ice40Device.Board board) {
     return addernet.hw.IceBreakerTop$.MODULE$.Divisor();
@@ -494,7 +504,7 @@ public final class AcceleratorGenerator {
                   cfg.requantizers(),
                   cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
                   layers, sources, mems, board == null ? null : board.id,
-                  board == null ? null : uartDivisor(board));
+                  board == null ? null : uartDivisor(board), board == null ? null : SIM_UART_DIVISOR);
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
           if (cfg.axiControl()) {
             DriverFiles.write(dir, cfg, FORMAT_VERSION, digest);
@@ -668,12 +678,18 @@ public final class AcceleratorGenerator {
         throw ManifestReader.bad(f, "uartDivisor", "the UART's clocks per bit (with a board)", "null");
       }
       ManifestReader.range(f, "uartDivisor", m.uartDivisor(), 4, 65535);
+      if (m.simUartDivisor() == null) {
+        throw ManifestReader.bad(f, "simUartDivisor", "the simulated UART's clocks per bit (with a board)", "null");
+      }
+      ManifestReader.range(f, "simUartDivisor", m.simUartDivisor(), 4, m.uartDivisor());
       if (m.trace() || !"spram".equals(m.weightMemory())) {
         throw ManifestReader.bad(f, "board", "absent unless trace is false and weightMemory spram",
             "\"" + m.board() + "\"");
       }
     } else if (m.uartDivisor() != null) {
       throw ManifestReader.bad(f, "uartDivisor", "absent without a board", m.uartDivisor());
+    } else if (m.simUartDivisor() != null) {
+      throw ManifestReader.bad(f, "simUartDivisor", "absent without a board", m.simUartDivisor());
     }
     if (!top.equals(m.top())) {
       throw ManifestReader.bad(f, "top", "\"" + top + "\"", m.top() == null ? "null" : "\"" + m.top() + "\"");

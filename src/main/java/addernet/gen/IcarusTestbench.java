@@ -146,8 +146,8 @@ public final class IcarusTestbench {
     return tb.replace(head, head + on.replace("lint_on", "lint_off")) + on;
   }
 
-  /** The UART's clocks per bit in a board folder's run-icarus (the cosim fast build's number). */
-  static final int FAST_UART_DIVISOR = 4;
+  /** The UART's clocks per bit in a board folder's run-icarus: accel.json's simUartDivisor. */
+  static final int FAST_UART_DIVISOR = AcceleratorGenerator.SIM_UART_DIVISOR;
 
   private static String script(List<String> sources, String defines) {
     return """

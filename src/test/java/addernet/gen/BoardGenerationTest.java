@@ -36,6 +36,9 @@ class BoardGenerationTest {
     AcceleratorGenerator.Manifest m = AcceleratorGenerator.read(rtl);
     assertEquals("icebreaker", m.board());
     assertEquals(104, m.uartDivisor()); // 12 MHz / 115,200 baud
+    // What a testbench of the user's own gives ADDERNET_UART_DIVISOR to simulate as cosim does.
+    assertEquals(AcceleratorGenerator.SIM_UART_DIVISOR, m.simUartDivisor());
+    assertTrue(m.simUartDivisor() < m.uartDivisor());
     assertEquals("IceBreakerTop", m.top());
     assertEquals("spram", m.weightMemory());
     assertFalse(m.trace());
@@ -79,7 +82,8 @@ class BoardGenerationTest {
     assertEquals(0, CliRun.run("generate", "--model", "model/tiny-adder-8bit", "--rows", "2", "--cols", "2",
         "--out", plain.toString()).code());
     String json = Files.readString(plain.resolve(AcceleratorGenerator.CONFIG_FILE));
-    assertFalse(json.contains("\"board\"") || json.contains("uartDivisor"), "optional fields written");
+    assertFalse(json.contains("\"board\"") || json.contains("uartDivisor") || json.contains("simUartDivisor"),
+        "optional fields written");
     assertNull(AcceleratorGenerator.read(plain).board());
 
     Path edited = tmp.resolve("edited");
