@@ -157,7 +157,7 @@ record OutputLock(Path file, Object fileKey, FileChannel channel, FileLock lock)
   private static RunMarker readUnheld(Path file) {
     try {
       BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (!a.isRegularFile() || a.size() > RunMarker.MAX_BYTES || FileTree.linkCount(file) != 1) {
+      if (!RunMarker.mayBeOurs(file, a)) {
         return null;
       }
       if (a.size() == 0) {

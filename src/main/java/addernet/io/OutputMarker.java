@@ -31,18 +31,13 @@ final class OutputMarker {
         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
   }
 
-  /** Whether {@code dir} holds a marker, a plain file, naming {@code writtenBy}. */
+  /**
+   * Whether {@code dir} holds a marker, a plain file, naming {@code writtenBy}. The marker is read
+   * as a report is: a JSON object whose {@link Outputs#WRITTEN_BY} names the command.
+   */
   static boolean isFolderOf(Path dir, String writtenBy) {
     Path marker = dir.resolve(Outputs.MARKER);
-    if (!Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS)) {
-      return false;
-    }
-    try {
-      JsonNode m = JSON.readTree(marker.toFile());
-      return m != null && writtenBy.equals(m.path(Outputs.WRITTEN_BY).asText(null));
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
+    return Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS) && isReportOf(marker, writtenBy);
   }
 
   /** Whether {@code file} is a JSON object whose {@link Outputs#WRITTEN_BY} is {@code writtenBy}. */

@@ -32,7 +32,7 @@ record RunMarker(String kind, String name, long pid, String start, String comman
       ProcessHandle.current().info().startInstant().map(Instant::toString).orElse("");
 
   // A lock or run marker is a few hundred bytes; anything bigger is not one of ours.
-  static final int MAX_BYTES = 4096;
+  private static final int MAX_BYTES = 4096;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -62,11 +62,19 @@ record RunMarker(String kind, String name, long pid, String start, String comman
         StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
   }
 
+  /**
+   * Whether the file at {@code file} can be a marker or lock of addernet at all: a plain file with
+   * one link, small. A link, a hard link to another file or a FIFO is the user's and is not read.
+   */
+  static boolean mayBeOurs(Path file, BasicFileAttributes a) {
+    return a.isRegularFile() && a.size() <= MAX_BYTES && FileTree.linkCount(file) == 1;
+  }
+
   /** Reads a run marker: a plain file with one link, small, of exactly our form; null otherwise. */
   static RunMarker read(Path file, String kind) {
     try {
       BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (!a.isRegularFile() || a.size() > MAX_BYTES || FileTree.linkCount(file) != 1) {
+      if (!mayBeOurs(file, a)) {
         return null;
       }
       byte[] bytes = Files.readAllBytes(file);
