@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.io.FileHash;
 import addernet.data.FashionMnist;
 import addernet.data.IdxFormatException;
 import addernet.data.Normalization;
@@ -20,10 +21,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -169,18 +167,9 @@ final class ImportCommand implements Callable<Integer> {
   private static String sha256(Path file) {
     try {
       // Streamed: the zip may hold entries the reader never expanded, and the file may be larger than an array.
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      try (java.io.InputStream in = Files.newInputStream(file)) {
-        byte[] buf = new byte[1 << 16];
-        for (int n; (n = in.read(buf)) > 0; ) {
-          md.update(buf, 0, n);
-        }
-      }
-      return HexFormat.of().formatHex(md.digest());
+      return FileHash.sha256(file);
     } catch (IOException e) {
       throw new UserError(Names.shown(file) + ": cannot read: " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -1,5 +1,6 @@
 package addernet.export;
 
+import addernet.io.FileHash;
 import addernet.io.Outputs;
 import addernet.gen.PeOp;
 import addernet.quant.IntLayer;
@@ -11,14 +12,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -203,8 +200,8 @@ public record ModelPackage(
     String bin = base + ".bin";
     IntArrayFiles.writeMem(dir.resolve(mem), values, bits);
     IntArrayFiles.writeBin(dir.resolve(bin), values, bits);
-    files.put(mem, sha256(dir.resolve(mem)));
-    files.put(bin, sha256(dir.resolve(bin)));
+    files.put(mem, FileHash.sha256(dir.resolve(mem)));
+    files.put(bin, FileHash.sha256(dir.resolve(bin)));
     ObjectNode n = JSON.createObjectNode();
     n.put("mem", mem);
     n.put("bin", bin);
@@ -214,23 +211,6 @@ public record ModelPackage(
     ArrayNode s = n.putArray("shape");
     Arrays.stream(shape).forEach(s::add);
     return n;
-  }
-
-  /** Lower-case hex SHA-256 of a file, read in blocks (a data file may be larger than the heap). */
-  static String sha256(Path file) throws IOException {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] buf = new byte[1 << 16];
-      for (int n; (n = in.read(buf)) > 0; ) {
-        md.update(buf, 0, n);
-      }
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 
   // ---------------------------------------------------------------- reading

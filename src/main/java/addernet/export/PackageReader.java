@@ -1,5 +1,6 @@
 package addernet.export;
 
+import addernet.io.FileHash;
 import addernet.gen.PeOp;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
@@ -329,7 +330,7 @@ final class PackageReader {
       if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
         throw new PackageException(rel + ": must be a regular file (not a folder or a link)");
       }
-      String got = ModelPackage.sha256(p);
+      String got = FileHash.sha256(p);
       if (!got.equals(v.textValue())) {
         throw new PackageException(rel + ": SHA-256 is " + got + " but " + ModelPackage.MANIFEST + " files."
             + rel + " says " + v.textValue() + " (file changed or damaged)");

@@ -1,5 +1,6 @@
 package addernet.gen;
 
+import addernet.io.FileHash;
 import addernet.io.Outputs;
 import addernet.io.UserError;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,13 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
@@ -55,7 +52,7 @@ public final class FolderFiles {
         }
         String name = dir.relativize(p).toString().replace('\\', '/');
         if (!name.equals(manifest) && !name.equals(Outputs.MARKER)) {
-          out.put(name, sha256(p));
+          out.put(name, FileHash.sha256(p));
         }
       }
     }
@@ -106,7 +103,7 @@ public final class FolderFiles {
         if (!p.toRealPath().startsWith(root0)) {
           throw new UserError(p + " is a link out of " + dir + "; generate wrote a plain file there" + again);
         }
-        got = sha256(p);
+        got = FileHash.sha256(p);
       } catch (IOException ex) {
         throw new UserError("cannot read " + p + ": " + ex.getMessage(), ex);
       }
@@ -116,21 +113,5 @@ public final class FolderFiles {
             + "..." + again);
       }
     }
-  }
-
-  static String sha256(Path p) throws IOException {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
-    try (InputStream in = Files.newInputStream(p)) {
-      byte[] buf = new byte[1 << 16];
-      for (int n; (n = in.read(buf)) > 0;) {
-        md.update(buf, 0, n);
-      }
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 }

@@ -1,5 +1,6 @@
 package addernet.export;
 
+import addernet.io.FileHash;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -207,7 +208,7 @@ class ModelPackageTest {
     byte[] b = Files.readAllBytes(f);
     b[7] = 40;
     Files.write(f, b);
-    String sum = ModelPackage.sha256(f);
+    String sum = FileHash.sha256(f);
     editManifest(dir, r -> ((ObjectNode) r.get("files")).put("weights/conv2.bin", sum));
     PackageException e = assertThrows(PackageException.class, () -> ModelPackage.read(dir));
     assertTrue(e.getMessage().startsWith("weights/conv2.bin: element 7 = 40 is outside the signed 6-bit range"),
@@ -221,7 +222,7 @@ class ModelPackageTest {
     List<String> lines = Files.readAllLines(f);
     lines.set(3, lines.get(3).equals("00") ? "01" : "00");
     Files.write(f, lines, StandardCharsets.US_ASCII);
-    String sum = ModelPackage.sha256(f);
+    String sum = FileHash.sha256(f);
     editManifest(dir, r -> ((ObjectNode) r.get("files")).put("weights/fc1.mem", sum));
     PackageException e = assertThrows(PackageException.class, () -> ModelPackage.read(dir));
     assertTrue(e.getMessage().startsWith("weights/fc1.mem: line 4 is"), e.getMessage());
@@ -270,7 +271,7 @@ class ModelPackageTest {
   /** Replaces a data file and updates its SHA-256, so that the checks behind the hash are reached. */
   private void replaceData(Path dir, String rel, byte[] bytes) throws IOException {
     Files.write(dir.resolve(rel), bytes);
-    String sum = ModelPackage.sha256(dir.resolve(rel));
+    String sum = FileHash.sha256(dir.resolve(rel));
     editManifest(dir, r -> ((ObjectNode) r.get("files")).put(rel, sum));
   }
 
@@ -572,7 +573,7 @@ class ModelPackageTest {
   void listedFileThatNoDescriptorNamesIsRefused() throws IOException {
     Path dir = written();
     Files.copy(dir.resolve("weights/fc1.bin"), dir.resolve("weights/fc9.bin"));
-    String sum = ModelPackage.sha256(dir.resolve("weights/fc9.bin"));
+    String sum = FileHash.sha256(dir.resolve("weights/fc9.bin"));
     editManifest(dir, r -> ((ObjectNode) r.get("files")).put("weights/fc9.bin", sum));
     assertStartsWith("manifest.json: files.weights/fc9.bin: no array descriptor names this file", refused(dir));
   }
