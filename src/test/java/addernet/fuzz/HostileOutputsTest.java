@@ -10,10 +10,8 @@ import addernet.io.LockHolder;
 import addernet.io.Outputs;
 import addernet.io.TreeHash;
 import addernet.io.UserError;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -281,16 +279,9 @@ class HostileOutputsTest {
   @Test
   void aLockLeftByAKilledRunIsCleanedByARunOfAnotherOutput() throws Exception {
     Path out = tmp.resolve("rtl");
-    String java = ProcessHandle.current().info().command().orElseThrow();
-    Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), LockHolder.class.getName(),
-        out.toString()).redirectErrorStream(true).start();
-    try {
-      BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-      assertEquals("claimed", r.readLine());
-    } finally {
-      p.destroyForcibly();
-      p.waitFor();
-    }
+    Process p = LockHolder.start(out);
+    p.destroyForcibly();
+    p.waitFor();
     assertEquals(List.of(".rtl.lock", ".rtl.tmp-" + p.pid()), names(tmp));
     generate(tmp.resolve("other"), false, List.of());
     assertEquals(List.of("other"), names(tmp), "the killed run's lock and temporary are gone");

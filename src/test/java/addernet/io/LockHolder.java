@@ -1,5 +1,9 @@
 package addernet.io;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,6 +15,23 @@ import java.util.List;
  */
 public final class LockHolder {
   private LockHolder() {}
+
+  /**
+   * Starts a LockHolder on {@code out} in another JVM and returns once it has claimed it; the
+   * caller kills it.
+   */
+  public static Process start(Path out) throws IOException {
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), LockHolder.class.getName(),
+        out.toString()).redirectErrorStream(true).start();
+    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line = r.readLine();
+    if (!"claimed".equals(line)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("the lock holder said " + line + " instead of claimed");
+    }
+    return p;
+  }
 
   public static void main(String[] args) throws Exception {
     Outputs out = Outputs.begin("generate", false, List.of());
