@@ -77,7 +77,7 @@ final class ExportCommand implements Callable<Integer> {
       }
       outputs.commit();
     }
-    System.err.printf("%s: state_dict of %s (%d tensors); %s builds it with the official adder2d:%n"
+    System.out.printf("%s: state_dict of %s (%d tensors); %s builds it with the official adder2d:%n"
             + "  model = build(\"path/to/AdderNet/adder.py\"); model.load_state_dict(torch.load(\"%s\"))%n",
         Names.shown(out), Names.shown(ck.network().name()), ex.stateDict().size(), Names.shown(py),
         Names.shown(out.getFileName().toString()));

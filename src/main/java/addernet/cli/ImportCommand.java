@@ -18,7 +18,6 @@ import addernet.train.Checkpoint;
 import addernet.train.Recipe;
 import addernet.train.Trainer;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,7 +66,6 @@ final class ImportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintStream err = System.err;
     Path dataDir = data == null ? FashionMnist.DEFAULT_DIR : data;
     Normalization given = normalize == null ? null : parseNormalization(normalize);
     NetworkSpec netSpec;
@@ -96,10 +94,10 @@ final class ImportCommand implements Callable<Integer> {
       } catch (TorchFormatException e) {
         throw new UserError(e.getMessage(), e);
       }
-      err.printf("matched %d PyTorch modules of %s to %s:%n", imported.matches().size(), Names.shown(torch),
+      System.out.printf("matched %d PyTorch modules of %s to %s:%n", imported.matches().size(), Names.shown(torch),
           Names.shown(netSpec.name()));
       for (TorchImport.Match m : imported.matches()) {
-        err.printf("  line %d %-28s <- %s (%s)%n", m.specLine(), m.specText(), Names.shown(m.module()), m.kind());
+        System.out.printf("  line %d %-28s <- %s (%s)%n", m.specLine(), m.specText(), Names.shown(m.module()), m.kind());
       }
       FashionMnist.Split split = null;
       if (given == null || Files.isDirectory(dataDir)) {
@@ -115,13 +113,13 @@ final class ImportCommand implements Callable<Integer> {
         }
       }
       Normalization norm = given != null ? given : split.train().statistics();
-      err.printf("input normalisation: input = (pixel / 255 - %s) / %s%s%n", norm.mean(), norm.std(),
+      System.out.printf("input normalisation: input = (pixel / 255 - %s) / %s%s%n", norm.mean(), norm.std(),
           given != null ? " (--normalize)" : " (the training set's mean and std, as training here uses;"
               + " --normalize MEAN,STD to change)");
       Double accuracy = null;
       if (split != null && imported.network().inputShape().equals(new addernet.nn.Shape(1, 28, 28))) {
         accuracy = Trainer.evaluate(imported.network(), split.test(), norm, workers)[1];
-        err.printf("float test accuracy here: %.2f%% (%d images)%n", 100 * accuracy, split.test().count());
+        System.out.printf("float test accuracy here: %.2f%% (%d images)%n", 100 * accuracy, split.test().count());
       }
       Checkpoint ck = new Checkpoint(imported.network(), norm, 0,
           Recipe.defaults(Recipe.DEFAULT_EPOCHS, 1), List.of(), Map.of());
@@ -140,7 +138,7 @@ final class ImportCommand implements Callable<Integer> {
       report.put("matches", imported.matches());
       outputs.writeJson(tmp.resolve("import.json"), report);
       outputs.commit();
-      err.printf("checkpoint of %s in %s (quantize it with: addernet quantize --checkpoint %s ...)%n",
+      System.out.printf("checkpoint of %s in %s (quantize it with: addernet quantize --checkpoint %s ...)%n",
           Names.shown(netSpec.name()), Names.shown(out), Names.shown(out));
       return 0;
     }

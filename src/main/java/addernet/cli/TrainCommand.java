@@ -192,7 +192,7 @@ final class TrainCommand implements Callable<Integer> {
         double[] t = Trainer.evaluate(trainer.teacher(), split.test(), trainer.checkpoint().normalization(), workers);
         err.printf("the PKKD teacher (CNN twin, not saved): test accuracy %.2f%%%n", 100 * t[1]);
       }
-      err.printf("done: test accuracy %.2f%%; checkpoint and metrics.json in %s%n", 100 * last.testAccuracy(), out);
+      System.out.printf("done: test accuracy %.2f%%; checkpoint and metrics.json in %s%n", 100 * last.testAccuracy(), out);
       return 0;
     } catch (IdxFormatException | CheckpointException | SpecException e) {
       throw new UserError(e.getMessage(), e);
