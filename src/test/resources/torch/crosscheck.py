@@ -20,6 +20,8 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+# fashion.py is the user-facing scripts' Fashion-MNIST reader; the test passes its folder.
+sys.path.insert(0, os.environ["ADDERNET_TORCH_SCRIPTS"])
 from adder_ref import adder2d  # noqa: E402
 import fashion  # noqa: E402
 

@@ -107,7 +107,9 @@ class TorchCrossCheckTest {
   static String python(String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), resources.resolve("crosscheck.py").toString()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("ADDERNET_TORCH_SCRIPTS", Path.of("scripts/torch").toAbsolutePath().toString());
+    Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(600, TimeUnit.SECONDS), "crosscheck.py timed out");
     assertEquals(0, p.exitValue(), "crosscheck.py " + args[0] + " failed: " + out);
