@@ -4,13 +4,32 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
-/** Grey images with one label each, kept as bytes (pixels 0..255). */
-public record ImageSet(String name, int count, int rows, int cols, byte[] pixels, byte[] labels) {
+/**
+ * Images with one label each, kept as bytes (pixels 0..255): image i is {@code channels} planes
+ * of {@code rows x cols}, channel slowest, at {@code pixels[i * pixelsPerImage()]}.
+ */
+public record ImageSet(
+    String name, int count, int channels, int rows, int cols, byte[] pixels, byte[] labels) {
   public ImageSet {
-    if (pixels.length != (long) count * rows * cols || labels.length != count) {
-      throw new IllegalArgumentException(name + ": " + count + " images need " + (long) count * rows * cols
+    if (channels < 1 || rows < 1 || cols < 1 || count < 0) {
+      throw new IllegalArgumentException(
+          name + ": " + count + " images of " + channels + "x" + rows + "x" + cols + " are not a set");
+    }
+    long size = (long) count * channels * rows * cols;
+    if (pixels.length != size || labels.length != count) {
+      throw new IllegalArgumentException(name + ": " + count + " images need " + size
           + " pixels and " + count + " labels, got " + pixels.length + " and " + labels.length);
     }
+  }
+
+  /** Grey images, one channel (IDX files). */
+  public ImageSet(String name, int count, int rows, int cols, byte[] pixels, byte[] labels) {
+    this(name, count, 1, rows, cols, pixels, labels);
+  }
+
+  /** Pixels of one image, all channels. */
+  public int pixelsPerImage() {
+    return channels * rows * cols;
   }
 
   /** Reads an images file (idx3) and a labels file (idx1) and checks that they belong together. */
@@ -44,22 +63,43 @@ public record ImageSet(String name, int count, int rows, int cols, byte[] pixels
           "the first " + n + " of the " + count + " " + name + " images: the number must be at least 1");
     }
     int k = Math.min(n, count);
-    byte[] p = java.util.Arrays.copyOf(pixels, k * rows * cols);
+    byte[] p = java.util.Arrays.copyOf(pixels, k * pixelsPerImage());
     byte[] l = java.util.Arrays.copyOf(labels, k);
-    return new ImageSet(name, k, rows, cols, p, l);
+    return new ImageSet(name, k, channels, rows, cols, p, l);
+  }
+
+  /**
+   * The images zero-padded (pixel value 0, the background) to {@code size x size}, centred: the
+   * extra rows and columns split evenly, the odd one at the bottom and right. This is how 28 x 28
+   * Fashion-MNIST takes the 32 x 32 layout of the residual networks.
+   */
+  public ImageSet padded(int size) {
+    if (size < rows || size < cols) {
+      throw new IllegalArgumentException(
+          name + ": cannot pad " + rows + "x" + cols + " images to " + size + "x" + size);
+    }
+    int top = (size - rows) / 2;
+    int left = (size - cols) / 2;
+    byte[] p = new byte[Math.multiplyExact(Math.multiplyExact(count, channels), size * size)];
+    for (int plane = 0; plane < count * channels; plane++) {
+      for (int y = 0; y < rows; y++) {
+        System.arraycopy(pixels, (plane * rows + y) * cols, p, (plane * size + top + y) * size + left, cols);
+      }
+    }
+    return new ImageSet(name, count, channels, size, size, p, labels.clone());
   }
 
   /**
    * The one rule for images meeting a network, the same for training, quantization and
-   * co-simulation: the images are {@code height x width} grey images (IDX images have one
+   * co-simulation: the images are {@code channels x height x width} (IDX images have one
    * channel) and every label names one of the network's {@code classes} scores, 0..classes-1.
    *
    * @throws DataMismatchException naming the set, the sizes or the first label out of range
    */
   public void requireFits(String network, int channels, int height, int width, int classes) {
-    if (channels != 1 || height != rows || width != cols) {
+    if (channels != this.channels || height != rows || width != cols) {
       throw new DataMismatchException(
-          "the " + name + " images are 1x" + rows + "x" + cols + " but " + network + " takes "
+          "the " + name + " images are " + this.channels + "x" + rows + "x" + cols + " but " + network + " takes "
               + channels + "x" + height + "x" + width + " inputs");
     }
     for (int i = 0; i < count; i++) {
@@ -100,25 +140,29 @@ public record ImageSet(String name, int count, int rows, int cols, byte[] pixels
       float[] out,
       int[] outLabels) {
     int plane = rows * cols;
+    int image = pixelsPerImage();
     float background = norm.apply(0);
     for (int b = 0; b < batch; b++) {
       int idx = order[from + b];
       outLabels[b] = label(idx);
-      int src = idx * plane;
-      int dst = b * plane;
+      // One draw per image, shared by its channels: a flip or shift moves the whole picture.
       boolean flip = augment.flip() && random.nextBoolean();
       int dy = augment.shift() > 0 ? random.nextInt(-augment.shift(), augment.shift() + 1) : 0;
       int dx = augment.shift() > 0 ? random.nextInt(-augment.shift(), augment.shift() + 1) : 0;
-      for (int y = 0; y < rows; y++) {
-        int sy = y - dy;
-        for (int x = 0; x < cols; x++) {
-          int sx = x - dx;
-          if (sy < 0 || sy >= rows || sx < 0 || sx >= cols) {
-            out[dst + y * cols + x] = background;
-            continue;
+      for (int c = 0; c < channels; c++) {
+        int src = idx * image + c * plane;
+        int dst = b * image + c * plane;
+        for (int y = 0; y < rows; y++) {
+          int sy = y - dy;
+          for (int x = 0; x < cols; x++) {
+            int sx = x - dx;
+            if (sy < 0 || sy >= rows || sx < 0 || sx >= cols) {
+              out[dst + y * cols + x] = background;
+              continue;
+            }
+            int px = flip ? cols - 1 - sx : sx;
+            out[dst + y * cols + x] = norm.apply(pixels[src + sy * cols + px] & 0xff);
           }
-          int px = flip ? cols - 1 - sx : sx;
-          out[dst + y * cols + x] = norm.apply(pixels[src + sy * cols + px] & 0xff);
         }
       }
     }
