@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       TrainCommand.class,
       QuantizeCommand.class,
+      EvaluateCommand.class,
       GenerateCommand.class,
       CosimCommand.class,
       SynthCommand.class,

@@ -19,7 +19,11 @@ public final class IntEval {
   }
 
   public static int predict(IntNetwork net, int[] pixels) {
-    int[] logits = net.logits(pixels);
+    return argmax(net.logits(pixels));
+  }
+
+  /** The class of the largest logit, the first on ties. */
+  static int argmax(int[] logits) {
     int best = 0;
     for (int c = 1; c < logits.length; c++) {
       if (logits[c] > logits[best]) {
@@ -27,6 +31,26 @@ public final class IntEval {
       }
     }
     return best;
+  }
+
+  /**
+   * Every image's integer logits, {@code logits[i * K + c]}, and the accuracy (argmax as {@link
+   * #predict}); {@code done} is told of each finished image.
+   */
+  public static double logits(IntNetwork net, ImageSet set, Workers workers, int[] logits, IntConsumer done) {
+    int k = logits.length / Math.max(1, set.count());
+    AtomicInteger correct = new AtomicInteger();
+    workers.forRange(set.count(), 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        int[] l = net.logits(pixels(set, i));
+        System.arraycopy(l, 0, logits, i * k, k);
+        if (argmax(l) == set.label(i)) {
+          correct.incrementAndGet();
+        }
+        done.accept(i);
+      }
+    });
+    return (double) correct.get() / set.count();
   }
 
   /** Accuracy on the whole set; {@code done} is told of each finished image (for progress bars). */

@@ -328,6 +328,15 @@ public final class Trainer {
   /** As {@link #evaluate(Network, ImageSet, Normalization, Workers)}, the images given as {@code shifts} copies. */
   public static double[] evaluate(
       Network net, ImageSet set, Normalization norm, int shifts, Workers workers) {
+    return evaluate(net, set, norm, shifts, workers, null);
+  }
+
+  /**
+   * As above, and with {@code logits} not null, each image's scores (the network's K outputs,
+   * before softmax) into {@code logits[i * K ..]} in image order.
+   */
+  public static double[] evaluate(
+      Network net, ImageSet set, Normalization norm, int shifts, Workers workers, float[] logits) {
     int[] order = new int[set.count()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
@@ -347,6 +356,10 @@ public final class Trainer {
         expand(plain, n, size / shifts, shifts, images);
       }
       Tensor scores = net.forward(Tensor.fromImages(net.inputShape(), n, images), Mode.EVAL, workers);
+      if (logits != null) {
+        float[] batch = scores.toImages();
+        System.arraycopy(batch, 0, logits, from * (batch.length / n), batch.length);
+      }
       SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.evaluate(scores, labels, null);
       loss += r.loss() * n;
       correct += r.correct();

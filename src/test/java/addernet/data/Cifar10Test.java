@@ -12,11 +12,11 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class Cifar10Test {
+public class Cifar10Test {
   @TempDir Path dir;
 
   /** Records whose pixel at (c, y, x) of record r is (r * 7 + c * 31 + y * 3 + x) mod 256, label r mod 10. */
-  static byte[] records(int first, int n) {
+  public static byte[] records(int first, int n) {
     byte[] b = new byte[n * Cifar10.RECORD_BYTES];
     for (int r = 0; r < n; r++) {
       int base = r * Cifar10.RECORD_BYTES;
