@@ -149,8 +149,8 @@ final class EvaluateCommand implements Callable<Integer> {
   private ImageSet testSet(Path dir, String network, int channels, int height, int width, int classes)
       throws IOException {
     ImageSet test = DataFolder.read(dir).test();
-    test.requireFits(network, channels, height, width, classes);
-    return images == null ? test : test.head(images);
+    ImageSet head = images == null ? test : test.head(images);
+    return head.fitted(network, channels, height, width, classes);
   }
 
   private static void describe(Map<String, Object> r, String kind, Path from, String network, String dtype,

@@ -67,8 +67,12 @@ final class ExportCommand implements Callable<Integer> {
       } catch (IOException e) {
         throw new UserError("--torch " + Names.shown(checkpoint) + ": cannot read: " + e.getMessage(), e);
       }
-      ex = TorchExport.of(ck.network(), ck.normalization(),
-          "the checkpoint " + checkpoint.toAbsolutePath().normalize(), out.getFileName().toString());
+      try {
+        ex = TorchExport.of(ck.network(), ck.normalization(),
+            "the checkpoint " + checkpoint.toAbsolutePath().normalize(), out.getFileName().toString());
+      } catch (addernet.nn.SpecException e) {
+        throw new UserError(e.getMessage(), e);
+      }
       try {
         StateDictWriter.write(tmpPt, ex.stateDict());
         Files.writeString(tmpPy, ex.python(), StandardCharsets.UTF_8);

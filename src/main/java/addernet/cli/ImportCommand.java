@@ -91,7 +91,7 @@ final class ImportCommand implements Callable<Integer> {
       try {
         state = StateDictReader.read(torch);
         imported = TorchImport.load(netSpec, state, Names.shown(torch));
-      } catch (TorchFormatException e) {
+      } catch (TorchFormatException | SpecException e) {
         throw new UserError(e.getMessage(), e);
       }
       System.out.printf("matched %d PyTorch modules of %s to %s:%n", imported.matches().size(), Names.shown(torch),

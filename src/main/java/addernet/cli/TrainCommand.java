@@ -189,7 +189,7 @@ final class TrainCommand implements Callable<Integer> {
       outputs.commit();
       EpochMetrics last = trainer.metrics().get(trainer.metrics().size() - 1);
       if (trainer.teacher() != null) {
-        double[] t = Trainer.evaluate(trainer.teacher(), split.test(), trainer.checkpoint().normalization(), workers);
+        double[] t = Trainer.evaluate(trainer.teacher(), trainer.testImages(), trainer.checkpoint().normalization(), workers);
         err.printf("the PKKD teacher (CNN twin, not saved): test accuracy %.2f%%%n", 100 * t[1]);
       }
       System.out.printf("done: test accuracy %.2f%%; checkpoint and metrics.json in %s%n", 100 * last.testAccuracy(), out);

@@ -90,6 +90,21 @@ public record ImageSet(
   }
 
   /**
+   * The set as the network takes it: padded with zeros to the network's square input when its
+   * images have the network's channels and are smaller (28 x 28 Fashion-MNIST for a 32 x 32
+   * ResNet, see {@link #padded}), then checked by {@link #requireFits}.
+   */
+  public ImageSet fitted(String network, int channels, int height, int width, int classes) {
+    ImageSet set = this;
+    if (channels == this.channels && height == width && rows <= height && cols <= width
+        && (rows < height || cols < width)) {
+      set = padded(height);
+    }
+    set.requireFits(network, channels, height, width, classes);
+    return set;
+  }
+
+  /**
    * The one rule for images meeting a network, the same for training, quantization and
    * co-simulation: the images are {@code channels x height x width} (IDX images have one
    * channel) and every label names one of the network's {@code classes} scores, 0..classes-1.

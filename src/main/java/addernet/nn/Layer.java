@@ -8,7 +8,7 @@ import java.util.List;
  * <p>Layers keep their output and gradient buffers between calls, so a tensor returned by {@code
  * forward} or {@code backward} is valid until the next call on the same layer.
  */
-public sealed interface Layer permits Conv2d, Dense, BatchNorm, Relu, MaxPool, Flatten {
+public sealed interface Layer permits Conv2d, Dense, BatchNorm, Relu, MaxPool, Flatten, Add, AvgPool {
   Shape inputShape();
 
   Shape outputShape();

@@ -15,9 +15,20 @@ public final class Network {
   private final List<Layer> layers;
   private final List<Param> params;
 
+  // How many nodes read each node's output.
+  private final int[] readers;
+
   private Network(NetworkSpec spec, List<Layer> layers) {
     this.spec = spec;
     this.layers = Collections.unmodifiableList(layers);
+    this.readers = new int[layers.size()];
+    for (NetworkSpec.LayerSpec s : spec.layers()) {
+      for (int j : s.inputs()) {
+        if (j != NetworkSpec.NETWORK_INPUT) {
+          readers[j]++;
+        }
+      }
+    }
     List<Param> ps = new ArrayList<>();
     for (Layer l : layers) {
       ps.addAll(l.params());
@@ -31,7 +42,7 @@ public final class Network {
     SplittableRandom root = new SplittableRandom(seed);
     for (int i = 0; i < spec.layers().size(); i++) {
       NetworkSpec.LayerSpec s = spec.layers().get(i);
-      String name = "layers." + i;
+      String name = s.name();
       SplittableRandom random = root.split();
       Layer layer =
           switch (s.kind()) {
@@ -51,6 +62,8 @@ public final class Network {
             case RELU -> new Relu(s.inputShape());
             case MAXPOOL -> new MaxPool(s.inputShape(), s.kernel());
             case FLATTEN -> new Flatten(s.inputShape());
+            case ADD -> new Add(s.inputShape());
+            case AVGPOOL -> new AvgPool(s.inputShape(), s.kernel());
           };
       if (!layer.outputShape().equals(s.outputShape())) {
         throw new IllegalStateException(
@@ -114,20 +127,28 @@ public final class Network {
       throw new IllegalArgumentException(
           spec.name() + " takes input " + spec.input() + ", got " + input.shape());
     }
-    Tensor x = input;
+    // Every node's output stays valid to the end of the pass: each layer runs once per pass.
+    Tensor[] out = new Tensor[layers.size()];
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
+      Tensor x = tensor(out, input, spec.layers().get(i).input());
       if (layerInputs != null) {
         layerInputs[i] = x;
       }
       if (fusesWithNext(i)) {
-        x = ((BatchNorm) l).forwardWithRelu(x, mode, workers);
+        out[i + 1] = ((BatchNorm) l).forwardWithRelu(x, mode, workers);
         i++;
+      } else if (l instanceof Add add) {
+        out[i] = add.forward(x, tensor(out, input, spec.layers().get(i).inputs()[1]), workers);
       } else {
-        x = l.forward(x, mode, workers);
+        out[i] = l.forward(x, mode, workers);
       }
     }
-    return x;
+    return out[layers.size() - 1];
+  }
+
+  private static Tensor tensor(Tensor[] out, Tensor input, int node) {
+    return node == NetworkSpec.NETWORK_INPUT ? input : out[node];
   }
 
   /**
@@ -138,7 +159,9 @@ public final class Network {
   private boolean fusesWithNext(int i) {
     return i + 1 < layers.size()
         && layers.get(i) instanceof BatchNorm
-        && layers.get(i + 1) instanceof Relu;
+        && layers.get(i + 1) instanceof Relu
+        && spec.layers().get(i + 1).input() == i
+        && readers[i] == 1;
   }
 
   /** Back-propagates dL/d(scores) through a preceding TRAIN forward, filling every param's grad. */
@@ -152,27 +175,62 @@ public final class Network {
    * intermediate feature). Entries for other layers must be null.
    */
   public void backward(Tensor scoreGradient, Workers workers, Tensor[] outputGradients) {
-    Tensor g = scoreGradient;
+    // grad[i] is dL/d(output of node i), complete once every node that reads it has run: nodes
+    // run in reverse order, and every reader comes after what it reads.
+    Tensor[] grad = new Tensor[layers.size()];
+    grad[layers.size() - 1] = scoreGradient;
     for (int i = layers.size() - 1; i >= 0; i--) {
+      Tensor g = grad[i];
       if (i > 0 && fusesWithNext(i - 1)) {
-        g = ((BatchNorm) layers.get(i - 1)).backwardThroughRelu(g, i - 1 > 0, workers);
+        int from = spec.layers().get(i - 1).input();
+        give(grad, from, ((BatchNorm) layers.get(i - 1)).backwardThroughRelu(g, from != NetworkSpec.NETWORK_INPUT, workers));
         i--;
-      } else {
-        if (outputGradients != null && outputGradients[i] != null) {
-          if (!(layers.get(i) instanceof Conv2d || layers.get(i) instanceof Dense)
-              || i == layers.size() - 1) {
-            throw new IllegalArgumentException(
-                "an output gradient can be added only at a weighted layer with a layer after it, not at layer " + i);
-          }
-          float[] d = g.data();
-          float[] e = outputGradients[i].data();
-          for (int j = 0; j < d.length; j++) {
-            d[j] += e[j];
-          }
-        }
-        g = layers.get(i).backward(g, i > 0, workers);
+        continue;
       }
+      if (outputGradients != null && outputGradients[i] != null) {
+        if (!(layers.get(i) instanceof Conv2d || layers.get(i) instanceof Dense)
+            || i == layers.size() - 1) {
+          throw new IllegalArgumentException(
+              "an output gradient can be added only at a weighted layer with a layer after it, not at layer " + i);
+        }
+        // Into a copy: after an add, the same gradient tensor also serves the other branch.
+        float[] d = g.data().clone();
+        float[] e = outputGradients[i].data();
+        for (int j = 0; j < d.length; j++) {
+          d[j] += e[j];
+        }
+        g = new Tensor(g.shape(), g.batch(), d);
+      }
+      int[] inputs = spec.layers().get(i).inputs();
+      if (layers.get(i) instanceof Add) {
+        give(grad, inputs[0], g);
+        give(grad, inputs[1], g);
+        continue;
+      }
+      give(grad, inputs[0], layers.get(i).backward(g, inputs[0] != NetworkSpec.NETWORK_INPUT, workers));
     }
+  }
+
+  /**
+   * Adds {@code g} to the gradient of node {@code j}'s output. A tensor read by one node takes
+   * that node's gradient as it is (so a chain runs exactly as a list of layers); one read by two
+   * gets their sum in a new tensor, leaving both layers' buffers as they were.
+   */
+  private void give(Tensor[] grad, int j, Tensor g) {
+    if (j == NetworkSpec.NETWORK_INPUT || g == null) {
+      return;
+    }
+    if (grad[j] == null) {
+      grad[j] = g;
+      return;
+    }
+    float[] a = grad[j].data();
+    float[] b = g.data();
+    float[] sum = new float[a.length];
+    for (int k = 0; k < sum.length; k++) {
+      sum[k] = a[k] + b[k];
+    }
+    grad[j] = new Tensor(g.shape(), g.batch(), sum);
   }
 
   /** Eval-mode predictions for a batch: the index of the highest score per image. */

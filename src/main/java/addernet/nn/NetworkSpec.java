@@ -17,7 +17,14 @@ import java.util.Locale;
  * maxpool 2                           window = stride = 2
  * flatten                             C x H x W to (C*H*W) x 1 x 1
  * fc adder 120->84                    needs a flat input
+ * avgpool                             global average (or 'avgpool W': W x W windows)
+ * add with=NAME                       the previous layer's output plus tensor NAME
+ * block adder 16->32 stride=2         a residual block (docs/spec-format.md)
  * </pre>
+ *
+ * <p>The network is a graph: every line is a node that produces one tensor, named by {@code
+ * name=} or {@code layers.<index>}, and reads the previous line's tensor or, with {@code from=},
+ * an earlier one ({@code from=input} is the network's input).
  *
  * The last layer must give one value per class (K x 1 x 1); its K is the number of classes.
  * docs/spec-format.md is the format's reference, bounds included.
@@ -30,12 +37,24 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
     BATCHNORM,
     RELU,
     MAXPOOL,
-    FLATTEN
+    FLATTEN,
+    /** Element-wise sum of two tensors of one shape (a residual block's shortcut join). */
+    ADD,
+    /** Mean over non-overlapping kernel x kernel windows (stride = kernel). */
+    AVGPOOL
   }
 
+  /** Where {@link LayerSpec#inputs} points for the network's input. */
+  public static final int NETWORK_INPUT = -1;
+
   /**
-   * One line of the spec. Fields that a kind does not use are 0 (or null for the operation);
-   * {@code input} and {@code output} are the checked shapes around the layer.
+   * One node of the network, from one spec line (a block's line gives several). Fields that a
+   * kind does not use are 0 (or null for the operation); {@code inputShape} and {@code
+   * outputShape} are the checked shapes around the layer (for an add, of either input).
+   *
+   * @param name the tensor the node produces: its {@code name=} or {@code layers.<index>}
+   * @param inputs indices of the nodes it reads, earlier in the list, or {@link #NETWORK_INPUT};
+   *     two for an add, one otherwise
    */
   public record LayerSpec(
       int line,
@@ -47,7 +66,24 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
       int stride,
       int padding,
       Shape inputShape,
-      Shape outputShape) {}
+      Shape outputShape,
+      String name,
+      int[] inputs) {
+    LayerSpec(int line, Kind kind, Operation operation, int in, int out, int kernel, int stride,
+        int padding, Shape inputShape, Shape outputShape) {
+      this(line, kind, operation, in, out, kernel, stride, padding, inputShape, outputShape, null, null);
+    }
+
+    LayerSpec placed(String name, int... inputs) {
+      return new LayerSpec(line, kind, operation, in, out, kernel, stride, padding, inputShape,
+          outputShape, name, inputs);
+    }
+
+    /** The single input of a node that is not an add. */
+    public int input() {
+      return inputs[0];
+    }
+  }
 
   /** Every number in a spec (sizes, channels, kernel, stride, pool) is at most this: 2^20. */
   public static final int MAX_NUMBER = 1 << 20;
@@ -184,7 +220,7 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
     for (String raw : text.split("\n", -1)) {
       String line = raw;
       String t = raw.strip();
-      if (t.startsWith("conv ") || t.startsWith("fc ")) {
+      if (t.startsWith("conv ") || t.startsWith("fc ") || t.startsWith("block ")) {
         line = raw.replace(from, " " + op.keyword() + " ");
       }
       sb.append(line).append('\n');
@@ -194,7 +230,7 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
   }
 
   /** The specs shipped in the jar under {@code model/}. */
-  public static final List<String> SHIPPED = List.of("lenet5-adder", "lenet5-cnn");
+  public static final List<String> SHIPPED = List.of("lenet5-adder", "lenet5-cnn", "resnet20-adder", "resnet20-cnn");
 
   /**
    * Reads a spec from a file path (anything ending in .spec or naming an existing file) or, by
@@ -233,6 +269,13 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
     }
   }
 
+  /** A node name given with {@code name=}: a letter, then letters, digits, '_', '-' or '.'. */
+  private static final java.util.regex.Pattern NODE_NAME =
+      java.util.regex.Pattern.compile("[a-z][a-z0-9_.-]{0,63}");
+
+  /** The prefix of the names of nodes that have no {@code name=}. */
+  private static final String AUTO_PREFIX = "layers.";
+
   public static NetworkSpec parse(String name, String text) {
     String problem = addernet.io.Names.problem(name);
     if (problem != null) {
@@ -240,10 +283,11 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
           + " (docs/spec-format.md, \"Names\")");
     }
     Shape input = null;
-    Shape current = null;
     int inputLine = 0;
     long parameters = 0;
     List<LayerSpec> layers = new ArrayList<>();
+    java.util.Map<String, Integer> byName = new java.util.HashMap<>();
+    BlockNames blocks = new BlockNames();
     String[] lines = text.split("\r?\n", -1);
     for (int i = 0; i < lines.length; i++) {
       int lineNo = i + 1;
@@ -253,53 +297,103 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
       if (line.isEmpty()) {
         continue;
       }
-      String[] words = line.toLowerCase(Locale.ROOT).split("\\s+");
+      String[] all = line.toLowerCase(Locale.ROOT).split("\\s+");
       String where = name + " line " + lineNo + " ("
           + (addernet.io.Names.valid(line) ? line : addernet.io.Names.printable(line)) + ")";
       if (input == null) {
-        if (!words[0].equals("input") || words.length != 2) {
+        if (!all[0].equals("input") || all.length != 2) {
           throw new SpecException(
               where + ": the first line must be 'input CxHxW', e.g. 'input 1x28x28'");
         }
-        input = parseShape(words[1], where);
-        current = input;
+        input = parseShape(all[1], where);
         inputLine = lineNo;
         continue;
       }
-      LayerSpec layer =
-          switch (words[0]) {
-            case "conv" -> conv(words, lineNo, where, current);
-            case "fc" -> fc(words, lineNo, where, current);
-            case "batchnorm" -> simple(words, lineNo, where, Kind.BATCHNORM, current, current);
-            case "relu" -> simple(words, lineNo, where, Kind.RELU, current, current);
-            case "flatten" ->
-                simple(words, lineNo, where, Kind.FLATTEN, current, new Shape(current.size(), 1, 1));
-            case "maxpool" -> maxpool(words, lineNo, where, current);
-            case "input" -> throw new SpecException(where + ": 'input' may appear only once, first");
-            default ->
-                throw new SpecException(
-                    where
-                        + ": unknown layer '"
-                        + words[0]
-                        + "'; expected conv, fc, batchnorm, relu, maxpool or flatten");
-          };
-      if (patchValues(layer) > MAX_VALUES_PER_IMAGE) {
-        throw new SpecException(String.format(
-            "%s: its patch matrix (K = %,d x %,d output positions) holds %,d values per image, more"
-                + " than the limit of %,d (2^22, docs/spec-format.md)", where,
-            (long) layer.in() * layer.kernel() * layer.kernel(),
-            (long) layer.outputShape().height() * layer.outputShape().width(), patchValues(layer),
-            MAX_VALUES_PER_IMAGE));
+      // name=, from= and with= place the node in the graph; the rest of the line is the layer.
+      String given = null;
+      String from = null;
+      String with = null;
+      List<String> rest = new ArrayList<>();
+      for (String w : all) {
+        String key = w.contains("=") ? w.substring(0, w.indexOf('=')) : "";
+        String value = w.substring(w.indexOf('=') + 1);
+        switch (key) {
+          case "name" -> given = once(given, value, "name", where);
+          case "from" -> from = once(from, value, "from", where);
+          case "with" -> with = once(with, value, "with", where);
+          default -> rest.add(w);
+        }
       }
-      long own = parameters(layer);
-      parameters = own > Long.MAX_VALUE - parameters ? Long.MAX_VALUE : parameters + own;
-      if (parameters > MAX_PARAMETERS) {
-        throw new SpecException(String.format(
-            "%s: its %s parameters bring the network to %s, more than the limit of %,d (2^27,"
-                + " docs/spec-format.md)", where, figure(own), figure(parameters), MAX_PARAMETERS));
+      String[] words = rest.toArray(String[]::new);
+      if (given != null && (!NODE_NAME.matcher(given).matches() || given.equals("input")
+          || given.startsWith(AUTO_PREFIX))) {
+        throw new SpecException(where + ": name '" + given + "' must be a letter followed by up to 63"
+            + " letters, digits, '_', '-' or '.', not 'input' and not starting with '" + AUTO_PREFIX
+            + "' (the names of unnamed layers)");
       }
-      layers.add(layer);
-      current = layer.outputShape();
+      int src = from == null ? layers.size() - 1 : node(from, byName, where);
+      Shape current = src == NETWORK_INPUT ? input : layers.get(src).outputShape();
+      if (with != null && !words[0].equals("add")) {
+        throw new SpecException(where + ": with= belongs to 'add' only");
+      }
+      List<LayerSpec> nodes = new ArrayList<>();
+      switch (words[0]) {
+        case "conv" -> nodes.add(conv(words, lineNo, where, current).placed(given, src));
+        case "fc" -> nodes.add(fc(words, lineNo, where, current).placed(given, src));
+        case "batchnorm" -> nodes.add(simple(words, lineNo, where, Kind.BATCHNORM, current, current).placed(given, src));
+        case "relu" -> nodes.add(simple(words, lineNo, where, Kind.RELU, current, current).placed(given, src));
+        case "flatten" -> nodes.add(
+            simple(words, lineNo, where, Kind.FLATTEN, current, new Shape(current.size(), 1, 1)).placed(given, src));
+        case "maxpool" -> nodes.add(maxpool(words, lineNo, where, current).placed(given, src));
+        case "avgpool" -> nodes.add(avgpool(words, lineNo, where, current).placed(given, src));
+        case "add" -> {
+          if (words.length != 1 || with == null) {
+            throw new SpecException(where + ": expected 'add with=NAME' (the previous layer's output plus tensor NAME)");
+          }
+          int other = node(with, byName, where);
+          Shape second = other == NETWORK_INPUT ? input : layers.get(other).outputShape();
+          if (!second.equals(current)) {
+            throw new SpecException(where + ": cannot add " + nodeName(layers, src) + " (" + current + ") and "
+                + nodeName(layers, other) + " (" + second + "): an add needs two tensors of one shape");
+          }
+          nodes.add(new LayerSpec(lineNo, Kind.ADD, null, 0, 0, 0, 0, 0, current, current).placed(given, src, other));
+        }
+        case "block" -> nodes.addAll(block(words, lineNo, where, current, src, layers.size(),
+            given != null ? given : blocks.next(words, where)));
+        case "input" -> throw new SpecException(where + ": 'input' may appear only once, first");
+        default ->
+            throw new SpecException(
+                where
+                    + ": unknown layer '"
+                    + words[0]
+                    + "'; expected conv, fc, batchnorm, relu, maxpool, avgpool, flatten, add or block");
+      }
+      for (LayerSpec node : nodes) {
+        if (patchValues(node) > MAX_VALUES_PER_IMAGE) {
+          throw new SpecException(String.format(
+              "%s: its patch matrix (K = %,d x %,d output positions) holds %,d values per image, more"
+                  + " than the limit of %,d (2^22, docs/spec-format.md)", where,
+              (long) node.in() * node.kernel() * node.kernel(),
+              (long) node.outputShape().height() * node.outputShape().width(), patchValues(node),
+              MAX_VALUES_PER_IMAGE));
+        }
+        long own = parameters(node);
+        parameters = own > Long.MAX_VALUE - parameters ? Long.MAX_VALUE : parameters + own;
+        if (parameters > MAX_PARAMETERS) {
+          throw new SpecException(String.format(
+              "%s: its %s parameters bring the network to %s, more than the limit of %,d (2^27,"
+                  + " docs/spec-format.md)", where, figure(own), figure(parameters), MAX_PARAMETERS));
+        }
+        if (node.name() == null) {
+          node = node.placed(AUTO_PREFIX + layers.size(), node.inputs());
+        }
+        Integer clash = byName.put(node.name(), layers.size());
+        if (clash != null) {
+          throw new SpecException(where + ": the name '" + node.name() + "' is already line "
+              + layers.get(clash).line() + "'s");
+        }
+        layers.add(node);
+      }
     }
     if (input == null) {
       throw new SpecException(name + ": empty spec; it must start with 'input CxHxW'");
@@ -308,15 +402,191 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
       throw new SpecException(name + " line " + inputLine + ": no layers after 'input'");
     }
     LayerSpec last = layers.get(layers.size() - 1);
-    if (current.height() != 1 || current.width() != 1 || current.channels() < 2) {
+    Shape output = last.outputShape();
+    if (output.height() != 1 || output.width() != 1 || output.channels() < 2) {
       throw new SpecException(
-          name + " line " + last.line() + ": the network ends with shape " + current
+          name + " line " + last.line() + ": the network ends with shape " + output
               + "; the last layer must give one score per class (Kx1x1 with K >= 2)");
     }
     if (layers.stream().noneMatch(l -> l.kind() == Kind.CONV || l.kind() == Kind.FC)) {
       throw new SpecException(name + ": no conv or fc layer, nothing to train");
     }
+    boolean[] read = new boolean[layers.size()];
+    for (LayerSpec l : layers) {
+      for (int j : l.inputs()) {
+        if (j != NETWORK_INPUT) {
+          read[j] = true;
+        }
+      }
+    }
+    for (int j = 0; j < layers.size() - 1; j++) {
+      if (!read[j]) {
+        LayerSpec l = layers.get(j);
+        throw new SpecException(name + " line " + l.line() + ": the output of " + l.name()
+            + " is never read; every layer but the last must feed another (use from= to branch)");
+      }
+    }
     return new NetworkSpec(name, text, input, layers);
+  }
+
+  /** Whether every node reads the one before it (the network input for the first): no branches. */
+  public boolean isChain() {
+    for (int i = 0; i < layers.size(); i++) {
+      if (layers.get(i).inputs().length != 1 || layers.get(i).input() != i - 1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Refuses a network with branches (a residual block, an add, a from=) for a stage that runs
+   * only chains of layers, naming the first node that branches.
+   */
+  public void requireChain(String stage) {
+    for (int i = 0; i < layers.size(); i++) {
+      LayerSpec l = layers.get(i);
+      if (l.inputs().length != 1 || l.input() != i - 1) {
+        throw new SpecException(name + " line " + l.line() + " (" + l.name() + "): " + stage
+            + " takes a chain of layers, each reading the one before; this network branches here");
+      }
+    }
+  }
+
+  private static String once(String old, String value, String key, String where) {
+    if (old != null) {
+      throw new SpecException(where + ": option '" + key + "' is given twice");
+    }
+    if (value.isEmpty()) {
+      throw new SpecException(where + ": " + key + "= needs a name");
+    }
+    return value;
+  }
+
+  private static int node(String ref, java.util.Map<String, Integer> byName, String where) {
+    if (ref.equals("input")) {
+      return NETWORK_INPUT;
+    }
+    Integer j = byName.get(ref);
+    if (j == null) {
+      throw new SpecException(where + ": no earlier layer is named '" + ref + "'");
+    }
+    return j;
+  }
+
+  private static String nodeName(List<LayerSpec> layers, int j) {
+    return j == NETWORK_INPUT ? "input" : layers.get(j).name() == null ? AUTO_PREFIX + j : layers.get(j).name();
+  }
+
+  /**
+   * The official ResNet names for unnamed blocks: {@code layerS.I}, a new stage S at the first
+   * block and at every block that changes the channels or strides.
+   */
+  private static final class BlockNames {
+    private int stage;
+    private int index;
+
+    String next(String[] w, String where) {
+      int[] io = w.length >= 3 ? channels(w[2], where) : new int[] {0, 0};
+      boolean strided = java.util.Arrays.stream(w).anyMatch(x -> x.startsWith("stride=") && !x.equals("stride=1"));
+      if (stage == 0 || strided || io[0] != io[1]) {
+        stage++;
+        index = 0;
+      } else {
+        index++;
+      }
+      return "layer" + stage + "." + index;
+    }
+  }
+
+  /**
+   * A residual block as the official ResNet's BasicBlock: {@code P.conv1} (3x3, the block's
+   * stride), {@code P.bn1}, {@code P.relu1}, {@code P.conv2} (3x3), {@code P.bn2}; the shortcut,
+   * the block's input as it is or {@code P.downsample.0} (a 1x1 conv with the block's stride) and
+   * {@code P.downsample.1} (batch norm); then {@code P.add} and {@code P.relu2}.
+   */
+  private static List<LayerSpec> block(String[] w, int lineNo, String where, Shape in, int src, int first,
+      String prefix) {
+    if (w.length < 3) {
+      throw new SpecException(where + ": expected 'block adder|multiply IN->OUT [stride=S]"
+          + " [shortcut=identity|conv]'");
+    }
+    Operation op = operation(w[1], where);
+    int[] io = channels(w[2], where);
+    int stride = 1;
+    String shortcut = null;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 3; i < w.length; i++) {
+      String[] kv = w[i].split("=", 2);
+      if (kv.length != 2) {
+        throw new SpecException(where + ": expected key=value, got '" + w[i] + "'");
+      }
+      if (!seen.add(kv[0])) {
+        throw new SpecException(where + ": option '" + kv[0] + "' is given twice");
+      }
+      switch (kv[0]) {
+        case "stride" -> stride = positive(kv[1], "stride", where);
+        case "shortcut" -> {
+          if (!kv[1].equals("identity") && !kv[1].equals("conv")) {
+            throw new SpecException(where + ": shortcut must be identity or conv, got '" + kv[1] + "'");
+          }
+          shortcut = kv[1];
+        }
+        default -> throw new SpecException(where + ": unknown option '" + kv[0] + "'; expected stride or shortcut");
+      }
+    }
+    String c = op.keyword();
+    LayerSpec conv1 = conv(new String[] {"conv", c, io[0] + "->" + io[1], "kernel=3", "stride=" + stride,
+        "padding=1"}, lineNo, where, in);
+    Shape mid = conv1.outputShape();
+    LayerSpec conv2 = conv(new String[] {"conv", c, io[1] + "->" + io[1], "kernel=3", "padding=1"}, lineNo, where, mid);
+    boolean project = shortcut == null ? !mid.equals(in) : shortcut.equals("conv");
+    if (!project && !mid.equals(in)) {
+      throw new SpecException(where + ": an identity shortcut carries the block's input " + in
+          + " but the block gives " + mid + "; use shortcut=conv (a strided 1x1 conv and batch norm)");
+    }
+    List<LayerSpec> n = new ArrayList<>();
+    n.add(conv1.placed(prefix + ".conv1", src));
+    n.add(new LayerSpec(lineNo, Kind.BATCHNORM, null, 0, 0, 0, 0, 0, mid, mid).placed(prefix + ".bn1", first));
+    n.add(new LayerSpec(lineNo, Kind.RELU, null, 0, 0, 0, 0, 0, mid, mid).placed(prefix + ".relu1", first + 1));
+    n.add(conv2.placed(prefix + ".conv2", first + 2));
+    n.add(new LayerSpec(lineNo, Kind.BATCHNORM, null, 0, 0, 0, 0, 0, mid, mid).placed(prefix + ".bn2", first + 3));
+    int shortcutNode = src;
+    if (project) {
+      LayerSpec down = conv(new String[] {"conv", c, io[0] + "->" + io[1], "kernel=1", "stride=" + stride},
+          lineNo, where, in);
+      if (!down.outputShape().equals(mid)) {
+        throw new SpecException(where + ": the shortcut gives " + down.outputShape() + " but the block gives " + mid);
+      }
+      n.add(down.placed(prefix + ".downsample.0", src));
+      n.add(new LayerSpec(lineNo, Kind.BATCHNORM, null, 0, 0, 0, 0, 0, mid, mid).placed(prefix + ".downsample.1", first + 5));
+      shortcutNode = first + 6;
+    }
+    n.add(new LayerSpec(lineNo, Kind.ADD, null, 0, 0, 0, 0, 0, mid, mid).placed(prefix + ".add", first + 4, shortcutNode));
+    n.add(new LayerSpec(lineNo, Kind.RELU, null, 0, 0, 0, 0, 0, mid, mid).placed(prefix + ".relu2", first + n.size() - 1));
+    return n;
+  }
+
+  private static LayerSpec avgpool(String[] w, int lineNo, String where, Shape in) {
+    if (w.length > 2) {
+      throw new SpecException(where + ": expected 'avgpool' (over the whole map) or 'avgpool SIZE'");
+    }
+    int size;
+    if (w.length == 1) {
+      if (in.height() != in.width()) {
+        throw new SpecException(where + ": a global average pool needs a square map, got " + in
+            + "; give the window, 'avgpool SIZE'");
+      }
+      size = in.height();
+    } else {
+      size = positive(w[1], "pool size", where);
+    }
+    if (in.height() % size != 0 || in.width() % size != 0) {
+      throw new SpecException(where + ": window " + size + " does not divide the " + in.height() + "x"
+          + in.width() + " map of " + in + "; an average pool must cover it exactly");
+    }
+    Shape out = new Shape(in.channels(), in.height() / size, in.width() / size);
+    return new LayerSpec(lineNo, Kind.AVGPOOL, null, 0, 0, size, size, 0, in, out);
   }
 
   private static Shape parseShape(String word, String where) {

@@ -42,6 +42,7 @@ public final class FloatPass {
   public static void run(
       Network net, List<FloatStage> stages, ImageSet set, int count, Normalization norm,
       Workers workers, Sink sink) {
+    net.spec().requireChain("quantization");
     Shape in = net.inputShape();
     List<Layer> layers = net.layers();
     for (int from = 0; from < count; from += BATCH) {

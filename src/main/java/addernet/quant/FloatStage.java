@@ -75,6 +75,7 @@ public record FloatStage(
    * named by layer index.
    */
   public static List<FloatStage> of(Network net) {
+    net.spec().requireChain("quantization");
     List<Layer> layers = net.layers();
     List<FloatStage> stages = new ArrayList<>();
     int convs = 0;

@@ -36,6 +36,7 @@ public final class TorchExport {
    * @param stateDictName the .pt file's name, for the Python file's usage note
    */
   public static Exported of(Network net, Normalization norm, String source, String stateDictName) {
+    net.spec().requireChain("export");
     LinkedHashMap<String, TorchTensor> sd = new LinkedHashMap<>();
     List<String> modules = new ArrayList<>();
     // true while the activations are [N, C, 1, 1] after a flatten, false while [N, C].

@@ -84,6 +84,7 @@ public final class TorchImport {
    * @param source the file name, for messages
    */
   public static Result load(NetworkSpec spec, Map<String, TorchTensor> state, String source) {
+    spec.requireChain("import");
     List<Module> modules = group(state);
     Network net = Network.build(spec, 0);
     List<String> errors = new ArrayList<>();

@@ -62,6 +62,8 @@ final class KernelDistillation {
       throw new IllegalArgumentException("the recipe does not ask for PKKD");
     }
     NetworkSpec spec = student.spec();
+    // Features are matched at each weighted layer's output, found as the next layer's input.
+    spec.requireChain("PKKD");
     NetworkSpec twin = spec.withOperation(Operation.MULTIPLY, spec.name() + "-teacher");
     this.teacher = Network.build(twin, recipe.seed());
     teacher.restartRunningStatistics();

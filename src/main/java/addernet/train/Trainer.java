@@ -75,8 +75,8 @@ public final class Trainer {
       Map<String, float[]> momentum) {
     this.network = network;
     this.recipe = recipe;
-    this.train = train;
-    this.test = test;
+    this.train = check(train, network, recipe.inputShifts());
+    this.test = check(test, network, recipe.inputShifts());
     this.normalization = normalization;
     this.workers = workers;
     this.epochsDone = epochsDone;
@@ -84,8 +84,6 @@ public final class Trainer {
     this.sgd = new Sgd(recipe.momentum(), recipe.weightDecay(), recipe.eta());
     momentum.forEach((k, v) -> sgd.velocity().put(k, v.clone()));
     this.augment = recipe.augment();
-    check(train, network, recipe.inputShifts());
-    check(test, network, recipe.inputShifts());
 
     if (train.count() < recipe.batch()) {
       throw new IllegalArgumentException(
@@ -151,18 +149,24 @@ public final class Trainer {
         ck.momentum());
   }
 
-  private static void check(ImageSet set, Network net, int shifts) {
+  /** {@link ImageSet#fitted} for the network's input (of one shifted copy): the set it trains on. */
+  private static ImageSet check(ImageSet set, Network net, int shifts) {
     Shape in = net.inputShape();
     if (in.channels() % shifts != 0) {
       throw new IllegalArgumentException(
           net.name() + " takes " + in.channels() + " input channels, not a multiple of the recipe's "
               + shifts + " shifted copies");
     }
-    set.requireFits(net.name(), in.channels() / shifts, in.height(), in.width(), net.classes());
+    return set.fitted(net.name(), in.channels() / shifts, in.height(), in.width(), net.classes());
   }
 
   public Network network() {
     return network;
+  }
+
+  /** The test images as the network takes them (padded to its input, see {@link ImageSet#fitted}). */
+  public ImageSet testImages() {
+    return test;
   }
 
   public Recipe recipe() {
