@@ -64,8 +64,6 @@ final class ExportCommand implements Callable<Integer> {
         ck = Checkpoint.load(checkpoint);
       } catch (CheckpointException e) {
         throw new UserError("--torch: " + e.getMessage(), e);
-      } catch (IOException e) {
-        throw new UserError("--torch " + Names.shown(checkpoint) + ": cannot read: " + e.getMessage(), e);
       }
       ex = TorchExport.of(ck.network(), ck.normalization(),
           "the checkpoint " + checkpoint.toAbsolutePath().normalize(), out.getFileName().toString());

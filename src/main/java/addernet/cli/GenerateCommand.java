@@ -3,6 +3,7 @@ package addernet.cli;
 import addernet.io.UserError;
 import addernet.cosim.Verilator;
 import addernet.export.ModelPackage;
+import addernet.export.PackageException;
 import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
@@ -232,7 +233,7 @@ final class GenerateCommand implements Callable<Integer> {
   static ModelPackage readPackage(Path dir) {
     try {
       return ModelPackage.read(dir);
-    } catch (IOException e) {
+    } catch (PackageException e) {
       // The reader names files inside the package; say which package, unless it already does.
       String msg = String.valueOf(e.getMessage());
       throw new UserError(msg.startsWith(dir.toString()) ? msg : dir + ": " + msg, e);
