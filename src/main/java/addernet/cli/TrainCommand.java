@@ -2,14 +2,11 @@ package addernet.cli;
 
 import addernet.io.UserError;
 import addernet.data.FashionMnist;
-import addernet.data.IdxFormatException;
 import addernet.data.ImageSet;
 import addernet.io.Outputs;
 import addernet.nn.NetworkSpec;
-import addernet.nn.SpecException;
 import addernet.nn.Workers;
 import addernet.train.Checkpoint;
-import addernet.train.CheckpointException;
 import addernet.train.EpochMetrics;
 import addernet.train.Recipe;
 import addernet.train.Trainer;
@@ -194,8 +191,6 @@ final class TrainCommand implements Callable<Integer> {
       }
       err.printf("done: test accuracy %.2f%%; checkpoint and metrics.json in %s%n", 100 * last.testAccuracy(), out);
       return 0;
-    } catch (IdxFormatException | CheckpointException | SpecException e) {
-      throw new UserError(e.getMessage(), e);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage(), e);
     } catch (IOException e) {
