@@ -12,7 +12,6 @@ import addernet.io.Outputs;
 import addernet.fpga.FpgaFlow;
 import addernet.fpga.Ice40Device;
 import addernet.quant.IntNetwork;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,6 +23,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.function.Function;
 
 /**
@@ -125,7 +127,7 @@ public final class StrictJson<E extends RuntimeException> {
   public JsonNode parse(String text) {
     try {
       JsonNode r = TREE.readTree(text);
-      return r == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : r;
+      return r == null ? MissingNode.getInstance() : r;
     } catch (JsonProcessingException e) {
       throw invalid(e);
     }
@@ -205,7 +207,7 @@ public final class StrictJson<E extends RuntimeException> {
     } else {
       what = e.getMessage() == null || e instanceof FileSystemException
           ? e.getClass().getSimpleName().replaceAll("Exception$", "").replaceAll("([a-z])([A-Z])", "$1 $2")
-              .toLowerCase(java.util.Locale.ROOT)
+              .toLowerCase(Locale.ROOT)
           : e.getMessage();
     }
     return e instanceof FileSystemException f && f.getFile() != null ? what + " (" + f.getFile() + ")" : what;
