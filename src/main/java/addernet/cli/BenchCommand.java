@@ -2,7 +2,6 @@ package addernet.cli;
 
 import addernet.io.UserError;
 import addernet.data.FashionMnist;
-import addernet.data.IdxFormatException;
 import addernet.data.ImageSet;
 import addernet.io.Outputs;
 import addernet.nn.NetworkSpec;
@@ -174,7 +173,7 @@ final class BenchCommand implements Runnable {
           System.err.println("report: " + report);
         }
         return 0;
-      } catch (IdxFormatException | IllegalArgumentException | TorchPeer.PeerException e) {
+      } catch (IllegalArgumentException | TorchPeer.PeerException e) {
         throw new UserError(e.getMessage(), e);
       } catch (IOException e) {
         throw new UserError("cannot read the data: " + e.getMessage(), e);

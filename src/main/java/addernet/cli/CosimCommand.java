@@ -208,7 +208,7 @@ final class CosimCommand implements Callable<Integer> {
     try {
       test = FashionMnist.read(data != null ? data : FashionMnist.DEFAULT_DIR).test();
       test.requireFits(net.name(), net.inChannels(), net.inHeight(), net.inWidth(), net.classes());
-    } catch (IOException | addernet.data.DataMismatchException e) {
+    } catch (IOException e) {
       throw new UserError(e.getMessage(), e);
     }
     int n = images == null ? test.count() : images;

@@ -1,13 +1,9 @@
 package addernet.cli;
 
-import addernet.data.CifarFormatException;
 import addernet.data.DataFolder;
-import addernet.data.DataMismatchException;
 import addernet.data.FashionMnist;
-import addernet.data.IdxFormatException;
 import addernet.data.ImageSet;
 import addernet.export.ModelPackage;
-import addernet.export.PackageException;
 import addernet.io.Npy;
 import addernet.io.Outputs;
 import addernet.io.UserError;
@@ -16,7 +12,6 @@ import addernet.nn.Workers;
 import addernet.quant.IntEval;
 import addernet.quant.IntNetwork;
 import addernet.train.Checkpoint;
-import addernet.train.CheckpointException;
 import addernet.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -138,9 +133,6 @@ final class EvaluateCommand implements Callable<Integer> {
       }
       outputs.commit();
       return 0;
-    } catch (IdxFormatException | CifarFormatException | CheckpointException | PackageException
-        | DataMismatchException e) {
-      throw new UserError(e.getMessage(), e);
     } catch (IOException e) {
       throw new UserError("cannot read or write: " + e.getMessage(), e);
     }

@@ -64,15 +64,9 @@ final class ExportCommand implements Callable<Integer> {
         ck = Checkpoint.load(checkpoint);
       } catch (CheckpointException e) {
         throw new UserError("--torch: " + e.getMessage(), e);
-      } catch (IOException e) {
-        throw new UserError("--torch " + Names.shown(checkpoint) + ": cannot read: " + e.getMessage(), e);
       }
-      try {
-        ex = TorchExport.of(ck.network(), ck.normalization(),
-            "the checkpoint " + checkpoint.toAbsolutePath().normalize(), out.getFileName().toString());
-      } catch (addernet.nn.SpecException e) {
-        throw new UserError(e.getMessage(), e);
-      }
+      ex = TorchExport.of(ck.network(), ck.normalization(),
+          "the checkpoint " + checkpoint.toAbsolutePath().normalize(), out.getFileName().toString());
       try {
         StateDictWriter.write(tmpPt, ex.stateDict());
         Files.writeString(tmpPy, ex.python(), StandardCharsets.UTF_8);

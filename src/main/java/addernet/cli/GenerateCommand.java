@@ -3,6 +3,7 @@ package addernet.cli;
 import addernet.io.UserError;
 import addernet.cosim.Verilator;
 import addernet.export.ModelPackage;
+import addernet.export.PackageException;
 import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
@@ -11,7 +12,6 @@ import addernet.io.Outputs;
 import addernet.fpga.FpgaFlow;
 import addernet.fpga.Ice40Device;
 import addernet.quant.IntNetwork;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -232,7 +232,7 @@ final class GenerateCommand implements Callable<Integer> {
   static ModelPackage readPackage(Path dir) {
     try {
       return ModelPackage.read(dir);
-    } catch (IOException e) {
+    } catch (PackageException e) {
       // The reader names files inside the package; say which package, unless it already does.
       String msg = String.valueOf(e.getMessage());
       throw new UserError(msg.startsWith(dir.toString()) ? msg : dir + ": " + msg, e);

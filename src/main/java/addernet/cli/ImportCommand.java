@@ -2,7 +2,6 @@ package addernet.cli;
 
 import addernet.io.FileHash;
 import addernet.data.FashionMnist;
-import addernet.data.IdxFormatException;
 import addernet.data.Normalization;
 import addernet.io.Names;
 import addernet.io.Outputs;
@@ -11,7 +10,6 @@ import addernet.nn.NetworkSpec;
 import addernet.nn.SpecException;
 import addernet.nn.Workers;
 import addernet.torch.StateDictReader;
-import addernet.torch.TorchFormatException;
 import addernet.torch.TorchImport;
 import addernet.torch.TorchTensor;
 import addernet.train.Checkpoint;
@@ -88,12 +86,8 @@ final class ImportCommand implements Callable<Integer> {
       Path tmp = outputs.folder("--out", out);
       LinkedHashMap<String, TorchTensor> state;
       TorchImport.Result imported;
-      try {
-        state = StateDictReader.read(torch);
-        imported = TorchImport.load(netSpec, state, Names.shown(torch));
-      } catch (TorchFormatException | SpecException e) {
-        throw new UserError(e.getMessage(), e);
-      }
+      state = StateDictReader.read(torch);
+      imported = TorchImport.load(netSpec, state, Names.shown(torch));
       System.out.printf("matched %d PyTorch modules of %s to %s:%n", imported.matches().size(), Names.shown(torch),
           Names.shown(netSpec.name()));
       for (TorchImport.Match m : imported.matches()) {
@@ -103,8 +97,6 @@ final class ImportCommand implements Callable<Integer> {
       if (given == null || Files.isDirectory(dataDir)) {
         try {
           split = FashionMnist.read(dataDir);
-        } catch (IdxFormatException e) {
-          throw new UserError(e.getMessage(), e);
         } catch (IOException e) {
           if (given == null) {
             throw new UserError("--data " + dataDir + ": cannot read Fashion-MNIST (" + e.getMessage()

@@ -2,10 +2,8 @@ package addernet.cli;
 
 import addernet.io.UserError;
 import addernet.data.FashionMnist;
-import addernet.data.IdxFormatException;
 import addernet.data.ImageSet;
 import addernet.export.ModelPackage;
-import addernet.export.PackageException;
 import addernet.io.Outputs;
 import addernet.nn.Workers;
 import addernet.quant.FloatPass;
@@ -18,7 +16,6 @@ import addernet.quant.QuantConfig;
 import addernet.quant.Quantizer;
 import addernet.quant.Scales;
 import addernet.train.Checkpoint;
-import addernet.train.CheckpointException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -273,8 +270,6 @@ final class QuantizeCommand implements Callable<Integer> {
       outputs.commit();
       err.printf("wrote %s and %s%n", out, report);
       return 0;
-    } catch (IdxFormatException | CheckpointException | PackageException e) {
-      throw new UserError(e.getMessage(), e);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage(), e);
     } catch (IOException e) {

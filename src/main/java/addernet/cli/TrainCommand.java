@@ -2,14 +2,11 @@ package addernet.cli;
 
 import addernet.io.UserError;
 import addernet.data.FashionMnist;
-import addernet.data.IdxFormatException;
 import addernet.data.ImageSet;
 import addernet.io.Outputs;
 import addernet.nn.NetworkSpec;
-import addernet.nn.SpecException;
 import addernet.nn.Workers;
 import addernet.train.Checkpoint;
-import addernet.train.CheckpointException;
 import addernet.train.EpochMetrics;
 import addernet.train.Recipe;
 import addernet.train.Trainer;
@@ -20,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -143,7 +141,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     // Claimed (and locked for the whole run) before any data is read: a bad --out costs nothing.
     try (Outputs outputs = Outputs.begin("train", force, inputs);
-        Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+        Workers workers = setting(
+            () -> new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads))) {
       outputs.folderInPlace("--out", out, resume);
       FashionMnist.Split split = FashionMnist.read(dataDir);
       ImageSet train = trainLimit == null ? split.train() : split.train().head(trainLimit);
@@ -161,19 +160,21 @@ final class TrainCommand implements Callable<Integer> {
         }
         err.printf("resuming %s after epoch %d of %d (recipe from the checkpoint)%n",
             spec.name(), ck.epoch(), ck.recipe().epochs());
-        trainer = Trainer.resume(ck, train, split.test(), workers);
+        trainer = setting(() -> Trainer.resume(ck, train, split.test(), workers));
       } else {
-        Recipe recipe = new Recipe(epochs, batch, learningRate, momentum, weightDecay, eta, seed, augment,
-            weightClamp, inputShifts, lpStart, lpEpochs);
+        Recipe recipe = setting(() -> new Recipe(epochs, batch, learningRate, momentum, weightDecay, eta, seed,
+            augment, weightClamp, inputShifts, lpStart, lpEpochs));
         if (pkkd) {
-          recipe = recipe.withPkkd(
+          Recipe plain = recipe;
+          recipe = setting(() -> plain.withPkkd(
               pkkdFeatureWeight == null ? Recipe.DEFAULT_PKKD_FEATURE_WEIGHT : pkkdFeatureWeight,
               pkkdOutputWeight == null ? Recipe.DEFAULT_PKKD_OUTPUT_WEIGHT : pkkdOutputWeight,
-              pkkdTemperature == null ? Recipe.DEFAULT_PKKD_TEMPERATURE : pkkdTemperature);
+              pkkdTemperature == null ? Recipe.DEFAULT_PKKD_TEMPERATURE : pkkdTemperature));
         } else if (pkkdFeatureWeight != null || pkkdOutputWeight != null || pkkdTemperature != null) {
           throw new UserError("--pkkd-feature-weight, --pkkd-output-weight and --pkkd-temperature need --pkkd");
         }
-        trainer = Trainer.start(spec, recipe, train, split.test(), workers);
+        Recipe chosen = recipe;
+        trainer = setting(() -> Trainer.start(spec, chosen, train, split.test(), workers));
       }
       err.printf("training %s on %d images (%d steps of %d per epoch), %d thread%s, %s kernels%n",
           spec.name(), train.count(), trainer.stepsPerEpoch(), trainer.recipe().batch(), workers.threads(),
@@ -194,10 +195,6 @@ final class TrainCommand implements Callable<Integer> {
       }
       System.out.printf("done: test accuracy %.2f%%; checkpoint and metrics.json in %s%n", 100 * last.testAccuracy(), out);
       return 0;
-    } catch (IdxFormatException | CheckpointException | SpecException e) {
-      throw new UserError(e.getMessage(), e);
-    } catch (IllegalArgumentException e) {
-      throw new UserError(e.getMessage(), e);
     } catch (IOException e) {
       throw new UserError("cannot write to " + out + ": " + e.getMessage(), e);
     }
@@ -263,6 +260,19 @@ final class TrainCommand implements Callable<Integer> {
     public void epochDone(EpochMetrics m) {
       bar.close();
       super.epochDone(m);
+    }
+  }
+
+  /**
+   * A recipe, thread count or training set-up that the library refuses: the user's to change.
+   * Only these calls are trusted to mean that by an IllegalArgumentException; from training
+   * itself one is a bug and keeps its trace.
+   */
+  private static <T> T setting(Supplier<T> make) {
+    try {
+      return make.get();
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
     }
   }
 }

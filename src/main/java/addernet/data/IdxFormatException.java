@@ -1,9 +1,9 @@
 package addernet.data;
 
-import java.io.IOException;
+import addernet.io.UserError;
 
 /** An IDX file that is not what it claims to be; the message names the file and the problem. */
-public final class IdxFormatException extends IOException {
+public final class IdxFormatException extends UserError {
   public IdxFormatException(String message) {
     super(message);
   }

@@ -1,6 +1,6 @@
 package addernet.export;
 
-import java.io.IOException;
+import addernet.io.UserError;
 
 /**
  * A model package that cannot be used; the message starts with the file (and field) at fault and
@@ -8,7 +8,7 @@ import java.io.IOException;
  * any line break or control character that reached it from the package's own text (a file name, a
  * JSON string) is shown as '?'.
  */
-public final class PackageException extends IOException {
+public final class PackageException extends UserError {
   public PackageException(String message) {
     super(message.replaceAll("\\p{Cntrl}", "?"));
   }

@@ -1,13 +1,10 @@
 package addernet.gen;
 
+import addernet.io.StrictJson;
 import addernet.io.UserError;
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,12 +24,11 @@ final class ManifestReader {
    */
   private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*");
 
+  /** A manifest lists file names and a few numbers; anything near this size is not one. */
+  static final long MAX_BYTES = 16 << 20;
+
   private static final ObjectMapper STRICT =
-      JsonMapper.builder()
-          .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS) // "rows": "2" is not a number
-          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      StrictJson.builder()
           // The file hashes are checked by FolderFiles.verify, against the files themselves.
           .addMixIn(AcceleratorGenerator.Manifest.class, FilesField.class)
           .addMixIn(ArrayGenerator.ArrayManifest.class, FilesField.class)
@@ -54,24 +50,25 @@ final class ManifestReader {
     if (!Files.isRegularFile(file)) {
       throw new UserError(dir + " holds no " + name + "; " + hint);
     }
+    StrictJson<UserError> json = new StrictJson<>(file.toString(), UserError::new);
+    String text = json.readText(file, MAX_BYTES, "");
+    T value;
     try {
-      T value = STRICT.readValue(file.toFile(), type);
-      if (value == null) {
-        throw new UserError(file + " must hold a JSON object, got null");
-      }
-      return value;
-    } catch (JsonParseException e) {
-      throw new UserError(file + " is not valid JSON: " + firstLine(e.getOriginalMessage())
-          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
+      value = STRICT.readValue(text, type);
     } catch (JsonMappingException e) {
-      String field = fieldPath(e);
-      throw new UserError(file + ": " + (field.isEmpty() ? "" : "field " + field + ": ")
-          + firstLine(e.getOriginalMessage()), e);
+      if (e.getPath().isEmpty()) {
+        throw json.invalid(e);
+      }
+      // The records' Java names mean nothing to a user; the field path says where.
+      throw json.refuse("field " + StrictJson.fieldPath("", e) + ": "
+          + StrictJson.message(e).replaceAll("addernet\\.gen\\.[A-Za-z$.]+", "the manifest"));
     } catch (JsonProcessingException e) {
-      throw new UserError(file + ": " + firstLine(e.getOriginalMessage()), e);
-    } catch (IOException e) {
-      throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+      throw json.invalid(e);
     }
+    if (value == null) {
+      throw json.refuse("must hold a JSON object, got null");
+    }
+    return value;
   }
 
   /** A one-line refusal of field {@code field} of {@code file}. */
@@ -100,14 +97,14 @@ final class ManifestReader {
     try {
       root = dir.toRealPath();
     } catch (IOException e) {
-      throw new UserError("cannot read " + dir + ": " + e.getMessage(), e);
+      throw new UserError("cannot read " + dir + ": " + StrictJson.describe(e), e);
     }
     for (String n : names) {
       if (n == null) {
         throw bad(file, field, "file names", "null in the list");
       }
       String name = n.startsWith("./") ? n.substring(2) : n;
-      if (!FILE_NAME.matcher(name).matches() || List.of(name.split("/")).contains("..")) {
+      if (!plainName(name)) {
         throw bad(file, field, "plain file names inside " + dir
             + " (letters, digits, _ . + - and /, no ..)", "\"" + n + "\"");
       }
@@ -120,31 +117,8 @@ final class ManifestReader {
           throw bad(file, field, "files inside " + dir, "\"" + n + "\", a link to " + p.toRealPath());
         }
       } catch (IOException e) {
-        throw new UserError("cannot read " + p + ": " + e.getMessage(), e);
+        throw new UserError("cannot read " + p + ": " + StrictJson.describe(e), e);
       }
     }
-  }
-
-  private static String fieldPath(JsonMappingException e) {
-    StringBuilder s = new StringBuilder();
-    for (JsonMappingException.Reference r : e.getPath()) {
-      if (r.getFieldName() != null) {
-        s.append(s.length() == 0 ? "" : ".").append(r.getFieldName());
-      } else if (r.getIndex() >= 0) {
-        s.append('[').append(r.getIndex()).append(']');
-      }
-    }
-    return s.toString();
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "unreadable";
-    }
-    String line = message.lines().findFirst().orElse("").strip();
-    // Jackson names Java types ("`int`", "java.lang.String"); the field name is what a user needs.
-    return line.replace("`", "").replace("java.lang.", "").replace("java.util.", "")
-        .replaceAll("\\(class [^)]*\\)", "").replaceAll("\\s*\\(but might[^)]*\\)", "").replaceAll("addernet\\.gen\\.[A-Za-z$.]+", "the manifest")
-        .strip();
   }
 }

@@ -325,6 +325,9 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
         }
       }
       String[] words = rest.toArray(String[]::new);
+      if (words.length == 0) {
+        throw new SpecException(where + ": name=, from= and with= need a layer on their line");
+      }
       if (given != null && (!NODE_NAME.matcher(given).matches() || given.equals("input")
           || given.startsWith(AUTO_PREFIX))) {
         throw new SpecException(where + ": name '" + given + "' must be a letter followed by up to 63"

@@ -229,7 +229,7 @@ public final class RunReport {
       Checkpoint ck;
       try {
         ck = Checkpoint.load(f.getParent());
-      } catch (IOException | RuntimeException e) {
+      } catch (RuntimeException e) {
         s.unreadable(f, e);
         continue;
       }
@@ -567,7 +567,7 @@ public final class RunReport {
       try {
         ops = NetworkOps.of(ModelPackage.read(pkg).network());
         s.json.put("counted_from", rel(pkg));
-      } catch (IOException | RuntimeException e) {
+      } catch (RuntimeException e) {
         s.unreadable(pkg, e);
       }
     } else {

@@ -389,11 +389,11 @@ class ModelPackageTest {
     int[][] terms = {java.util.stream.IntStream.iterate(31, t -> t - 1).limit(31).toArray()};
     for (long b : new long[] {Long.MIN_VALUE, Long.MAX_VALUE, 0}) {
       Requant r = new Requant(0, terms, new long[] {b}, 0, 1);
-      PackageException e = assertThrows(PackageException.class, () -> PackageReader.checkBound(r, 62, "x"));
+      PackageException e = assertThrows(PackageException.class, () -> PackageRequant.checkBound(r, 62, "x"));
       assertTrue(e.getMessage().contains("2^92"), e.getMessage());
     }
     Requant minOnly = new Requant(0, new int[][] {{}}, new long[] {Long.MIN_VALUE}, 0, 1);
-    PackageException e = assertThrows(PackageException.class, () -> PackageReader.checkBound(minOnly, 62, "x"));
+    PackageException e = assertThrows(PackageException.class, () -> PackageRequant.checkBound(minOnly, 62, "x"));
     assertTrue(e.getMessage().contains("= 9223372036854775808;"), e.getMessage());
   }
 

@@ -193,6 +193,6 @@ class TrainerTest {
     String json = Files.readString(manifest);
     Files.writeString(manifest, json.replace("\"epoch\" : 1,", "\"epoch\" : -5,"));
     String m = assertThrows(CheckpointException.class, () -> Checkpoint.load(dir)).getMessage();
-    assertTrue(m.contains("epoch: must be a whole number in 0..2 (the recipe's epochs), got -5"), m);
+    assertTrue(m.contains("epoch: must be an integer in 0..2 (the recipe's epochs), got -5"), m);
   }
 }
