@@ -32,6 +32,11 @@ import picocli.CommandLine.Option;
       "Train a network from a spec on Fashion-MNIST; writes DIR/checkpoint.json (+ data file) and",
       "DIR/metrics.json after every epoch. Same seed => same result, whatever --threads.",
       "",
+      "--recipe official sets the official AdderNet ResNet training's batch 256, learning rate",
+      "0.1 and augmentation flip,shift=4 (random 4-pixel crop and flip); options given beside it win.",
+      "The adaptive learning rate (--eta 0.2) scales each adder layer's weight gradient to norm",
+      "eta * sqrt(k), as the official code's sqrt(numel)/5.",
+      "",
       "--out must be a new or empty folder, or an earlier output of train: --resume continues it,",
       "--force starts it over. It is locked while training, so a second train into it is refused",
       "(docs/outputs.md)."
@@ -40,6 +45,14 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "lenet5-adder",
       description = "shipped model name or .spec file (default: ${DEFAULT-VALUE})")
   String model;
+
+  @Option(names = "--recipe", defaultValue = "default", paramLabel = "default|official",
+      description = "defaults for batch, learning rate and augmentation: ours (default) or the"
+          + " official ResNet training's (256, 0.1, flip,shift=4)")
+  String recipePreset;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec commandSpec;
 
   @Option(names = "--out", required = true, description = "output directory: new, empty, or an earlier output of train (see --resume, --force)")
   Path out;
@@ -144,7 +157,7 @@ final class TrainCommand implements Callable<Integer> {
         Workers workers = setting(
             () -> new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads))) {
       outputs.folderInPlace("--out", out, resume);
-      FashionMnist.Split split = FashionMnist.read(dataDir);
+      FashionMnist.Split split = addernet.data.DataFolder.read(dataDir);
       ImageSet train = trainLimit == null ? split.train() : split.train().head(trainLimit);
       NetworkSpec spec = NetworkSpec.resolve(model);
       Trainer trainer;
@@ -162,6 +175,7 @@ final class TrainCommand implements Callable<Integer> {
             spec.name(), ck.epoch(), ck.recipe().epochs());
         trainer = setting(() -> Trainer.resume(ck, train, split.test(), workers));
       } else {
+        applyPreset();
         Recipe recipe = setting(() -> new Recipe(epochs, batch, learningRate, momentum, weightDecay, eta, seed,
             augment, weightClamp, inputShifts, lpStart, lpEpochs));
         if (pkkd) {
@@ -206,6 +220,26 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /** One line per epoch (logs, CI). */
+  /** --recipe official: its batch, learning rate and augmentation where no option gives them. */
+  private void applyPreset() {
+    switch (recipePreset) {
+      case "default" -> { }
+      case "official" -> {
+        picocli.CommandLine.ParseResult given = commandSpec.commandLine().getParseResult();
+        if (!given.hasMatchedOption("--batch")) {
+          batch = 256;
+        }
+        if (!given.hasMatchedOption("--lr")) {
+          learningRate = 0.1;
+        }
+        if (!given.hasMatchedOption("--augment")) {
+          augment = "flip,shift=4";
+        }
+      }
+      default -> throw new UserError("--recipe must be default or official, got '" + recipePreset + "'");
+    }
+  }
+
   private static class Lines implements Trainer.Progress {
     final PrintStream err;
     int epochs;
