@@ -53,7 +53,7 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  addernet quantize --checkpoint runs/lenet5 --bits 8 \\",
-      "      --out model/lenet5-adder-8bit --report q8.json",
+      "      --out build/lenet5-adder-8bit --report q8.json",
       "  addernet quantize --checkpoint runs/lenet5 --bits 6 --qat-epochs 2 \\",
       "      --out pkg6 --report q6.json",
       "  addernet quantize --checkpoint runs/lenet5 --bits 8 \\",
