@@ -71,7 +71,7 @@ object ControlMap {
   // What the read-only registers hold, for the hardware and for the C header alike.
   def ident(formatVersion: Int): Long = 0xadde0000L | (formatVersion.toLong << 8) | Version
   def shape(cfg: AccelConfig): Long = cfg.rows.toLong | (cfg.cols.toLong << 16)
-  def flags(cfg: AccelConfig): Int = (if (cfg.op == PEOp.Mac) 1 else 0) |
+  def flags(cfg: AccelConfig): Int = (if (cfg.op == PEOp.Multiply) 1 else 0) |
     (if (cfg.weightStream) 2 else 0) | (if (cfg.spramWeights) 4 else 0) | (if (cfg.trace) 8 else 0)
   def widths(cfg: AccelConfig): Long = cfg.dataBits.toLong | (cfg.logitBits.toLong << 8) |
     (cfg.requantizers.toLong << 16) | (flags(cfg).toLong << 24)

@@ -3,9 +3,15 @@ package addernet.hw
 import chisel3.RawModule
 import circt.stage.ChiselStage
 
-/** Entry points the Java side calls as plain static methods. */
+/**
+ * Entry points the Java side calls as plain static methods: an object without a companion class
+ * gets static forwarders, so Java never reaches into a `Foo$.MODULE$`. Configurations cross as
+ * words (the PE operation, the weight memory, the control), the same words accel.json holds.
+ */
 object Generate {
-  // Verilog-2001-style output that yosys 0.23 and Verilator both read (see STACK.md).
+  // Verilog-2001-style output that both yosys 0.23 and Verilator read: no local variables or
+  // packed arrays, no randomization; and no debug or source-location comments, so the Verilog of
+  // a configuration is the same text whatever checkout generated it.
   private val firtoolOpts = Array(
     "-disable-all-randomization",
     "-strip-debug-info",
@@ -15,6 +21,23 @@ object Generate {
   /** Writes one Verilog file per module of a bare mesh into `targetDir`. */
   def mesh(rows: Int, cols: Int, dataBits: Int, accBits: Int, op: String, targetDir: String): Unit =
     emitTo(new Mesh(ArrayConfig(rows, cols, dataBits, accBits, PEOp.byName(op))), targetDir)
+
+  /** The validated accelerator config; the IllegalArgumentException of a broken `require`. */
+  def accelConfig(
+      rows: Int, cols: Int, batch: Int, dataBits: Int, accBits: Int, op: String, maxTerms: Int,
+      logitBits: Int, inputShift: Int, layers: Array[LayerParams], trace: Boolean,
+      weightMemory: String, control: String): AccelConfig =
+    AccelConfig(rows, cols, batch, dataBits, accBits, PEOp.byName(op), maxTerms, logitBits, inputShift,
+      layers, trace, WeightMemory.byName(weightMemory), Control.byName(control))
+
+  /** Clocks from configuration until the board's reset falls (PowerOnReset). */
+  def powerOnResetClocks: Int = PowerOnReset.Clocks
+
+  /** The iCEBreaker shell's UART clocks per bit. */
+  def boardUartDivisor: Int = IceBreakerTop.Divisor
+
+  /** The byte the board shell answers a resynchronisation with. */
+  def boardResyncToken: Int = IceBreakerTop.ResyncToken
 
   def emitTo(gen: => RawModule, targetDir: String): Unit = {
     ChiselStage.emitSystemVerilogFile(gen, Array("--target-dir", targetDir, "--split-verilog"), firtoolOpts)

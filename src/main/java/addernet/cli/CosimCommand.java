@@ -60,7 +60,7 @@ import picocli.CommandLine.Option;
       "  addernet cosim --model model/lenet5-adder-8bit --rtl build/lenet --images 10000",
       "  addernet cosim --rtl build/array8x8 --random 1000 --seed 1 --report cosim.json",
       "  addernet cosim --random-networks 20 --seed 7",
-      "  addernet cosim --random-networks 20 --op mac   (the CNN twin on MAC PEs)"
+      "  addernet cosim --random-networks 20 --op multiply   (the CNN twin on MAC PEs)"
     })
 final class CosimCommand implements Callable<Integer> {
   @Option(names = "--rtl", description = "A folder written by 'addernet generate'.")
@@ -90,7 +90,7 @@ final class CosimCommand implements Callable<Integer> {
   @Option(names = "--random-networks", description = "Number of random networks to generate and check.")
   Integer randomNetworks;
 
-  @Option(names = "--op", defaultValue = "adder", description = "With --random-networks: adder networks, or mac for the CNN twin's multiply networks on MAC PEs (default ${DEFAULT-VALUE}).")
+  @Option(names = "--op", defaultValue = "adder", description = "With --random-networks: adder networks, or multiply for the CNN twin's multiply networks on MAC PEs (default ${DEFAULT-VALUE}).")
   String op;
 
   @Option(names = "--keep", description = "With --random-networks: folder for the RTL of failing networks (default: runs/failing-networks).")
@@ -272,12 +272,7 @@ final class CosimCommand implements Callable<Integer> {
     if (randomNetworks < 1) {
       throw new UserError("--random-networks must be positive, got " + randomNetworks);
     }
-    addernet.gen.PeOp peOp;
-    try {
-      peOp = addernet.gen.PeOp.fromId(op);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--op: " + e.getMessage());
-    }
+    addernet.quant.PeOp peOp = GenerateCommand.peOp(op);
     Path keepDir = keep != null ? keep : Path.of("runs", "failing-networks");
     reportFile = report == null ? null : outputs.file("--report", report);
     // Put in place only when a network fails; an earlier one stays otherwise. The default's

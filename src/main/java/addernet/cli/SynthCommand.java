@@ -7,7 +7,7 @@ import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
 import addernet.io.Outputs;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.synth.Design;
 import addernet.synth.Resources;
 import addernet.synth.StorageFigures;
@@ -226,7 +226,7 @@ final class SynthCommand implements Callable<Integer> {
         device = part.id;
       }
       if ((macTwin || twinRtl != null) && accel.peOp() != PeOp.ADDER) {
-        throw new UserError(rtl + " already has " + accel.peOp().id() + " PEs; --mac-twin and"
+        throw new UserError(rtl + " already has " + accel.peOp().word() + " PEs; --mac-twin and"
             + " --twin-rtl compare an adder accelerator with MAC ones");
       }
     }
@@ -247,16 +247,16 @@ final class SynthCommand implements Callable<Integer> {
       }
       if (macTwin && arrayCfg != null && arrayCfg.op() == PeOp.ADDER) {
         twin = twinDir.path().resolve("rtl");
-        int accBits = PeOp.MAC.accumulatorBits(arrayCfg.dataBits(), arrayCfg.maxK());
+        int accBits = PeOp.MULTIPLY.accumulatorBits(arrayCfg.dataBits(), arrayCfg.maxK());
         ArrayGenerator.generate(
             new ArrayConfig(arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits,
-                arrayCfg.maxK(), PeOp.MAC),
+                arrayCfg.maxK(), PeOp.MULTIPLY),
             twin);
         twinShape = String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
             arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits, arrayCfg.accBits());
       } else if (macTwin && accel != null) {
         twin = twinDir.path().resolve("rtl");
-        AcceleratorGenerator.twin(rtl, PeOp.MAC, twin);
+        AcceleratorGenerator.twin(rtl, PeOp.MULTIPLY, twin);
         var tm = AcceleratorGenerator.read(twin);
         twinShape = String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
             tm.rows(), tm.cols(), tm.dataBits(), tm.accBits(), accel.accBits());
@@ -310,8 +310,8 @@ final class SynthCommand implements Callable<Integer> {
           + " 'addernet generate --model CNN-PACKAGE'");
     }
     var m = AcceleratorGenerator.read(twinRtl);
-    if (m.peOp() != PeOp.MAC) {
-      throw new UserError("--twin-rtl " + twinRtl + " has " + m.peOp().id() + " PEs; generate it"
+    if (m.peOp() != PeOp.MULTIPLY) {
+      throw new UserError("--twin-rtl " + twinRtl + " has " + m.peOp().word() + " PEs; generate it"
           + " from the CNN twin's package (multiply layers)");
     }
     if (m.rows() != adder.rows() || m.cols() != adder.cols() || m.batch() != adder.batch()) {
@@ -326,7 +326,6 @@ final class SynthCommand implements Callable<Integer> {
     unlike(twinFile, "inSize", m.inSize(), adder.inSize());
     unlike(twinFile, "classes", m.classes(), adder.classes());
     unlike(twinFile, "trace", m.trace(), adder.trace());
-    unlike(twinFile, "weights", m.weights(), adder.weights());
     unlike(twinFile, "weightMemory", m.weightMemory(), adder.weightMemory());
     unlike(twinFile, "control", m.control(), adder.control());
     if (m.layers() != null && adder.layers() != null) {

@@ -86,12 +86,12 @@ public final class AccelCosim {
               + " classes, but the model has " + inSize + " and " + net.classes()
               + "; generate the RTL from this model");
     }
-    addernet.gen.PeOp op = manifest.peOp();
+    addernet.quant.PeOp op = manifest.peOp();
     for (IntLayer l : net.layers()) {
       if (l.op() != op) {
         throw new addernet.io.UserError(
-            rtlDir + " has " + op.id() + " PEs, but layer " + l.name() + " of the model is a "
-                + l.op().id() + " layer; generate the RTL from this model");
+            rtlDir + " has " + op.word() + " PEs, but layer " + l.name() + " of the model is a "
+                + l.op().word() + " layer; generate the RTL from this model");
       }
     }
   }

@@ -124,7 +124,7 @@ public final class AccelSimulator implements AutoCloseable {
         + "#define BOARD_IN_SIZE " + m.inSize() + "\n"
         + "#define BOARD_CLASSES " + m.classes() + "\n"
         + "#define BOARD_ISSUE_CYCLES " + m.issueCyclesPerBatch() + "ull\n"
-        + "#define BOARD_POR_CLOCKS " + addernet.hw.PowerOnReset$.MODULE$.Clocks() + "\n";
+        + "#define BOARD_POR_CLOCKS " + addernet.hw.Generate.powerOnResetClocks() + "\n";
   }
 
   /** Starts the model; with {@code fst} non-null it records a waveform there. */

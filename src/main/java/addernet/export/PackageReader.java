@@ -1,7 +1,7 @@
 package addernet.export;
 
 import addernet.io.FileHash;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
 import addernet.quant.Requant;
@@ -177,7 +177,7 @@ final class PackageReader {
       if (networkOp == null) {
         networkOp = op;
       } else if (op != networkOp) {
-        throw bad(f + ".operation", "must be " + ModelPackage.operationKeyword(networkOp) + " like layers[0]"
+        throw bad(f + ".operation", "must be " + networkOp.word() + " like layers[0]"
             + " (all layers of a package share one operation, contract section 6), got "
             + (l.has("operation") ? shown(l.get("operation")) : "nothing (adder)"));
       }
@@ -400,13 +400,11 @@ final class PackageReader {
       return PeOp.ADDER;
     }
     JsonNode o = l.get("operation");
-    if (o.isTextual() && o.textValue().equals("adder")) {
-      return PeOp.ADDER;
+    try {
+      return PeOp.fromWord(o.isTextual() ? o.textValue() : null);
+    } catch (IllegalArgumentException e) {
+      throw bad(f + ".operation", "must be adder or multiply, got " + shown(o));
     }
-    if (o.isTextual() && o.textValue().equals("multiply")) {
-      return PeOp.MAC;
-    }
-    throw bad(f + ".operation", "must be adder or multiply, got " + shown(o));
   }
 
   private IntNetwork network(String name, int ch, int h, int w, List<IntLayer> layers, int logitBits)

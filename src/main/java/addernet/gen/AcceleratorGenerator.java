@@ -1,5 +1,6 @@
 package addernet.gen;
 
+import addernet.quant.PeOp;
 import addernet.io.Outputs;
 import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
@@ -32,10 +33,16 @@ public final class AcceleratorGenerator {
   /** The top of a board folder (generate --board icebreaker; docs/board.md). */
   public static final String BOARD_TOP = "IceBreakerTop";
   /**
-   * 2: PE rows are images, activations stored once, shared requantizers (docs/accelerator.md).
-   * A folder of version 1 has another trace port and memory layout, so it is refused.
+   * accel.json's layout and words (docs/accelerator.md, "accel.json"): a folder of another version
+   * is refused, since its fields may mean something else, and generated again.
    */
-  public static final int FORMAT_VERSION = 3;
+  public static final int FORMAT_VERSION = 4;
+  /**
+   * The hardware's version, which IDENT reports (docs/accelerator.md, "Registers"): it changes with
+   * the ports, the trace and the memory layout, not with accel.json's words, so a driver checks
+   * the design it talks to rather than the file it came with.
+   */
+  public static final int IDENT_VERSION = 3;
   /** The largest mesh inside an accelerator (32 x 32); docs/accelerator.md, "Limits". */
   public static final int MAX_PES = 1024;
   /**
@@ -52,7 +59,7 @@ public final class AcceleratorGenerator {
   /** Largest array a network can use: its widest layer, and one PE row per image of the batch. */
   public static Options fit(IntNetwork net, int rows, int cols, int batch) {
     int widest = net.layers().stream().mapToInt(IntLayer::outChannels).max().orElseThrow();
-    return new Options(Math.min(rows, batch), Math.min(cols, widest), batch);
+    return Options.of(Math.min(rows, batch), Math.min(cols, widest), batch);
   }
 
   /**
@@ -61,41 +68,28 @@ public final class AcceleratorGenerator {
    * drop it.
    */
   public record Options(
-      int rows, int cols, int batch, boolean trace, boolean weightStream, boolean spramWeights,
-      boolean axiControl) {
-    /** AXI4-Lite control, the default; {@link #withAxiControl}(false) gives the plain ports. */
-    public Options(int rows, int cols, int batch, boolean trace, boolean weightStream, boolean spramWeights) {
-      this(rows, cols, batch, trace, weightStream, spramWeights, true);
+      int rows, int cols, int batch, boolean trace, WeightMemory weights, Control control) {
+    /** A traced array with weight ROMs behind AXI4-Lite registers, what {@code generate} makes by default. */
+    public static Options of(int rows, int cols, int batch) {
+      return new Options(rows, cols, batch, true, WeightMemory.ROM, Control.AXI);
     }
 
-    public Options(int rows, int cols, int batch) {
-      this(rows, cols, batch, true);
+    public Options withTrace(boolean keep) {
+      return new Options(rows, cols, batch, keep, weights, control);
     }
 
-    public Options(int rows, int cols, int batch, boolean trace) {
-      this(rows, cols, batch, trace, false, false);
+    public Options withWeights(WeightMemory memory) {
+      return new Options(rows, cols, batch, trace, memory, control);
     }
 
-    public Options(int rows, int cols, int batch, boolean trace, boolean weightStream) {
-      this(rows, cols, batch, trace, weightStream, false);
-    }
-
-    /** The same array with weights from ROMs ({@code false}) or loaded through the weight stream. */
-    public Options withWeightStream(boolean stream) {
-      return new Options(rows, cols, batch, trace, stream, spramWeights && stream, axiControl);
-    }
-
-    /** The same array with AXI4-Lite registers ({@code true}) or the plain start/busy/done ports. */
-    public Options withAxiControl(boolean axi) {
-      return new Options(rows, cols, batch, trace, weightStream, spramWeights, axi);
-    }
-
-    /** The same array with streamed weights in the iCE40 UP5K's SPRAM. */
-    public Options withSpramWeights() {
-      return new Options(rows, cols, batch, trace, true, true, axiControl);
+    public Options withControl(Control how) {
+      return new Options(rows, cols, batch, trace, weights, how);
     }
 
     public Options {
+      if (weights == null || control == null) {
+        throw new NullPointerException("weights and control are required");
+      }
       if (rows < 1) {
         throw new UserError("--rows must be a positive number of PE rows, got " + rows);
       }
@@ -110,13 +104,14 @@ public final class AcceleratorGenerator {
 
   /**
    * What a generated folder holds, as {@code accel.json}. {@code op} is the mesh's PE operation
-   * (adder, or mac for the CNN twin; absent in folders written before the twin: adder). {@code
-   * maxTerms}, {@code inputShift} and {@code layers} (every layer's shape and requantization)
-   * together with the weight ROM images are the whole generator config, so the folder can be
-   * generated again, e.g. with the other PE operation ({@link #twin}). {@code board} and {@code
-   * uartDivisor} are null except in a board folder (docs/board.md), whose top is the board shell;
-   * so is {@code simUartDivisor}, the shorter bit period that cosim and tb/run-icarus give the
-   * simulated UART through the ADDERNET_UART_DIVISOR macro.
+   * ({@link PeOp#word}: adder, or multiply for the CNN twin), {@code weightMemory} a {@link
+   * WeightMemory} word and {@code control} a {@link Control} word. {@code maxTerms}, {@code
+   * inputShift} and {@code layers} (every layer's shape and requantization) together with the
+   * weight ROM images are the whole generator config, so the folder can be generated again, e.g.
+   * with the other PE operation ({@link #twin}). {@code board} and {@code uartDivisor} are null
+   * except in a board folder (docs/board.md), whose top is the board shell; so is {@code
+   * simUartDivisor}, the shorter bit period that cosim and tb/run-icarus give the simulated UART
+   * through the ADDERNET_UART_DIVISOR macro.
    */
   public record Manifest(
       int formatVersion,
@@ -133,7 +128,6 @@ public final class AcceleratorGenerator {
       int inSize,
       int classes,
       boolean trace,
-      String weights,
       String weightMemory,
       String control,
       long issueCyclesPerBatch,
@@ -150,19 +144,29 @@ public final class AcceleratorGenerator {
       @JsonInclude(JsonInclude.Include.NON_NULL) Integer uartDivisor,
       @JsonInclude(JsonInclude.Include.NON_NULL) Integer simUartDivisor) {
 
+    /** Where the weights live; {@link #read} has checked the word. */
+    public WeightMemory memory() {
+      return WeightMemory.fromWord(weightMemory);
+    }
+
+    /** How the design is driven; {@link #read} has checked the word. */
+    public Control controlMode() {
+      return Control.fromWord(control);
+    }
+
     /** True when the weights are loaded through the weight stream rather than held in ROMs. */
     public boolean weightStream() {
-      return "stream".equals(weights);
+      return memory().streamed();
     }
 
     /** True when the top is AcceleratorAxi, controlled through the AXI4-Lite registers. */
     public boolean axiControl() {
-      return "axi".equals(control);
+      return controlMode() == Control.AXI;
     }
 
-    /** The PE operation; folders from before the MAC twin have none and are adder designs. */
+    /** The PE operation; {@link #read} has checked the word. */
     public PeOp peOp() {
-      return op == null ? PeOp.ADDER : PeOp.fromId(op);
+      return PeOp.fromWord(op);
     }
   }
 
@@ -195,7 +199,7 @@ public final class AcceleratorGenerator {
     for (LayerParams l : layers) {
       bits = Math.max(bits, op == PeOp.ADDER
           ? PeOp.ADDER.accumulatorBits(dataBits, l.k())
-          : PeOp.macAccumulatorBits(l.k(), xLo, xHi, -wMax - 1, wMax));
+          : PeOp.multiplyAccumulatorBits(l.k(), xLo, xHi, -wMax - 1, wMax));
       xLo = Math.min(0, l.lo()); // zero padding feeds 0 whatever the clamp
       xHi = Math.max(0, l.hi());
     }
@@ -209,7 +213,7 @@ public final class AcceleratorGenerator {
       if (l.op() != op) {
         throw new UserError(
             "cannot build an accelerator for " + net.name() + ": " + l.name() + " uses "
-                + l.op().id() + " PEs but " + net.layers().get(0).name() + " uses " + op.id()
+                + l.op().word() + " PEs but " + net.layers().get(0).name() + " uses " + op.word()
                 + " PEs, and the PE mesh has one operation; make every weighted layer of the spec"
                 + " 'adder' (or every one 'multiply') and train again");
       }
@@ -260,7 +264,7 @@ public final class AcceleratorGenerator {
 
   /** The {@code networkSha256} an accelerator generated from {@code net} records. */
   public static String digest(IntNetwork net) {
-    return NetworkDigest.of(operationOf(net).id(), net.inputShift(), net.logitBits(), layerParams(net));
+    return NetworkDigest.of(operationOf(net).word(), net.inputShift(), net.logitBits(), layerParams(net));
   }
 
   /** The validated generator config for layers that are already in the generator's terms. */
@@ -271,16 +275,15 @@ public final class AcceleratorGenerator {
     int accBits = accumulatorBits(op, dataBits, inputShift, layers);
     if (accBits > 30) {
       throw new UserError(
-          op.id() + " accumulators of " + accBits + " bits are needed; the requantizer supports"
+          op.word() + " accumulators of " + accBits + " bits are needed; the requantizer supports"
               + " up to 30 (lower the data width or the layers' K)");
     }
     try {
       AccelConfig cfg =
-          new AccelConfig(
-              opt.rows(), opt.cols(), opt.batch(), dataBits, accBits,
-              addernet.hw.PEOp$.MODULE$.byName(op.id()), maxTerms, logitBits, inputShift,
-              layers.toArray(new LayerParams[0]), opt.trace(), opt.weightStream(), opt.spramWeights(),
-              opt.axiControl());
+          addernet.hw.Generate.accelConfig(
+              opt.rows(), opt.cols(), opt.batch(), dataBits, accBits, op.word(), maxTerms, logitBits,
+              inputShift, layers.toArray(new LayerParams[0]), opt.trace(), opt.weights().word(),
+              opt.control().word());
       int[] depth = cfg.bufferDepth();
       if (Math.max(depth[0], depth[1]) >= 1 << 24 || cfg.weightDepth() >= 1 << 24) {
         throw new UserError(String.format(
@@ -334,7 +337,7 @@ public final class AcceleratorGenerator {
   /** As above; {@code goldenPixels} (a package's golden images, or null) become tb/'s vectors. */
   public static void generateBoard(IntNetwork net, Options opt, Ice40Device.Board board, Path out,
       boolean force, List<Path> inputs, int[][] goldenPixels) {
-    AccelConfig cfg = config(net, opt.withAxiControl(false));
+    AccelConfig cfg = config(net, opt.withControl(Control.PLAIN));
     checkBoard(cfg, board);
     generate(cfg, net, net.name(), net.adderOpsPerImage(), out, force, inputs, board, goldenPixels);
   }
@@ -369,7 +372,7 @@ public final class AcceleratorGenerator {
 
   /** The UART's clocks per bit on {@code board}: its oscillator over the FTDI's 115,200 baud. */
   public static int uartDivisor(Ice40Device.Board board) {
-    return addernet.hw.IceBreakerTop$.MODULE$.Divisor();
+    return addernet.hw.Generate.boardUartDivisor();
   }
 
   /**
@@ -439,7 +442,7 @@ public final class AcceleratorGenerator {
     List<String> tried = new ArrayList<>();
     for (int[] a : BOARD_ARRAYS) {
       Options opt = fit(net, a[0], a[1], a[0]);
-      opt = new Options(opt.rows(), opt.cols(), a[0], false, true, true, false);
+      opt = new Options(opt.rows(), opt.cols(), a[0], false, WeightMemory.SPRAM, Control.PLAIN);
       AccelConfig cfg;
       try {
         cfg = config(net, opt);
@@ -473,7 +476,7 @@ public final class AcceleratorGenerator {
           String digest = NetworkDigest.of(cfg.op().name(), cfg.inputShift(), cfg.logitBits(),
               List.of(cfg.layers()));
           if (board == null) {
-            addernet.hw.GenerateAccelerator.apply(cfg, dir.toString(), networkId(digest), FORMAT_VERSION);
+            addernet.hw.GenerateAccelerator.apply(cfg, dir.toString(), networkId(digest), IDENT_VERSION);
           } else {
             Path scratch = Files.createTempDirectory("addernet-board-");
             try {
@@ -498,8 +501,7 @@ public final class AcceleratorGenerator {
                   digest,
                   cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
                   cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
-                  cfg.trace(), cfg.weightStream() ? "stream" : "rom", cfg.weightMemory(),
-                  cfg.axiControl() ? "axi" : "plain",
+                  cfg.trace(), cfg.weightMemory().name(), cfg.control().name(),
                   cfg.issueCycles(), opsPerImage,
                   cfg.requantizers(),
                   cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
@@ -507,7 +509,7 @@ public final class AcceleratorGenerator {
                   board == null ? null : uartDivisor(board), board == null ? null : SIM_UART_DIVISOR);
           JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
           if (cfg.axiControl()) {
-            DriverFiles.write(dir, cfg, FORMAT_VERSION, digest);
+            DriverFiles.write(dir, cfg, IDENT_VERSION, digest);
           }
           if (net != null) {
             IcarusTestbench.write(dir, cfg, net, sources,
@@ -553,8 +555,7 @@ public final class AcceleratorGenerator {
       }
     }
     AccelConfig cfg = config(m.network(),
-        new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.weightStream(),
-            "spram".equals(m.weightMemory()), m.axiControl()),
+        new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.memory(), m.controlMode()),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
     generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir), null, null);
   }
@@ -659,7 +660,7 @@ public final class AcceleratorGenerator {
           + " an older version with another inside, generate it again: addernet generate --model"
           + " PKG --rows " + m.rows() + " --cols " + m.cols() + " --out " + rtlDir);
     }
-    if (!"axi".equals(m.control()) && !"plain".equals(m.control())) {
+    if (Control.fromWord(m.control()) == null) {
       throw ManifestReader.bad(f, "control", "axi or plain", m.control() == null ? "null" : "\"" + m.control() + "\"");
     }
     if (m.board() != null && m.axiControl()) {
@@ -682,7 +683,7 @@ public final class AcceleratorGenerator {
         throw ManifestReader.bad(f, "simUartDivisor", "the simulated UART's clocks per bit (with a board)", "null");
       }
       ManifestReader.range(f, "simUartDivisor", m.simUartDivisor(), 4, m.uartDivisor());
-      if (m.trace() || !"spram".equals(m.weightMemory())) {
+      if (m.trace() || m.memory() != WeightMemory.SPRAM) {
         throw ManifestReader.bad(f, "board", "absent unless trace is false and weightMemory spram",
             "\"" + m.board() + "\"");
       }
@@ -700,16 +701,14 @@ public final class AcceleratorGenerator {
     if (m.networkSha256() != null && !m.networkSha256().matches("[0-9a-f]{64}")) {
       throw ManifestReader.bad(f, "networkSha256", "64 lower-case hex digits", "\"" + m.networkSha256() + "\"");
     }
-    if (!"rom".equals(m.weights()) && !"stream".equals(m.weights())) {
-      throw ManifestReader.bad(f, "weights", "rom or stream", m.weights() == null ? "null" : "\"" + m.weights() + "\"");
-    }
-    List<String> memories = m.weights().equals("rom") ? List.of("rom") : List.of("ram", "spram");
-    if (m.weightMemory() == null || !memories.contains(m.weightMemory())) { // List.of refuses null
-      throw ManifestReader.bad(f, "weightMemory", String.join(" or ", memories) + " (with weights " + m.weights() + ")",
+    if (WeightMemory.fromWord(m.weightMemory()) == null) {
+      throw ManifestReader.bad(f, "weightMemory", "rom, stream or spram",
           m.weightMemory() == null ? "null" : "\"" + m.weightMemory() + "\"");
     }
-    if (m.op() != null && !m.op().equals("adder") && !m.op().equals("mac")) {
-      throw ManifestReader.bad(f, "op", "adder or mac", "\"" + m.op() + "\"");
+    try {
+      PeOp.fromWord(m.op());
+    } catch (IllegalArgumentException e) {
+      throw ManifestReader.bad(f, "op", "adder or multiply", m.op() == null ? "null" : "\"" + m.op() + "\"");
     }
     ManifestReader.range(f, "rows", m.rows(), 1, MAX_PES);
     ManifestReader.range(f, "cols", m.cols(), 1, MAX_PES);

@@ -1,5 +1,7 @@
 package addernet.cosim;
 
+import addernet.gen.Control;
+import addernet.gen.WeightMemory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -33,7 +35,7 @@ class BoardShellTest {
     pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     net = pkg.network();
     rtl = tmp.resolve("board");
-    AcceleratorGenerator.generateBoard(net, new AcceleratorGenerator.Options(2, 2, 2, false, true, true),
+    AcceleratorGenerator.generateBoard(net, new AcceleratorGenerator.Options(2, 2, 2, false, WeightMemory.SPRAM, Control.PLAIN),
         Ice40Device.Board.ICEBREAKER, rtl, false, List.of());
   }
 

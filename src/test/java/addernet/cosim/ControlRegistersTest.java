@@ -1,5 +1,6 @@
 package addernet.cosim;
 
+import addernet.gen.WeightMemory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,7 +46,7 @@ class ControlRegistersTest {
     rom = tmp.resolve("rom");
     stream = tmp.resolve("stream");
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4), rom);
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4).withWeightStream(true), stream);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4).withWeights(WeightMemory.STREAM), stream);
   }
 
   private static List<RegisterReply> exec(AccelSimulator sim, RegisterOp... ops) {

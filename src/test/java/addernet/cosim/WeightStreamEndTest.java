@@ -1,5 +1,6 @@
 package addernet.cosim;
 
+import addernet.gen.WeightMemory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -31,7 +32,7 @@ class WeightStreamEndTest {
   static void generate() {
     net = RandomNetworks.create(21);
     stream = tmp.resolve("stream");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4).withWeightStream(true), stream);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4).withWeights(WeightMemory.STREAM), stream);
     beats = AcceleratorGenerator.weightStream(stream, AcceleratorGenerator.read(stream));
   }
 

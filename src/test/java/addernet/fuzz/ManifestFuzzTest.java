@@ -9,7 +9,7 @@ import addernet.cli.Main;
 import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.io.UserError;
 import addernet.quant.IntNetwork;
 import addernet.quant.RandomNetworks;

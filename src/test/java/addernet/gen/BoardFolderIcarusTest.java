@@ -27,7 +27,7 @@ class BoardFolderIcarusTest {
   void aBoardFolderCompilesOnIcarusWithOnlyItsOwnFilesAndItsTestbenchPassesOverTheUart() throws Exception {
     ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     Path rtl = tmp.resolve("board");
-    AcceleratorGenerator.generateBoard(pkg.network(), new AcceleratorGenerator.Options(2, 2, 2, false, true, true),
+    AcceleratorGenerator.generateBoard(pkg.network(), new AcceleratorGenerator.Options(2, 2, 2, false, WeightMemory.SPRAM, Control.PLAIN),
         Ice40Device.Board.ICEBREAKER, rtl, false, List.of(), pkg.golden().pixels());
     // What a user types: the folder's sources in accel.json's order and the testbench, nothing
     // defined. The SPRAM primitive's model must be there for it (the chip's is a yosys cell).

@@ -36,7 +36,7 @@ class DriverFilesTest {
   void theHeaderStatesTheDocumentedMapAndThisDesignsValues() throws Exception {
     IntNetwork net = RandomNetworks.create(31);
     Path rtl = tmp.resolve("rtl");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 3, 4).withWeightStream(true), rtl);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 3, 4).withWeights(WeightMemory.STREAM), rtl);
     var m = AcceleratorGenerator.read(rtl);
     Map<String, Long> d = defines(rtl.resolve("driver/addernet_regs.h"));
     // The offsets and codes of docs/accelerator.md, "Registers".
@@ -82,7 +82,7 @@ class DriverFilesTest {
   void aPlainFolderHasNoDriver() {
     IntNetwork net = RandomNetworks.create(33);
     Path rtl = tmp.resolve("rtl");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 2).withAxiControl(false), rtl);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 2).withControl(Control.PLAIN), rtl);
     assertFalse(Files.exists(rtl.resolve("driver")));
     var m = AcceleratorGenerator.read(rtl);
     assertEquals("plain", m.control());
