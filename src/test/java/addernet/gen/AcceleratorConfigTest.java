@@ -34,7 +34,7 @@ class AcceleratorConfigTest {
   void macTwinsAccumulatorHoldsKReluActivationsTimesTheMostNegativeWeight() {
     IntNetwork cnn = RandomNetworks.withOperation(lenet, PeOp.MULTIPLY);
     var cfg = AcceleratorGenerator.config(cnn, AcceleratorGenerator.Options.of(8, 8, 8));
-    assertEquals("mac", cfg.op().name());
+    assertEquals("multiply", cfg.op().name());
     // conv3: K = 256 products of ReLU outputs (0..127) and 8-bit weights: 256 * 127 * 128 < 2^22.
     assertEquals(23, cfg.accBits());
     assertEquals(cfg.issueCycles(),
@@ -49,7 +49,7 @@ class AcceleratorConfigTest {
     IntNetwork mixed = new IntNetwork("mixed", 1, 28, 28, layers, 16);
     UserError e = assertThrows(UserError.class,
         () -> AcceleratorGenerator.config(mixed, AcceleratorGenerator.Options.of(8, 8, 8)));
-    assertTrue(e.getMessage().contains("layer4 uses mac PEs"), e.getMessage());
+    assertTrue(e.getMessage().contains("layer4 uses multiply PEs"), e.getMessage());
   }
 
   @Test

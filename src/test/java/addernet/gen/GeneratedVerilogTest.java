@@ -20,7 +20,7 @@ class GeneratedVerilogTest {
   @TempDir Path tmp;
 
   @ParameterizedTest(name = "{0}x{1} {3}, {2}-bit")
-  @CsvSource({"1, 1, 2, adder", "8, 8, 8, adder", "3, 7, 16, adder", "4, 4, 8, mac"})
+  @CsvSource({"1, 1, 2, adder", "8, 8, 8, adder", "3, 7, 16, adder", "4, 4, 8, multiply"})
   void generatedVerilogPassesVerilatorLintWithAllWarnings(int rows, int cols, int bits, String op) {
     ArrayConfig cfg = ArrayConfig.derived(rows, cols, bits, 400, PeOp.fromWord(op));
     Path out = tmp.resolve("rtl");
