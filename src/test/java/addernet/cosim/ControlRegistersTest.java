@@ -68,7 +68,7 @@ class ControlRegistersTest {
   void identificationRegistersDescribeTheDesignAndItsNetwork() {
     var m = AcceleratorGenerator.read(rom);
     try (AccelSimulator sim = new AccelSimulator(rom, null)) {
-      assertEquals(0xadde0000L | (AcceleratorGenerator.FORMAT_VERSION << 8) | 1, read(sim, IDENT));
+      assertEquals(0xadde0000L | (AcceleratorGenerator.IDENT_VERSION << 8) | 1, read(sim, IDENT));
       assertEquals(m.rows() | ((long) m.cols() << 16), read(sim, SHAPE));
       long widths = read(sim, WIDTHS);
       assertEquals(m.dataBits(), widths & 0xff);
