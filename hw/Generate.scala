@@ -75,9 +75,10 @@ object GenerateAccelerator {
 
   /**
    * As above; with `cfg.axiControl` the top is AcceleratorAxi, whose identification registers
-   * read `networkId` (the network digest's first 32 bits) and `formatVersion` (accel.json's).
+   * read `networkId` (the network digest's first 32 bits) and `identVersion`, the hardware's
+   * version (docs/accelerator.md, "Registers").
    */
-  def apply(cfg: AccelConfig, targetDir: String, networkId: Long, formatVersion: Int): Unit = {
+  def apply(cfg: AccelConfig, targetDir: String, networkId: Long, identVersion: Int): Unit = {
     val dir = new java.io.File(targetDir)
     dir.mkdirs()
     val digits = (cfg.dataBits + 3) / 4
@@ -93,7 +94,7 @@ object GenerateAccelerator {
       "0" * (entryDigits - hex.length) + hex
     })
     java.nio.file.Files.writeString(new java.io.File(dir, requantFile).toPath, entries.mkString("", "\n", "\n"))
-    if (cfg.axiControl) Generate.emitTo(new AcceleratorAxi(cfg, memFilePrefix, networkId, formatVersion), targetDir)
+    if (cfg.axiControl) Generate.emitTo(new AcceleratorAxi(cfg, memFilePrefix, networkId, identVersion), targetDir)
     else Generate.emitTo(new Accelerator(cfg, memFilePrefix), targetDir)
   }
 }
