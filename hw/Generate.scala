@@ -22,13 +22,23 @@ object Generate {
   def mesh(rows: Int, cols: Int, dataBits: Int, accBits: Int, op: String, targetDir: String): Unit =
     emitTo(new Mesh(ArrayConfig(rows, cols, dataBits, accBits, PEOp.byName(op))), targetDir)
 
-  /** The validated accelerator config; the IllegalArgumentException of a broken `require`. */
+  /**
+   * The validated accelerator config. A broken `require` is an IllegalArgumentException whose
+   * message is the reason alone, without Scala's "requirement failed: ", so Java never parses it.
+   */
   def accelConfig(
       rows: Int, cols: Int, batch: Int, dataBits: Int, accBits: Int, op: String, maxTerms: Int,
       logitBits: Int, inputShift: Int, layers: Array[LayerParams], trace: Boolean,
       weightMemory: String, control: String): AccelConfig =
-    AccelConfig(rows, cols, batch, dataBits, accBits, PEOp.byName(op), maxTerms, logitBits, inputShift,
-      layers, trace, WeightMemory.byName(weightMemory), Control.byName(control))
+    try {
+      AccelConfig(rows, cols, batch, dataBits, accBits, PEOp.byName(op), maxTerms, logitBits, inputShift,
+        layers, trace, WeightMemory.byName(weightMemory), Control.byName(control))
+    } catch {
+      case e: IllegalArgumentException if e.getMessage != null && e.getMessage.startsWith(RequirementFailed) =>
+        throw new IllegalArgumentException(e.getMessage.stripPrefix(RequirementFailed), e)
+    }
+
+  private val RequirementFailed = "requirement failed: "
 
   /** Clocks from configuration until the board's reset falls (PowerOnReset). */
   def powerOnResetClocks: Int = PowerOnReset.Clocks

@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.gen.AccelManifest;
 import addernet.io.UserError;
 import addernet.cosim.AccelCosim;
 import addernet.cosim.AccelSimulator;
@@ -237,7 +238,7 @@ final class CosimCommand implements Callable<Integer> {
         layers ? " (every layer)" : " (logits)", r.mismatches());
     System.out.printf(
         "accuracy: RTL %.2f%%, Java reference %.2f%%%n", 100 * r.rtlAccuracy(), 100 * r.referenceAccuracy());
-    var manifest = AcceleratorGenerator.read(rtl);
+    var manifest = AccelManifest.read(rtl);
     if (manifest.board() != null) {
       // The UART carries logits, not the accelerator's cycle counter; the time is the UART's.
       System.out.printf(

@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.gen.AccelManifest;
 import addernet.io.UserError;
 import addernet.cosim.Verilator;
 import addernet.export.ModelPackage;
@@ -164,7 +165,7 @@ final class GenerateCommand implements Callable<Integer> {
         AcceleratorGenerator.generate(net, opt, out, force, List.of(model),
             pkg.golden() == null ? null : pkg.golden().pixels());
       }
-      var m = AcceleratorGenerator.read(out);
+      var m = AccelManifest.read(out);
       System.out.printf(
           "generated the %s accelerator: %dx%d %s PEs, batch %d, %d-bit data, %d-bit"
               + " accumulators, %d issue cycles per batch (%.0f per image; ideal %.0f) in %s%n",

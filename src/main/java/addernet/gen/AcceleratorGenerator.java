@@ -5,6 +5,7 @@ import addernet.io.Outputs;
 import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
 import addernet.fpga.Ice40Device;
+import addernet.fpga.Ice40Fit;
 import addernet.hw.AccelConfig;
 import addernet.hw.LayerParams;
 import addernet.quant.IntLayer;
@@ -99,89 +100,6 @@ public final class AcceleratorGenerator {
       if (batch < 1) {
         throw new UserError("--batch must be a positive number of images, got " + batch);
       }
-    }
-  }
-
-  /**
-   * What a generated folder holds, as {@code accel.json}. {@code op} is the mesh's PE operation
-   * ({@link PeOp#word}: adder, or multiply for the CNN twin), {@code weightMemory} a {@link
-   * WeightMemory} word and {@code control} a {@link Control} word. {@code maxTerms}, {@code
-   * inputShift} and {@code layers} (every layer's shape and requantization) together with the
-   * weight ROM images are the whole generator config, so the folder can be generated again, e.g.
-   * with the other PE operation ({@link #twin}). {@code board} and {@code uartDivisor} are null
-   * except in a board folder (docs/board.md), whose top is the board shell; so is {@code
-   * simUartDivisor}, the shorter bit period that cosim and tb/run-icarus give the simulated UART
-   * through the ADDERNET_UART_DIVISOR macro.
-   */
-  public record Manifest(
-      int formatVersion,
-      String top,
-      String network,
-      String networkSha256,
-      String op,
-      int rows,
-      int cols,
-      int batch,
-      int dataBits,
-      int accBits,
-      int logitBits,
-      int inSize,
-      int classes,
-      boolean trace,
-      String weightMemory,
-      String control,
-      long issueCyclesPerBatch,
-      long adderOpsPerImage,
-      int requantizers,
-      long activationBitsStored,
-      long activationBitsNeeded,
-      int maxTerms,
-      int inputShift,
-      List<LayerShape> layers,
-      List<String> sources,
-      List<String> memFiles,
-      @JsonInclude(JsonInclude.Include.NON_NULL) String board,
-      @JsonInclude(JsonInclude.Include.NON_NULL) Integer uartDivisor,
-      @JsonInclude(JsonInclude.Include.NON_NULL) Integer simUartDivisor) {
-
-    /** Where the weights live; {@link #read} has checked the word. */
-    public WeightMemory memory() {
-      return WeightMemory.fromWord(weightMemory);
-    }
-
-    /** How the design is driven; {@link #read} has checked the word. */
-    public Control controlMode() {
-      return Control.fromWord(control);
-    }
-
-    /** True when the weights are loaded through the weight stream rather than held in ROMs. */
-    public boolean weightStream() {
-      return memory().streamed();
-    }
-
-    /** True when the top is AcceleratorAxi, controlled through the AXI4-Lite registers. */
-    public boolean axiControl() {
-      return controlMode() == Control.AXI;
-    }
-
-    /** The PE operation; {@link #read} has checked the word. */
-    public PeOp peOp() {
-      return PeOp.fromWord(op);
-    }
-  }
-
-  /** One layer of {@code accel.json}: a {@link LayerParams} without its weights (they are in the ROM images). */
-  public record LayerShape(
-      String name, int inC, int inH, int inW, int outC, int kernel, int stride, int pad,
-      boolean pool, int shift, int lo, int hi, int[][] terms, long[] bias) {
-    static LayerShape of(LayerParams l) {
-      return new LayerShape(l.name(), l.inC(), l.inH(), l.inW(), l.outC(), l.kernel(), l.stride(),
-          l.pad(), l.pool(), l.shift(), l.lo(), l.hi(), l.terms(), l.bias());
-    }
-
-    LayerParams withWeights(int[] weights) {
-      return new LayerParams(name, inC, inH, inW, outC, kernel, stride, pad, pool, shift, lo, hi,
-          terms, bias, weights);
     }
   }
 
@@ -301,7 +219,21 @@ public final class AcceleratorGenerator {
       }
       return cfg;
     } catch (IllegalArgumentException e) {
-      throw new UserError("cannot build an accelerator for " + network + ": " + e.getMessage(), e);
+      throw new Unbuildable(network, e.getMessage(), e);
+    }
+  }
+
+  /** A network and array the generator's checks refuse; {@link #reason} says why, without the network. */
+  public static final class Unbuildable extends UserError {
+    private final String reason;
+
+    Unbuildable(String network, String reason, Throwable cause) {
+      super("cannot build an accelerator for " + network + ": " + reason, cause);
+      this.reason = reason;
+    }
+
+    public String reason() {
+      return reason;
     }
   }
 
@@ -352,14 +284,12 @@ public final class AcceleratorGenerator {
           + " it to 8 bits or fewer");
     }
     // The estimates that choose the array without --rows/--cols also bound a given one.
-    int cells = estimatedCells(cfg);
-    int brams = estimatedBlockRams(cfg);
-    int allowed = (int) (0.9 * board.device.logicCells);
-    if (cells > allowed || brams > board.device.blockRams) {
+    if (!Ice40Fit.fits(cfg, board.device)) {
       throw new UserError(String.format("--board %s: a %dx%d array does not fit the %s: about %,d logic"
           + " cells of the %,d allowed (90%% of %,d) and %d block RAMs of %d (docs/board.md, \"The"
           + " array\"); leave --rows and --cols out to get the largest that fits", board.id, cfg.rows(),
-          cfg.cols(), board.device.id, cells, allowed, board.device.logicCells, brams, board.device.blockRams));
+          cfg.cols(), board.device.id, Ice40Fit.estimatedCells(cfg), Ice40Fit.allowedCells(board.device),
+          board.device.logicCells, Ice40Fit.estimatedBlockRams(cfg), board.device.blockRams));
     }
   }
 
@@ -382,50 +312,6 @@ public final class AcceleratorGenerator {
   public static final int[][] BOARD_ARRAYS = {{8, 8}, {8, 4}, {4, 4}, {4, 2}, {2, 2}};
 
   /**
-   * The board's estimate of a design's iCE40 logic cells (a LUT with its flip-flop and carry, as
-   * nextpnr packs them): {@code CELLS_REST} for the controller, the address logic and the shell,
-   * plus {@code CELLS_PER_PE} per PE and {@code CELLS_PER_REQUANTIZER} per requantizer. Fitted to
-   * the two board folders placed with yosys 0.23 and nextpnr-ice40 on the UP5K (docs/board.md):
-   * the tiny network on 2x2 (one requantizer), 2,836 cells (estimate 2,860), and LeNet-5 on 4x4
-   * (one requantizer), 4,549-4,557 cells (estimate 4,540). The per-PE figure is more than a PE's own 52
-   * LUTs because the activation buffers' lanes, the skew registers and the sequencer grow with
-   * the array too; the requantizer's is its measured 912-1,008 LUTs. A design must stay under 90%
-   * of the part's cells, as {@code synth} asks (Ice40Device.smallestFitting).
-   */
-  public static final int CELLS_REST = 1300;
-  public static final int CELLS_PER_PE = 140;
-  public static final int CELLS_PER_REQUANTIZER = 1000;
-
-  /** The estimated logic cells of a board design (see {@link #CELLS_REST}). */
-  public static int estimatedCells(AccelConfig cfg) {
-    return CELLS_REST + CELLS_PER_PE * cfg.rows() * cfg.cols() + CELLS_PER_REQUANTIZER * cfg.requantizers();
-  }
-
-  /**
-   * The estimated iCE40 block RAMs of a design: each activation buffer, the logits memory and the
-   * requantization table (when it is deeper than yosys keeps in LUTs) as one memory of its word
-   * width and depth, in the block RAM mode that needs fewest (256 x 16, 512 x 8, 1024 x 4, 2048 x
-   * 2). LeNet-5 on 4x4: 22 estimated, 21 used.
-   */
-  public static int estimatedBlockRams(AccelConfig cfg) {
-    int[] depth = cfg.bufferDepth();
-    int n = blocks(depth[0], cfg.rows() * cfg.dataBits()) + blocks(depth[1], cfg.rows() * cfg.dataBits())
-        + blocks(cfg.logitDepth(), cfg.requantizers() * cfg.logitBits());
-    if (cfg.requantDepth() > 64) {
-      n += blocks(cfg.requantDepth(), new addernet.hw.RequantTable(cfg).entryBits());
-    }
-    return n;
-  }
-
-  private static int blocks(long depth, long width) {
-    long best = Long.MAX_VALUE;
-    for (int w = 16, d = 256; w >= 2; w /= 2, d *= 2) {
-      best = Math.min(best, ((width + w - 1) / w) * ((depth + d - 1) / d));
-    }
-    return (int) best;
-  }
-
-  /**
    * The array {@code generate --board} builds when none is given: the largest of {@link
    * #BOARD_ARRAYS} (cut to the network's widest layer) whose weights fit the part's SPRAMs
    * (AccelConfig's check), whose estimated logic cells stay under 90% of its cells and whose estimated
@@ -446,19 +332,17 @@ public final class AcceleratorGenerator {
       AccelConfig cfg;
       try {
         cfg = config(net, opt);
-      } catch (UserError e) {
-        tried.add(a[0] + "x" + a[1] + ": " + e.getMessage()
-            .replaceFirst("^cannot build an accelerator for [^:]*: (requirement failed: )?", ""));
+      } catch (Unbuildable e) {
+        tried.add(a[0] + "x" + a[1] + ": " + e.reason());
         continue;
       }
-      int cells = estimatedCells(cfg);
-      int brams = estimatedBlockRams(cfg);
-      if (cells <= 0.9 * board.device.logicCells && brams <= board.device.blockRams) {
+      if (Ice40Fit.fits(cfg, board.device)) {
         return new BoardChoice(opt, tried);
       }
       tried.add(String.format("%dx%d: about %,d logic cells of the %,d allowed (90%% of %,d) and %d"
-          + " block RAMs of %d", opt.rows(), opt.cols(), cells, (int) (0.9 * board.device.logicCells),
-          board.device.logicCells, brams, board.device.blockRams));
+          + " block RAMs of %d", opt.rows(), opt.cols(), Ice40Fit.estimatedCells(cfg),
+          Ice40Fit.allowedCells(board.device), board.device.logicCells,
+          Ice40Fit.estimatedBlockRams(cfg), board.device.blockRams));
     }
     throw new UserError(net.name() + " fits no array on the " + board.id + " (" + board.device.id
         + "): " + String.join("; ", tried));
@@ -491,12 +375,12 @@ public final class AcceleratorGenerator {
             mems.add(addernet.hw.GenerateAccelerator.memFilePrefix() + j + ".mem");
           }
           mems.add(addernet.hw.GenerateAccelerator.requantFile());
-          List<LayerShape> layers = new ArrayList<>();
+          List<AccelManifest.LayerShape> layers = new ArrayList<>();
           for (LayerParams l : cfg.layers()) {
-            layers.add(LayerShape.of(l));
+            layers.add(AccelManifest.LayerShape.of(l));
           }
-          Manifest m =
-              new Manifest(
+          AccelManifest m =
+              new AccelManifest(
                   FORMAT_VERSION, board != null ? BOARD_TOP : cfg.axiControl() ? AXI_TOP : TOP, network,
                   digest,
                   cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
@@ -513,12 +397,17 @@ public final class AcceleratorGenerator {
           }
           if (net != null) {
             IcarusTestbench.write(dir, cfg, net, sources,
-                cfg.weightStream() ? weightStream(dir, m) : new int[0], goldenPixels, networkId(digest),
+                cfg.weightStream() ? WeightImages.stream(dir, m) : new int[0], goldenPixels, networkId(digest),
                 board == null ? null : uartDivisor(board));
           }
           FpgaFlow.write(dir, new FpgaFlow.Design(network, m.top(), sources, mems, board));
           FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above
         });
+  }
+
+  /** The NETWORK_ID register: the digest's first 32 bits (its first eight hex digits). */
+  public static long networkId(String sha256) {
+    return Long.parseLong(sha256.substring(0, 8), 16);
   }
 
   /**
@@ -528,13 +417,8 @@ public final class AcceleratorGenerator {
    * adder network's weights multiplied instead: the hardware cost of the same accelerator, not
    * a meaningful CNN (see {@code synth --twin-rtl} for that).
    */
-  /** The NETWORK_ID register: the digest's first 32 bits (its first eight hex digits). */
-  public static long networkId(String sha256) {
-    return Long.parseLong(sha256.substring(0, 8), 16);
-  }
-
   public static void twin(Path rtlDir, PeOp op, Path out) {
-    Manifest m = read(rtlDir);
+    AccelManifest m = AccelManifest.read(rtlDir);
     if (m.board() != null) {
       throw new UserError(rtlDir + " is a " + m.board() + " board folder; its twin would need the"
           + " board shell too: compare the plain accelerators (generate --weights spram --no-trace)");
@@ -544,7 +428,7 @@ public final class AcceleratorGenerator {
           rtlDir.resolve(CONFIG_FILE) + " does not list its layers (it was generated by an older"
               + " version); generate it again from its model package");
     }
-    int[][] weights = readWeightRoms(rtlDir, m);
+    int[][] weights = WeightImages.weights(rtlDir, m);
     List<LayerParams> layers = new ArrayList<>();
     for (int i = 0; i < m.layers().size(); i++) {
       try {
@@ -558,196 +442,5 @@ public final class AcceleratorGenerator {
         new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.memory(), m.controlMode()),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
     generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir), null, null);
-  }
-
-  /** The lines of every column's weight image, {@code weights_colJ.mem}. */
-  private static List<List<String>> weightImages(Path rtlDir, Manifest m) {
-    List<List<String>> words = new ArrayList<>();
-    for (int j = 0; j < m.cols(); j++) {
-      Path mem = rtlDir.resolve(m.memFiles().get(j));
-      try {
-        words.add(Files.readAllLines(mem));
-      } catch (IOException e) {
-        throw new UserError("cannot read " + mem + ": " + e.getMessage(), e);
-      }
-    }
-    return words;
-  }
-
-  /**
-   * Every layer's weights ([t][k]) back from the per-column ROM images: column j holds, layer
-   * after layer, the weights of channels j, j + C, ... one K-long block each (GenerateAccelerator).
-   */
-  static int[][] readWeightRoms(Path rtlDir, Manifest m) {
-    int cols = m.cols();
-    List<List<String>> words = weightImages(rtlDir, m);
-    int bits = m.dataBits();
-    int[][] out = new int[m.layers().size()][];
-    int base = 0;
-    for (int i = 0; i < m.layers().size(); i++) {
-      LayerShape l = m.layers().get(i);
-      long kLong = (long) l.inC() * l.kernel() * l.kernel();
-      if (l.inC() < 1 || l.kernel() < 1 || l.outC() < 1 || kLong * l.outC() > Integer.MAX_VALUE - 8) {
-        throw new UserError(rtlDir.resolve(CONFIG_FILE) + ": field layers[" + i + "] has "
-            + l.outC() + " channels of " + l.inC() + " x " + l.kernel() + " x " + l.kernel()
-            + " weights, not a layer this generator writes");
-      }
-      int k = (int) kLong;
-      int blocks = (l.outC() + cols - 1) / cols;
-      out[i] = new int[l.outC() * k];
-      for (int t = 0; t < l.outC(); t++) {
-        List<String> col = words.get(t % cols);
-        for (int q = 0; q < k; q++) {
-          int line = base + (t / cols) * k + q;
-          if (line >= col.size()) {
-            throw new UserError(rtlDir.resolve(m.memFiles().get(t % cols)) + " has " + col.size()
-                + " words, " + l.name() + " needs word " + line);
-          }
-          long w;
-          try {
-            w = Long.parseLong(col.get(line).strip(), 16);
-          } catch (NumberFormatException e) {
-            throw new UserError(rtlDir.resolve(m.memFiles().get(t % cols)) + " line " + (line + 1)
-                + ": expected a hex weight, got \"" + col.get(line).strip() + "\"");
-          }
-          out[i][t * k + q] = (int) (w << (64 - bits) >> (64 - bits)); // sign-extend
-        }
-      }
-      base += blocks * k;
-    }
-    return out;
-  }
-
-  /**
-   * The weight stream of a folder (docs/accelerator.md, "Weights at run time"): beat b is word
-   * b div C of column b mod C's image {@code weights_colJ.mem}, as the low dataBits bits.
-   */
-  public static int[] weightStream(Path rtlDir, Manifest m) {
-    int cols = m.cols();
-    List<List<String>> words = weightImages(rtlDir, m);
-    int depth = words.get(0).size();
-    int[] beats = new int[cols * depth];
-    for (int j = 0; j < cols; j++) {
-      if (words.get(j).size() != depth) {
-        throw new UserError(rtlDir.resolve(m.memFiles().get(j)) + " has " + words.get(j).size()
-            + " words, " + rtlDir.resolve(m.memFiles().get(0)) + " " + depth + "; every column's image is as long");
-      }
-      for (int a = 0; a < depth; a++) {
-        String w = words.get(j).get(a).strip();
-        try {
-          beats[a * cols + j] = Integer.parseInt(w, 16);
-        } catch (NumberFormatException e) {
-          throw new UserError(rtlDir.resolve(m.memFiles().get(j)) + " line " + (a + 1)
-              + ": expected a hex weight, got \"" + w + "\"");
-        }
-      }
-    }
-    return beats;
-  }
-
-  /**
-   * Reads {@code accel.json} and checks every field a later stage uses, so that a damaged or
-   * hand-edited file is refused in one line here rather than failing somewhere inside cosim or
-   * synth (docs/accelerator.md, "accel.json").
-   */
-  public static Manifest read(Path rtlDir) {
-    Manifest m = ManifestReader.read(rtlDir, CONFIG_FILE, Manifest.class,
-        "generate one with: addernet generate --model PKG --out " + rtlDir);
-    Path f = rtlDir.resolve(CONFIG_FILE);
-    if (m.formatVersion() != FORMAT_VERSION) {
-      throw new UserError(f + ": field formatVersion: expected " + FORMAT_VERSION
-          + " (written by this version), got " + m.formatVersion() + "; the folder was generated by"
-          + " an older version with another inside, generate it again: addernet generate --model"
-          + " PKG --rows " + m.rows() + " --cols " + m.cols() + " --out " + rtlDir);
-    }
-    if (Control.fromWord(m.control()) == null) {
-      throw ManifestReader.bad(f, "control", "axi or plain", m.control() == null ? "null" : "\"" + m.control() + "\"");
-    }
-    if (m.board() != null && m.axiControl()) {
-      throw ManifestReader.bad(f, "control", "plain in a board folder (the shell drives the plain ports)", "\"axi\"");
-    }
-    String top = m.board() != null ? BOARD_TOP : m.axiControl() ? AXI_TOP : TOP;
-    if (m.board() != null) {
-      boolean known = false;
-      for (Ice40Device.Board b : Ice40Device.Board.values()) {
-        known |= b.id.equals(m.board());
-      }
-      if (!known) {
-        throw ManifestReader.bad(f, "board", "icebreaker or absent", "\"" + m.board() + "\"");
-      }
-      if (m.uartDivisor() == null) {
-        throw ManifestReader.bad(f, "uartDivisor", "the UART's clocks per bit (with a board)", "null");
-      }
-      ManifestReader.range(f, "uartDivisor", m.uartDivisor(), 4, 65535);
-      if (m.simUartDivisor() == null) {
-        throw ManifestReader.bad(f, "simUartDivisor", "the simulated UART's clocks per bit (with a board)", "null");
-      }
-      ManifestReader.range(f, "simUartDivisor", m.simUartDivisor(), 4, m.uartDivisor());
-      if (m.trace() || m.memory() != WeightMemory.SPRAM) {
-        throw ManifestReader.bad(f, "board", "absent unless trace is false and weightMemory spram",
-            "\"" + m.board() + "\"");
-      }
-    } else if (m.uartDivisor() != null) {
-      throw ManifestReader.bad(f, "uartDivisor", "absent without a board", m.uartDivisor());
-    } else if (m.simUartDivisor() != null) {
-      throw ManifestReader.bad(f, "simUartDivisor", "absent without a board", m.simUartDivisor());
-    }
-    if (!top.equals(m.top())) {
-      throw ManifestReader.bad(f, "top", "\"" + top + "\"", m.top() == null ? "null" : "\"" + m.top() + "\"");
-    }
-    if (m.network() == null) {
-      throw ManifestReader.bad(f, "network", "the network's name", "null");
-    }
-    if (m.networkSha256() != null && !m.networkSha256().matches("[0-9a-f]{64}")) {
-      throw ManifestReader.bad(f, "networkSha256", "64 lower-case hex digits", "\"" + m.networkSha256() + "\"");
-    }
-    if (WeightMemory.fromWord(m.weightMemory()) == null) {
-      throw ManifestReader.bad(f, "weightMemory", "rom, stream or spram",
-          m.weightMemory() == null ? "null" : "\"" + m.weightMemory() + "\"");
-    }
-    try {
-      PeOp.fromWord(m.op());
-    } catch (IllegalArgumentException e) {
-      throw ManifestReader.bad(f, "op", "adder or multiply", m.op() == null ? "null" : "\"" + m.op() + "\"");
-    }
-    ManifestReader.range(f, "rows", m.rows(), 1, MAX_PES);
-    ManifestReader.range(f, "cols", m.cols(), 1, MAX_PES);
-    if ((long) m.rows() * m.cols() > MAX_PES) {
-      throw ManifestReader.bad(f, "rows x cols", "at most " + MAX_PES + " PEs", (long) m.rows() * m.cols());
-    }
-    ManifestReader.range(f, "batch", m.batch(), m.rows(), (1 << 15) - 1);
-    ManifestReader.range(f, "dataBits", m.dataBits(), ArrayConfig.MIN_DATA_BITS, ArrayConfig.MAX_DATA_BITS);
-    ManifestReader.range(f, "accBits", m.accBits(), 1, 30);
-    ManifestReader.range(f, "logitBits", m.logitBits(), 2, 32);
-    ManifestReader.range(f, "inSize", m.inSize(), 1, 1 << 24);
-    ManifestReader.range(f, "classes", m.classes(), 1, 1 << 15);
-    ManifestReader.range(f, "issueCyclesPerBatch", m.issueCyclesPerBatch(), 0, Long.MAX_VALUE);
-    ManifestReader.range(f, "adderOpsPerImage", m.adderOpsPerImage(), 0, Long.MAX_VALUE);
-    ManifestReader.range(f, "maxTerms", m.maxTerms(), 1, 64);
-    ManifestReader.range(f, "inputShift", m.inputShift(), 0, 7);
-    ManifestReader.files(f, rtlDir, "sources", m.sources());
-    ManifestReader.files(f, rtlDir, "memFiles", m.memFiles());
-    if (m.memFiles().size() != m.cols() + 1) {
-      throw ManifestReader.bad(f, "memFiles", "one weight ROM image per column (" + m.cols()
-          + ") and the requantization table", m.memFiles().size() + " files");
-    }
-    ManifestReader.range(f, "requantizers", m.requantizers(), 1, m.rows());
-    ManifestReader.range(f, "activationBitsStored", m.activationBitsStored(), 1, Long.MAX_VALUE);
-    ManifestReader.range(f, "activationBitsNeeded", m.activationBitsNeeded(), 1, Long.MAX_VALUE);
-    if (m.layers() != null) {
-      for (int i = 0; i < m.layers().size(); i++) {
-        LayerShape l = m.layers().get(i);
-        String at = "layers[" + i + "]";
-        if (l == null || l.name() == null || l.terms() == null || l.bias() == null) {
-          throw ManifestReader.bad(f, at, "a layer with name, terms and bias", l == null ? "null" : "missing fields");
-        }
-        for (int[] t : l.terms()) {
-          if (t == null) {
-            throw ManifestReader.bad(f, at + ".terms", "lists of signed digits", "null");
-          }
-        }
-      }
-    }
-    return m;
   }
 }

@@ -34,7 +34,7 @@ final class ManifestReader {
           .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           // The file hashes are checked by FolderFiles.verify, against the files themselves.
-          .addMixIn(AcceleratorGenerator.Manifest.class, FilesField.class)
+          .addMixIn(AccelManifest.class, FilesField.class)
           .addMixIn(ArrayGenerator.ArrayManifest.class, FilesField.class)
           .build();
 

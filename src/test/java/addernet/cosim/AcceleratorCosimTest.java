@@ -1,5 +1,7 @@
 package addernet.cosim;
 
+import addernet.gen.WeightImages;
+import addernet.gen.AccelManifest;
 import addernet.gen.Control;
 import addernet.gen.WeightMemory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -69,7 +71,7 @@ class AcceleratorCosimTest {
         .withControl(axi ? Control.AXI : Control.PLAIN);
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(net, opt, rtl);
-    assertEquals(op, AcceleratorGenerator.read(rtl).peOp());
+    assertEquals(op, AccelManifest.read(rtl).peOp());
     int[][] images = randomImages(net, 2 * opt.batch() + 1, seed); // the last batch is partial
     AccelCosim.Report r =
         new AccelCosim(rtl, net)
@@ -206,7 +208,7 @@ class AcceleratorCosimTest {
     IntNetwork net = RandomNetworks.create(11);
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 4).withWeights(WeightMemory.STREAM), rtl);
-    assertTrue(AcceleratorGenerator.read(rtl).weightStream());
+    assertTrue(AccelManifest.read(rtl).weightStream());
     int[][] images = randomImages(net, 9, 11);
     AccelCosim.Report r =
         new AccelCosim(rtl, net).run(images, null, new AccelCosim.Options(30, 11, true, null), n -> {});
@@ -216,7 +218,7 @@ class AcceleratorCosimTest {
     // The same through the UP5K's SPRAM (its Verilator model), several columns to a word.
     Path spram = tmp.resolve("spram");
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 3, 4).withWeights(WeightMemory.SPRAM), spram);
-    assertEquals("spram", AcceleratorGenerator.read(spram).weightMemory());
+    assertEquals("spram", AccelManifest.read(spram).weightMemory());
     AccelCosim.Report s =
         new AccelCosim(spram, net).run(images, null, new AccelCosim.Options(30, 12, true, null), n -> {});
     assertEquals(0, s.mismatches(), () -> s.firstMismatch().describe());
@@ -241,8 +243,8 @@ class AcceleratorCosimTest {
     IntNetwork net = RandomNetworks.create(12);
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 2).withWeights(WeightMemory.STREAM), rtl);
-    var m = AcceleratorGenerator.read(rtl);
-    int[] beats = AcceleratorGenerator.weightStream(rtl, m);
+    var m = AccelManifest.read(rtl);
+    int[] beats = WeightImages.stream(rtl, m);
     int[][] images = randomImages(net, 2, 12);
     byte[] pixels = pixelsOf(images);
     try (AccelSimulator sim = new AccelSimulator(rtl, null)) {
@@ -307,7 +309,7 @@ class AcceleratorCosimTest {
       throws IOException {
     Path mem = rtl.resolve("weights_col" + col + ".mem");
     List<String> words = Files.readAllLines(mem);
-    int bits = AcceleratorGenerator.read(rtl).dataBits();
+    int bits = AccelManifest.read(rtl).dataBits();
     for (int i = 0; i < words.size(); i++) {
       long w = change.applyAsLong(i, Long.parseLong(words.get(i), 16));
       words.set(i, String.format("%0" + ((bits + 3) / 4) + "x", w & ((1L << bits) - 1)));

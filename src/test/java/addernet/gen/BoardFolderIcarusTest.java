@@ -33,7 +33,7 @@ class BoardFolderIcarusTest {
     // defined. The SPRAM primitive's model must be there for it (the chip's is a yosys cell).
     List<String> cmd = new ArrayList<>(List.of("iverilog", "-g2012", "-o", tmp.resolve("tb.vvp").toString(),
         "-s", "tb_accelerator", "tb/tb_accelerator.sv"));
-    cmd.addAll(AcceleratorGenerator.read(rtl).sources());
+    cmd.addAll(AccelManifest.read(rtl).sources());
     Process p = new ProcessBuilder(cmd).directory(rtl.toFile()).redirectErrorStream(true).start();
     String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));

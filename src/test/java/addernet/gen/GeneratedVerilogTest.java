@@ -67,7 +67,7 @@ class GeneratedVerilogTest {
     Path out = tmp.resolve("accel");
     var net = RandomNetworks.create(seed);
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 8, 8, 2), out);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     assertEquals("", Verilator.lint(out, m.sources(), m.top()));
   }
 
@@ -79,7 +79,7 @@ class GeneratedVerilogTest {
     var opt = new AcceleratorGenerator.Options(rows, cols, batch, false, WeightMemory.fromWord(weights),
         Control.AXI);
     AcceleratorGenerator.generate(RandomNetworks.lenet5Shaped(1), opt, out);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     assertEquals("", Verilator.lint(out, m.sources(), m.top()));
   }
 
@@ -88,7 +88,7 @@ class GeneratedVerilogTest {
     Path out = tmp.resolve("lenet");
     AcceleratorGenerator.generate(
         RandomNetworks.lenet5Shaped(1), AcceleratorGenerator.Options.of(8, 8, 8), out);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     assertEquals("", Verilator.lint(out, m.sources(), m.top()));
   }
 
@@ -97,7 +97,7 @@ class GeneratedVerilogTest {
     Path out = tmp.resolve("accel");
     var net = RandomNetworks.create(1);
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 2), out);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     Map<String, Integer> words = Yosys.wordLevelCells(out, m.sources(), m.top());
     assertEquals(0, words.getOrDefault("$mul", 0), "multiplier in the accelerator: " + words);
     Map<String, Integer> ice40 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.ICE40);
@@ -114,7 +114,7 @@ class GeneratedVerilogTest {
     Path out = tmp.resolve("mac-accel");
     var net = RandomNetworks.create(1, PeOp.MULTIPLY);
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 2), out);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     Map<String, Integer> words = Yosys.wordLevelCells(out, m.sources(), m.top());
     assertEquals(m.rows() * m.cols(), words.getOrDefault("$mul", 0), words.toString());
     Map<String, Integer> ice40 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.ICE40);
@@ -129,7 +129,7 @@ class GeneratedVerilogTest {
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 4, 2), out);
     Path again = tmp.resolve("again");
     AcceleratorGenerator.twin(out, PeOp.ADDER, again);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     // The same manifest; its file hashes differ only in tb/, which a twin (no network) lacks.
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
     var first = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(out.resolve(AcceleratorGenerator.CONFIG_FILE).toFile());
@@ -147,7 +147,7 @@ class GeneratedVerilogTest {
     }
     Path twin = tmp.resolve("twin");
     AcceleratorGenerator.twin(out, PeOp.MULTIPLY, twin);
-    var t = AcceleratorGenerator.read(twin);
+    var t = AccelManifest.read(twin);
     assertEquals(PeOp.MULTIPLY, t.peOp());
     assertEquals(AcceleratorGenerator.config(RandomNetworks.withOperation(net, PeOp.MULTIPLY),
         AcceleratorGenerator.Options.of(m.rows(), m.cols(), m.batch())).accBits(), t.accBits());

@@ -80,8 +80,8 @@ class IcarusTestbenchTest {
     assertTrue(ok.out().startsWith("run 0:") && ok.out().contains("PASS: 8 images"), ok.out());
     // The weights' CRC the testbench checked is the one the driver header states.
     assertTrue(Files.readString(rtl.resolve("driver/addernet_regs.h")).contains(String.format(
-        "0x%08Xu", DriverFiles.crc32(AcceleratorGenerator.weightStream(rtl, AcceleratorGenerator.read(rtl)),
-            (AcceleratorGenerator.read(rtl).dataBits() + 7) / 8))));
+        "0x%08Xu", DriverFiles.crc32(WeightImages.stream(rtl, AccelManifest.read(rtl)),
+            (AccelManifest.read(rtl).dataBits() + 7) / 8))));
   }
 
   @Test

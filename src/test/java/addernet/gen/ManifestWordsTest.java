@@ -44,7 +44,7 @@ class ManifestWordsTest {
     assertFalse(root.has("weights"), root.toString());
     assertEquals("plain", root.path("control").asText());
     assertEquals("adder", root.path("op").asText());
-    var m = AcceleratorGenerator.read(rtl);
+    var m = AccelManifest.read(rtl);
     assertEquals(WeightMemory.STREAM, m.memory());
     assertEquals(Control.PLAIN, m.controlMode());
   }
@@ -58,7 +58,7 @@ class ManifestWordsTest {
     ObjectNode root = (ObjectNode) JSON.readTree(f.toFile());
     root.put("formatVersion", 3).put("op", "mac");
     JSON.writeValue(f.toFile(), root);
-    UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.read(rtl));
+    UserError e = assertThrows(UserError.class, () -> AccelManifest.read(rtl));
     assertTrue(e.getMessage().contains("field formatVersion: expected 4")
         && e.getMessage().contains("addernet generate --model PKG --rows 2 --cols 2 --out " + rtl), e.getMessage());
   }

@@ -24,7 +24,7 @@ class TestbenchLintTest {
   private static void assertLintsClean(Path rtl) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("verilator", "--lint-only", "-Wall", "--timing",
         "--top-module", "tb_accelerator", "tb/tb_accelerator.sv"));
-    cmd.addAll(AcceleratorGenerator.read(rtl).sources());
+    cmd.addAll(AccelManifest.read(rtl).sources());
     Process p = new ProcessBuilder(cmd).directory(rtl.toFile()).redirectErrorStream(true).start();
     String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
