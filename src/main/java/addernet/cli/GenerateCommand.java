@@ -108,6 +108,9 @@ final class GenerateCommand implements Callable<Integer> {
   public Integer call() {
     List<String> sources;
     String top;
+    positive("--rows", rows, "PE rows");
+    positive("--cols", cols, "PE columns");
+    positive("--batch", batch, "images");
     if (model != null) {
       for (String flag : List.of("--bits", "--max-k", "--acc-bits", "--op")) {
         if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
@@ -157,13 +160,14 @@ final class GenerateCommand implements Callable<Integer> {
           opt = new AcceleratorGenerator.Options(opt.rows(), opt.cols(), batch, false,
               WeightMemory.SPRAM, Control.PLAIN);
         }
-        AcceleratorGenerator.generateBoard(net, opt, b, out, force, List.of(model),
-            pkg.golden() == null ? null : pkg.golden().pixels());
+        var board = opt;
+        inFlagTerms(() -> AcceleratorGenerator.generateBoard(net, board, b, out, force, List.of(model),
+            pkg.golden() == null ? null : pkg.golden().pixels()));
       } else {
         var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
             WeightMemory.fromWord(weights), Control.fromWord(control));
-        AcceleratorGenerator.generate(net, opt, out, force, List.of(model),
-            pkg.golden() == null ? null : pkg.golden().pixels());
+        inFlagTerms(() -> AcceleratorGenerator.generate(net, opt, out, force, List.of(model),
+            pkg.golden() == null ? null : pkg.golden().pixels()));
       }
       var m = AccelManifest.read(out);
       System.out.printf(
@@ -248,6 +252,27 @@ final class GenerateCommand implements Callable<Integer> {
       return PeOp.fromWord("mac".equals(value) ? PeOp.MULTIPLY.word() : value);
     } catch (IllegalArgumentException e) {
       throw new UserError("--op: " + e.getMessage());
+    }
+  }
+
+  /** Runs {@code generation}, restating the generator's refusals of the array in this command's flags. */
+  private static void inFlagTerms(Runnable generation) {
+    try {
+      generation.run();
+    } catch (AcceleratorGenerator.ColumnsBeyondWidestLayer e) {
+      throw new UserError("--cols " + e.cols + " exceeds the widest layer of " + e.network + " ("
+          + e.widest + " output channels); columns beyond it would never be used, use --cols "
+          + e.widest + " or fewer", e);
+    } catch (AcceleratorGenerator.RowsBeyondBatch e) {
+      throw new UserError("--rows " + e.rows + " exceeds --batch " + e.batch + ": each PE row serves"
+          + " one image of the batch (docs/accelerator.md, \"Dataflow\"); use --batch " + e.rows
+          + " or more, or --rows " + e.batch + " or fewer", e);
+    }
+  }
+
+  private static void positive(String flag, Integer value, String what) {
+    if (value != null && value < 1) {
+      throw new UserError(flag + " must be a positive number of " + what + ", got " + value);
     }
   }
 }

@@ -91,14 +91,9 @@ public final class AcceleratorGenerator {
       if (weights == null || control == null) {
         throw new NullPointerException("weights and control are required");
       }
-      if (rows < 1) {
-        throw new UserError("--rows must be a positive number of PE rows, got " + rows);
-      }
-      if (cols < 1) {
-        throw new UserError("--cols must be a positive number of PE columns, got " + cols);
-      }
-      if (batch < 1) {
-        throw new UserError("--batch must be a positive number of images, got " + batch);
+      if (rows < 1 || cols < 1 || batch < 1) {
+        throw new UserError("an accelerator needs at least one PE row, one PE column and one image"
+            + " per batch, got " + rows + " x " + cols + " PEs and a batch of " + batch);
       }
     }
   }
@@ -139,22 +134,44 @@ public final class AcceleratorGenerator {
     return op;
   }
 
+  /** More PE columns than the network's widest layer has output channels. */
+  public static final class ColumnsBeyondWidestLayer extends UserError {
+    public final String network;
+    public final int cols;
+    public final int widest;
+
+    ColumnsBeyondWidestLayer(String network, int cols, int widest) {
+      super(cols + " PE columns exceed the widest layer of " + network + " (" + widest
+          + " output channels); columns beyond it would never be used");
+      this.network = network;
+      this.cols = cols;
+      this.widest = widest;
+    }
+  }
+
+  /** More PE rows than images in a batch. */
+  public static final class RowsBeyondBatch extends UserError {
+    public final int rows;
+    public final int batch;
+
+    RowsBeyondBatch(int rows, int batch) {
+      super(rows + " PE rows exceed the batch of " + batch + " images: each PE row serves one"
+          + " image of the batch (docs/accelerator.md, \"Dataflow\")");
+      this.rows = rows;
+      this.batch = batch;
+    }
+  }
+
   /** Builds the generator's config from the network, refusing what the hardware cannot do. */
   public static AccelConfig config(IntNetwork net, Options opt) {
     // A PE column only ever serves output channels j, j + C, ...; a row only output positions
     // i, i + R, ... of the batch. Beyond the widest layer they would be dead logic.
     int widest = net.layers().stream().mapToInt(IntLayer::outChannels).max().orElseThrow();
     if (opt.cols() > widest) {
-      throw new UserError(
-          "--cols " + opt.cols() + " exceeds the widest layer of " + net.name() + " (" + widest
-              + " output channels); columns beyond it would never be used, use --cols " + widest
-              + " or fewer");
+      throw new ColumnsBeyondWidestLayer(net.name(), opt.cols(), widest);
     }
     if (opt.rows() > opt.batch()) {
-      throw new UserError(
-          "--rows " + opt.rows() + " exceeds --batch " + opt.batch() + ": each PE row serves one"
-              + " image of the batch (docs/accelerator.md, \"Dataflow\"); use --batch "
-              + opt.rows() + " or more, or --rows " + opt.batch() + " or fewer");
+      throw new RowsBeyondBatch(opt.rows(), opt.batch());
     }
     PeOp op = operationOf(net);
     int dataBits = net.layers().stream().mapToInt(IntLayer::dataBits).max().orElseThrow();
@@ -206,15 +223,15 @@ public final class AcceleratorGenerator {
       if (Math.max(depth[0], depth[1]) >= 1 << 24 || cfg.weightDepth() >= 1 << 24) {
         throw new UserError(String.format(
             "buffers of %,d and %,d words per lane, or %,d weight words per column, do not fit the"
-                + " 24-bit address space; lower --batch or raise --cols", depth[0], depth[1],
+                + " 24-bit address space; use a smaller batch or more PE columns", depth[0], depth[1],
             cfg.weightDepth()));
       }
       long bufferWords = (long) cfg.rows() * (depth[0] + depth[1]);
       if (bufferWords > MAX_BUFFER_WORDS) {
         throw new UserError(String.format(
-            "--rows %d and --batch %d need %,d activation words (%d lanes x (%,d + %,d) words);"
+            "%d PE rows and a batch of %d need %,d activation words (%d lanes x (%,d + %,d) words);"
                 + " the generator's bound is %,d, since the simulator holds them all in memory"
-                + " (docs/accelerator.md, \"Limits\"); lower --batch",
+                + " (docs/accelerator.md, \"Limits\"); use a smaller batch",
             cfg.rows(), cfg.batch(), bufferWords, cfg.rows(), depth[0], depth[1], MAX_BUFFER_WORDS));
       }
       return cfg;
@@ -279,15 +296,15 @@ public final class AcceleratorGenerator {
       throw new IllegalArgumentException("a board shell needs SPRAM weights and no trace port");
     }
     if (cfg.weightStreamBits() != 8) {
-      throw new UserError("--board " + board.id + " sends one byte per weight, but the network's "
+      throw new UserError("the " + board.id + " shell sends one byte per weight, but the network's "
           + cfg.dataBits() + "-bit weights need " + cfg.weightStreamBits() / 8 + " bytes; quantize"
           + " it to 8 bits or fewer");
     }
     // The estimates that choose the array without --rows/--cols also bound a given one.
     if (!Ice40Fit.fits(cfg, board.device)) {
-      throw new UserError(String.format("--board %s: a %dx%d array does not fit the %s: about %,d logic"
+      throw new UserError(String.format("%s: a %dx%d array does not fit the %s: about %,d logic"
           + " cells of the %,d allowed (90%% of %,d) and %d block RAMs of %d (docs/board.md, \"The"
-          + " array\"); leave --rows and --cols out to get the largest that fits", board.id, cfg.rows(),
+          + " array\"); without an array the largest that fits is chosen", board.id, cfg.rows(),
           cfg.cols(), board.device.id, Ice40Fit.estimatedCells(cfg), Ice40Fit.allowedCells(board.device),
           board.device.logicCells, Ice40Fit.estimatedBlockRams(cfg), board.device.blockRams));
     }
@@ -421,7 +438,7 @@ public final class AcceleratorGenerator {
     AccelManifest m = AccelManifest.read(rtlDir);
     if (m.board() != null) {
       throw new UserError(rtlDir + " is a " + m.board() + " board folder; its twin would need the"
-          + " board shell too: compare the plain accelerators (generate --weights spram --no-trace)");
+          + " board shell too: compare the plain accelerators, with SPRAM weights and no trace port");
     }
     if (m.layers() == null || m.layers().isEmpty()) {
       throw new UserError(

@@ -91,7 +91,7 @@ class AcceleratorConfigTest {
     assertEquals(16, AcceleratorGenerator.fit(lenet, 1000, 1, 16).rows());
     UserError e = assertThrows(UserError.class,
         () -> AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(8, 8, 4)));
-    assertTrue(e.getMessage().startsWith("--rows 8 exceeds --batch 4: each PE row serves one image"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("8 PE rows exceed the batch of 4 images: each PE row serves one image"), e.getMessage());
     assertThrows(UserError.class, () -> AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(8, 121, 1)));
   }
 
