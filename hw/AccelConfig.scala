@@ -236,10 +236,10 @@ final case class AccelConfig(
   val sprams: Int = ceilDiv(cols, spramColumns)
   require(!spramWeights || sprams <= Spram.Count,
     s"weights of $cols columns at $dataBits bits need $sprams SPRAMs of ${Spram.Depth} words " +
-      s"($spramColumns columns each); the UP5K has ${Spram.Count}: use --cols ${Spram.Count * spramColumns} or fewer")
+      s"($spramColumns columns each); the UP5K has ${Spram.Count}: use ${Spram.Count * spramColumns} columns or fewer")
   require(!spramWeights || weightDepth <= Spram.Depth,
     s"each column holds $weightDepth weight words, ${weightDepth - Spram.Depth} more than an SPRAM's " +
-      s"${Spram.Depth}: use more --cols (each column then holds fewer channels) or a smaller network")
+      s"${Spram.Depth}: use more columns (each then holds fewer channels) or a smaller network")
 
   /** The weight stream's tdata: whole bytes, the weight in the low dataBits bits. */
   val weightStreamBits: Int = 8 * ((dataBits + 7) / 8)

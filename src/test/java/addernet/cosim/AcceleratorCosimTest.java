@@ -231,11 +231,11 @@ class AcceleratorCosimTest {
     UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.config(net,
         AcceleratorGenerator.Options.of(4, 9, 4).withWeights(WeightMemory.SPRAM)));
     assertTrue(e.getMessage().contains("need 5 SPRAMs of 16384 words (2 columns each); the UP5K has 4:"
-        + " use --cols 8 or fewer"), e.getMessage());
+        + " use 8 columns or fewer"), e.getMessage());
     // One column would hold all of LeNet-5's 44,000-odd weights: past an SPRAM's depth.
     UserError deep = assertThrows(UserError.class, () -> AcceleratorGenerator.config(net,
         AcceleratorGenerator.Options.of(4, 1, 4).withWeights(WeightMemory.SPRAM)));
-    assertTrue(deep.getMessage().contains("more than an SPRAM's 16384: use more --cols"), deep.getMessage());
+    assertTrue(deep.getMessage().contains("more than an SPRAM's 16384: use more columns"), deep.getMessage());
   }
 
   @Test
