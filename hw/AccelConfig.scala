@@ -38,14 +38,48 @@ final case class LayerParams(
   require(terms.length == outC && bias.length == outC, s"$name: requant constants for $outC channels expected")
 }
 
+/** Where the weights live; each is a word of accel.json's `weightMemory`. */
+sealed trait WeightMemory {
+  def name: String
+}
+
+object WeightMemory {
+  /** ROMs initialised from the folder's images by the bitstream or the simulator. */
+  case object Rom extends WeightMemory { val name = "rom" }
+  /** RAM filled through the weight stream port before a run. */
+  case object Stream extends WeightMemory { val name = "stream" }
+  /** Streamed, into the iCE40 UP5K's SPRAM, which a bitstream cannot initialise. */
+  case object Spram extends WeightMemory { val name = "spram" }
+
+  val all: Seq[WeightMemory] = Seq(Rom, Stream, Spram)
+
+  def byName(name: String): WeightMemory = all.find(_.name == name).getOrElse(
+    throw new IllegalArgumentException(s"unknown weight memory '$name' (expected rom, stream or spram)"))
+}
+
+/** How the accelerator is driven; each is a word of accel.json's `control`. */
+sealed trait Control {
+  def name: String
+}
+
+object Control {
+  /** AcceleratorAxi: the engine behind AXI4-Lite registers (ControlRegisters). */
+  case object Axi extends Control { val name = "axi" }
+  /** The engine's own start/busy/done ports. */
+  case object Plain extends Control { val name = "plain" }
+
+  val all: Seq[Control] = Seq(Axi, Plain)
+
+  def byName(name: String): Control = all.find(_.name == name).getOrElse(
+    throw new IllegalArgumentException(s"unknown control '$name' (expected axi or plain)"))
+}
+
 /**
  * Everything the whole-network accelerator is generated from, validated before any Verilog.
- * `op` is the mesh's PE operation: the AdderNet's adder, or the MAC of its CNN twin (then
- * `accBits` comes from the MAC's bound, numeric contract section 3); nothing else in the
- * accelerator depends on it. With `weightStream` the weights are RAM filled through a stream port
- * before a run, instead of ROMs initialised from files. With `axiControl` the top is
- * AcceleratorAxi: the engine behind AXI4-Lite registers (ControlRegisters), which also choose how
- * many images a run takes.
+ * `op` is the mesh's PE operation: the AdderNet's adder, or the multiply of its CNN twin (then
+ * `accBits` comes from the multiply's bound, numeric contract section 3); nothing else in the
+ * accelerator depends on it. `weightMemory` says where the weights live; with `Control.Axi` the
+ * top is AcceleratorAxi, whose registers also choose how many images a run takes.
  */
 final case class AccelConfig(
     rows: Int,
@@ -58,10 +92,14 @@ final case class AccelConfig(
     logitBits: Int,
     inputShift: Int,
     layers: Array[LayerParams],
-    trace: Boolean,
-    weightStream: Boolean,
-    spramWeights: Boolean,
-    axiControl: Boolean) {
+    trace: Boolean = false,
+    weightMemory: WeightMemory = WeightMemory.Rom,
+    control: Control = Control.Plain) {
+  /** The weights are loaded through the stream port (into RAM or SPRAM), not held in ROMs. */
+  def weightStream: Boolean = weightMemory != WeightMemory.Rom
+  def spramWeights: Boolean = weightMemory == WeightMemory.Spram
+  def axiControl: Boolean = control == Control.Axi
+
   require(rows >= 1 && cols >= 1, "array sizes must be positive")
   require(batch >= 1, "batch must be positive")
   require(dataBits >= 2 && dataBits <= 16, "data bits must be in 2..16")
@@ -193,19 +231,15 @@ final case class AccelConfig(
   val drainBits: Int = bitsFor(layers.map(drainCycles(_).toLong).max)
   /** Beats of a weight load: every column's words, interleaved (docs/accelerator.md, "Weights at run time"). */
   def weightBeats: Long = cols.toLong * math.max(1, weightDepth)
-  require(!spramWeights || weightStream, "SPRAM weights must be streamed (a bitstream cannot initialise SPRAM)")
   /** Weight columns per 16-bit SPRAM word: weights are packed in whole nibbles. */
   val spramColumns: Int = 16 / (4 * ((dataBits + 3) / 4))
   val sprams: Int = ceilDiv(cols, spramColumns)
   require(!spramWeights || sprams <= Spram.Count,
     s"weights of $cols columns at $dataBits bits need $sprams SPRAMs of ${Spram.Depth} words " +
-      s"($spramColumns columns each); the UP5K has ${Spram.Count}: use --cols ${Spram.Count * spramColumns} or fewer")
+      s"($spramColumns columns each); the UP5K has ${Spram.Count}: use ${Spram.Count * spramColumns} columns or fewer")
   require(!spramWeights || weightDepth <= Spram.Depth,
     s"each column holds $weightDepth weight words, ${weightDepth - Spram.Depth} more than an SPRAM's " +
-      s"${Spram.Depth}: use more --cols (each column then holds fewer channels) or a smaller network")
-
-  /** Where the weights live, decided here for every target: ROM images, RAM, or UP5K SPRAM. */
-  def weightMemory: String = if (spramWeights) "spram" else if (weightStream) "ram" else "rom"
+      s"${Spram.Depth}: use more columns (each then holds fewer channels) or a smaller network")
 
   /** The weight stream's tdata: whole bytes, the weight in the low dataBits bits. */
   val weightStreamBits: Int = 8 * ((dataBits + 7) / 8)

@@ -8,7 +8,7 @@ import chisel3._
  * of the plain start/busy/done/cycles ports, with an interrupt. A soft reset restarts the engine
  * alone; the registers' settings survive it.
  */
-class AcceleratorAxi(cfg: AccelConfig, memFilePrefix: String, networkId: Long, formatVersion: Int)
+class AcceleratorAxi(cfg: AccelConfig, memFilePrefix: String, networkId: Long, identVersion: Int)
     extends Module {
   require(cfg.axiControl)
   val io = FlatIO(new Bundle {
@@ -28,7 +28,7 @@ class AcceleratorAxi(cfg: AccelConfig, memFilePrefix: String, networkId: Long, f
     val trace = if (cfg.trace) Some(Output(Vec(cfg.requantizers, chisel3.util.Valid(new WriteTrace(cfg))))) else None
   })
 
-  private val regs = Module(new ControlRegisters(cfg, networkId, formatVersion))
+  private val regs = Module(new ControlRegisters(cfg, networkId, identVersion))
   io.s_axi <> regs.io.axi
   io.irq := regs.io.irq
   private val engine = withReset(reset.asBool || regs.io.softReset) {

@@ -69,9 +69,9 @@ object ControlMap {
   val IrqOnError = 1
 
   // What the read-only registers hold, for the hardware and for the C header alike.
-  def ident(formatVersion: Int): Long = 0xadde0000L | (formatVersion.toLong << 8) | Version
+  def ident(identVersion: Int): Long = 0xadde0000L | (identVersion.toLong << 8) | Version
   def shape(cfg: AccelConfig): Long = cfg.rows.toLong | (cfg.cols.toLong << 16)
-  def flags(cfg: AccelConfig): Int = (if (cfg.op == PEOp.Mac) 1 else 0) |
+  def flags(cfg: AccelConfig): Int = (if (cfg.op == PEOp.Multiply) 1 else 0) |
     (if (cfg.weightStream) 2 else 0) | (if (cfg.spramWeights) 4 else 0) | (if (cfg.trace) 8 else 0)
   def widths(cfg: AccelConfig): Long = cfg.dataBits.toLong | (cfg.logitBits.toLong << 8) |
     (cfg.requantizers.toLong << 16) | (flags(cfg).toLong << 24)
@@ -87,7 +87,7 @@ object ControlMap {
  * was built for. One write or read at a time: a write completes when its address and data have
  * both arrived, in any order.
  */
-class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) extends Module {
+class ControlRegisters(cfg: AccelConfig, networkId: Long, identVersion: Int) extends Module {
   import ControlMap._
   val io = IO(new Bundle {
     val axi = new AxiLiteSlave
@@ -226,7 +226,7 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, formatVersion: Int) ex
     IrqEnable -> irqEnable,
     Images -> images,
     Cycles -> io.cycles,
-    Ident -> ident(formatVersion).U(32.W),
+    Ident -> ident(identVersion).U(32.W),
     Shape -> shape(cfg).U(32.W),
     Widths -> widths(cfg).U(32.W),
     Batch -> cfg.batch.U(32.W),

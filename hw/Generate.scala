@@ -3,9 +3,15 @@ package addernet.hw
 import chisel3.RawModule
 import circt.stage.ChiselStage
 
-/** Entry points the Java side calls as plain static methods. */
+/**
+ * Entry points the Java side calls as plain static methods: an object without a companion class
+ * gets static forwarders, so Java never reaches into a `Foo$.MODULE$`. Configurations cross as
+ * words (the PE operation, the weight memory, the control), the same words accel.json holds.
+ */
 object Generate {
-  // Verilog-2001-style output that yosys 0.23 and Verilator both read (see STACK.md).
+  // Verilog-2001-style output that both yosys 0.23 and Verilator read: no local variables or
+  // packed arrays, no randomization; and no debug or source-location comments, so the Verilog of
+  // a configuration is the same text whatever checkout generated it.
   private val firtoolOpts = Array(
     "-disable-all-randomization",
     "-strip-debug-info",
@@ -15,6 +21,33 @@ object Generate {
   /** Writes one Verilog file per module of a bare mesh into `targetDir`. */
   def mesh(rows: Int, cols: Int, dataBits: Int, accBits: Int, op: String, targetDir: String): Unit =
     emitTo(new Mesh(ArrayConfig(rows, cols, dataBits, accBits, PEOp.byName(op))), targetDir)
+
+  /**
+   * The validated accelerator config. A broken `require` is an IllegalArgumentException whose
+   * message is the reason alone, without Scala's "requirement failed: ", so Java never parses it.
+   */
+  def accelConfig(
+      rows: Int, cols: Int, batch: Int, dataBits: Int, accBits: Int, op: String, maxTerms: Int,
+      logitBits: Int, inputShift: Int, layers: Array[LayerParams], trace: Boolean,
+      weightMemory: String, control: String): AccelConfig =
+    try {
+      AccelConfig(rows, cols, batch, dataBits, accBits, PEOp.byName(op), maxTerms, logitBits, inputShift,
+        layers, trace, WeightMemory.byName(weightMemory), Control.byName(control))
+    } catch {
+      case e: IllegalArgumentException if e.getMessage != null && e.getMessage.startsWith(RequirementFailed) =>
+        throw new IllegalArgumentException(e.getMessage.stripPrefix(RequirementFailed), e)
+    }
+
+  private val RequirementFailed = "requirement failed: "
+
+  /** Clocks from configuration until the board's reset falls (PowerOnReset). */
+  def powerOnResetClocks: Int = PowerOnReset.Clocks
+
+  /** The iCEBreaker shell's UART clocks per bit. */
+  def boardUartDivisor: Int = IceBreakerTop.Divisor
+
+  /** The byte the board shell answers a resynchronisation with. */
+  def boardResyncToken: Int = IceBreakerTop.ResyncToken
 
   def emitTo(gen: => RawModule, targetDir: String): Unit = {
     ChiselStage.emitSystemVerilogFile(gen, Array("--target-dir", targetDir, "--split-verilog"), firtoolOpts)
@@ -52,9 +85,10 @@ object GenerateAccelerator {
 
   /**
    * As above; with `cfg.axiControl` the top is AcceleratorAxi, whose identification registers
-   * read `networkId` (the network digest's first 32 bits) and `formatVersion` (accel.json's).
+   * read `networkId` (the network digest's first 32 bits) and `identVersion`, the hardware's
+   * version (docs/accelerator.md, "Registers").
    */
-  def apply(cfg: AccelConfig, targetDir: String, networkId: Long, formatVersion: Int): Unit = {
+  def apply(cfg: AccelConfig, targetDir: String, networkId: Long, identVersion: Int): Unit = {
     val dir = new java.io.File(targetDir)
     dir.mkdirs()
     val digits = (cfg.dataBits + 3) / 4
@@ -70,7 +104,7 @@ object GenerateAccelerator {
       "0" * (entryDigits - hex.length) + hex
     })
     java.nio.file.Files.writeString(new java.io.File(dir, requantFile).toPath, entries.mkString("", "\n", "\n"))
-    if (cfg.axiControl) Generate.emitTo(new AcceleratorAxi(cfg, memFilePrefix, networkId, formatVersion), targetDir)
+    if (cfg.axiControl) Generate.emitTo(new AcceleratorAxi(cfg, memFilePrefix, networkId, identVersion), targetDir)
     else Generate.emitTo(new Accelerator(cfg, memFilePrefix), targetDir)
   }
 }

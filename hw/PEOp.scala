@@ -36,9 +36,9 @@ object PEOp {
     }
   }
 
-  /** acc + a * b: the CNN twin, used only to compare costs. */
-  case object Mac extends PEOp {
-    val name = "mac"
+  /** acc + a * b, a multiply-accumulate: the CNN twin, used only to compare costs. */
+  case object Multiply extends PEOp {
+    val name = "multiply"
     def step(base: SInt, a: SInt, b: SInt, accBits: Int): SInt = {
       val next = base +& (a * b)
       next(accBits - 1, 0).asSInt
@@ -46,8 +46,8 @@ object PEOp {
   }
 
   def byName(name: String): PEOp = name match {
-    case "adder" => Adder
-    case "mac"   => Mac
-    case other   => throw new IllegalArgumentException(s"unknown PE operation '$other' (expected adder or mac)")
+    case "adder"    => Adder
+    case "multiply" => Multiply
+    case other      => throw new IllegalArgumentException(s"unknown PE operation '$other' (expected adder or multiply)")
   }
 }

@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.gen.AccelManifest;
 import addernet.io.UserError;
 import addernet.cosim.AccelCosim;
 import addernet.cosim.AccelSimulator;
@@ -60,7 +61,7 @@ import picocli.CommandLine.Option;
       "  addernet cosim --model model/lenet5-adder-8bit --rtl build/lenet --images 10000",
       "  addernet cosim --rtl build/array8x8 --random 1000 --seed 1 --report cosim.json",
       "  addernet cosim --random-networks 20 --seed 7",
-      "  addernet cosim --random-networks 20 --op mac   (the CNN twin on MAC PEs)"
+      "  addernet cosim --random-networks 20 --op multiply   (the CNN twin on MAC PEs)"
     })
 final class CosimCommand implements Callable<Integer> {
   @Option(names = "--rtl", description = "A folder written by 'addernet generate'.")
@@ -90,7 +91,7 @@ final class CosimCommand implements Callable<Integer> {
   @Option(names = "--random-networks", description = "Number of random networks to generate and check.")
   Integer randomNetworks;
 
-  @Option(names = "--op", defaultValue = "adder", description = "With --random-networks: adder networks, or mac for the CNN twin's multiply networks on MAC PEs (default ${DEFAULT-VALUE}).")
+  @Option(names = "--op", defaultValue = "adder", description = "With --random-networks: adder networks, or multiply for the CNN twin's multiply networks on MAC PEs (default ${DEFAULT-VALUE}).")
   String op;
 
   @Option(names = "--keep", description = "With --random-networks: folder for the RTL of failing networks (default: runs/failing-networks).")
@@ -237,7 +238,7 @@ final class CosimCommand implements Callable<Integer> {
         layers ? " (every layer)" : " (logits)", r.mismatches());
     System.out.printf(
         "accuracy: RTL %.2f%%, Java reference %.2f%%%n", 100 * r.rtlAccuracy(), 100 * r.referenceAccuracy());
-    var manifest = AcceleratorGenerator.read(rtl);
+    var manifest = AccelManifest.read(rtl);
     if (manifest.board() != null) {
       // The UART carries logits, not the accelerator's cycle counter; the time is the UART's.
       System.out.printf(
@@ -272,12 +273,7 @@ final class CosimCommand implements Callable<Integer> {
     if (randomNetworks < 1) {
       throw new UserError("--random-networks must be positive, got " + randomNetworks);
     }
-    addernet.gen.PeOp peOp;
-    try {
-      peOp = addernet.gen.PeOp.fromId(op);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--op: " + e.getMessage());
-    }
+    addernet.quant.PeOp peOp = GenerateCommand.peOp(op);
     Path keepDir = keep != null ? keep : Path.of("runs", "failing-networks");
     reportFile = report == null ? null : outputs.file("--report", report);
     // Put in place only when a network fails; an earlier one stays otherwise. The default's

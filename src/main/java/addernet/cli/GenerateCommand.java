@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.gen.AccelManifest;
 import addernet.io.UserError;
 import addernet.cosim.Verilator;
 import addernet.export.ModelPackage;
@@ -7,7 +8,9 @@ import addernet.export.PackageException;
 import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
-import addernet.gen.PeOp;
+import addernet.gen.Control;
+import addernet.gen.WeightMemory;
+import addernet.quant.PeOp;
 import addernet.io.Outputs;
 import addernet.fpga.FpgaFlow;
 import addernet.fpga.Ice40Device;
@@ -78,7 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--acc-bits", description = "Bare array: accumulator width; default: the narrowest that is safe for --max-k.")
   Integer accBits;
 
-  @Option(names = "--op", defaultValue = "adder", description = "Bare array: PE operation, adder (AdderNet) or mac (the CNN twin, for comparison). Default ${DEFAULT-VALUE}.")
+  @Option(names = "--op", defaultValue = "adder", description = "Bare array: PE operation, adder (AdderNet) or multiply (the CNN twin, for comparison). Default ${DEFAULT-VALUE}.")
   String op;
 
   @Option(names = "--out", required = true, description = "Output folder: new, empty, or an earlier output of generate (see --force).")
@@ -105,6 +108,9 @@ final class GenerateCommand implements Callable<Integer> {
   public Integer call() {
     List<String> sources;
     String top;
+    positive("--rows", rows, "PE rows");
+    positive("--cols", cols, "PE columns");
+    positive("--batch", batch, "images");
     if (model != null) {
       for (String flag : List.of("--bits", "--max-k", "--acc-bits", "--op")) {
         if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
@@ -119,7 +125,7 @@ final class GenerateCommand implements Callable<Integer> {
             + "'s SPRAM, loaded over the UART; --weights " + weights + " contradicts it (leave"
             + " --weights out or say spram)");
       }
-      if (!control.equals("axi") && !control.equals("plain")) {
+      if (Control.fromWord(control) == null) {
         throw new UserError("--control must be axi or plain, got '" + control + "'");
       }
       if (b != null && spec.commandLine().getParseResult().hasMatchedOption("--control")) {
@@ -135,7 +141,7 @@ final class GenerateCommand implements Callable<Integer> {
       Outputs.check("generate", force, List.of(model), "--out", out);
       ModelPackage pkg = readPackage(model);
       IntNetwork net = pkg.network();
-      if (!List.of("rom", "stream", "spram").contains(weights)) {
+      if (WeightMemory.fromWord(weights) == null) {
         throw new UserError("--weights must be rom, stream or spram, got '" + weights + "'");
       }
       if (b != null) {
@@ -147,24 +153,27 @@ final class GenerateCommand implements Callable<Integer> {
               opt.cols(), b.device.id, choice.passedOver().isEmpty() ? ""
                   : " (passed over: " + String.join("; ", choice.passedOver()) + ")");
         } else {
-          opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, false, true, true);
+          opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, false,
+              WeightMemory.SPRAM, Control.PLAIN);
         }
         if (rows == null && batch != null) {
-          opt = new AcceleratorGenerator.Options(opt.rows(), opt.cols(), batch, false, true, true);
+          opt = new AcceleratorGenerator.Options(opt.rows(), opt.cols(), batch, false,
+              WeightMemory.SPRAM, Control.PLAIN);
         }
-        AcceleratorGenerator.generateBoard(net, opt, b, out, force, List.of(model),
-            pkg.golden() == null ? null : pkg.golden().pixels());
+        var board = opt;
+        inFlagTerms(() -> AcceleratorGenerator.generateBoard(net, board, b, out, force, List.of(model),
+            pkg.golden() == null ? null : pkg.golden().pixels()));
       } else {
         var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
-            !weights.equals("rom"), weights.equals("spram"), control.equals("axi"));
-        AcceleratorGenerator.generate(net, opt, out, force, List.of(model),
-            pkg.golden() == null ? null : pkg.golden().pixels());
+            WeightMemory.fromWord(weights), Control.fromWord(control));
+        inFlagTerms(() -> AcceleratorGenerator.generate(net, opt, out, force, List.of(model),
+            pkg.golden() == null ? null : pkg.golden().pixels()));
       }
-      var m = AcceleratorGenerator.read(out);
+      var m = AccelManifest.read(out);
       System.out.printf(
           "generated the %s accelerator: %dx%d %s PEs, batch %d, %d-bit data, %d-bit"
               + " accumulators, %d issue cycles per batch (%.0f per image; ideal %.0f) in %s%n",
-          net.name(), m.rows(), m.cols(), m.peOp().id(), m.batch(), m.dataBits(), m.accBits(),
+          net.name(), m.rows(), m.cols(), m.peOp().word(), m.batch(), m.dataBits(), m.accBits(),
           m.issueCyclesPerBatch(), (double) m.issueCyclesPerBatch() / m.batch(),
           (double) m.adderOpsPerImage() / (m.rows() * m.cols()), out);
       if (m.board() != null) {
@@ -190,12 +199,7 @@ final class GenerateCommand implements Callable<Integer> {
       if (spec.commandLine().getParseResult().hasMatchedOption("--control")) {
         throw new UserError("--control only applies with --model (a bare array has no controller)");
       }
-      PeOp peOp;
-      try {
-        peOp = PeOp.fromId(op);
-      } catch (IllegalArgumentException e) {
-        throw new UserError("--op: " + e.getMessage());
-      }
+      PeOp peOp = peOp(op);
       ArrayConfig cfg =
           accBits == null
               ? ArrayConfig.derived(rows, cols, bits, maxK, peOp)
@@ -203,7 +207,7 @@ final class GenerateCommand implements Callable<Integer> {
       ArrayGenerator.generate(cfg, out, force);
       System.out.printf(
           "generated a %dx%d %s array, %d-bit data, %d-bit accumulator (safe for K <= %d) in %s%n",
-          cfg.rows(), cfg.cols(), cfg.op().id(), cfg.dataBits(), cfg.accBits(), cfg.maxK(), out);
+          cfg.rows(), cfg.cols(), cfg.op().word(), cfg.dataBits(), cfg.accBits(), cfg.maxK(), out);
       var manifest = ArrayGenerator.read(out);
       sources = manifest.sources();
       top = manifest.top();
@@ -236,6 +240,39 @@ final class GenerateCommand implements Callable<Integer> {
       // The reader names files inside the package; say which package, unless it already does.
       String msg = String.valueOf(e.getMessage());
       throw new UserError(msg.startsWith(dir.toString()) ? msg : dir + ": " + msg, e);
+    }
+  }
+
+  /**
+   * The PE operation an {@code --op} value names: its word, or {@code mac}, the hardware's name
+   * for the multiply PE, which command lines keep using; --help shows only the words.
+   */
+  static PeOp peOp(String value) {
+    try {
+      return PeOp.fromWord("mac".equals(value) ? PeOp.MULTIPLY.word() : value);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--op: " + e.getMessage());
+    }
+  }
+
+  /** Runs {@code generation}, restating the generator's refusals of the array in this command's flags. */
+  private static void inFlagTerms(Runnable generation) {
+    try {
+      generation.run();
+    } catch (AcceleratorGenerator.ColumnsBeyondWidestLayer e) {
+      throw new UserError("--cols " + e.cols + " exceeds the widest layer of " + e.network + " ("
+          + e.widest + " output channels); columns beyond it would never be used, use --cols "
+          + e.widest + " or fewer", e);
+    } catch (AcceleratorGenerator.RowsBeyondBatch e) {
+      throw new UserError("--rows " + e.rows + " exceeds --batch " + e.batch + ": each PE row serves"
+          + " one image of the batch (docs/accelerator.md, \"Dataflow\"); use --batch " + e.rows
+          + " or more, or --rows " + e.batch + " or fewer", e);
+    }
+  }
+
+  private static void positive(String flag, Integer value, String what) {
+    if (value != null && value < 1) {
+      throw new UserError(flag + " must be a positive number of " + what + ", got " + value);
     }
   }
 }

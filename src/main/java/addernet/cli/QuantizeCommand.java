@@ -221,7 +221,7 @@ final class QuantizeCommand implements Callable<Integer> {
       provenance.put("qat_epochs", qatEpochs);
       provenance.put("calibration_images", calibrationImages);
       provenance.put("clip_rule", clipPercentile == 0 ? "mse" : "percentile " + clipPercentile);
-      if (net.layers().stream().anyMatch(l -> l.op() != addernet.gen.PeOp.ADDER)) {
+      if (net.layers().stream().anyMatch(l -> l.op() != addernet.quant.PeOp.ADDER)) {
         provenance.put("mac_weight_scale", macWeightScale);
       }
       provenance.put("input_normalization", Map.of("mean", ck.normalization().mean(), "std", ck.normalization().std()));
@@ -257,7 +257,7 @@ final class QuantizeCommand implements Callable<Integer> {
         o.put("data_bits", l.dataBits());
         o.put("acc_bits", net.accBits(i));
         o.put("k", l.k());
-        o.put("operation", l.op() == addernet.gen.PeOp.ADDER ? "adder" : "multiply");
+        o.put("operation", l.op().word());
         o.put("scale", scales.input(i));
         o.put("weight_scale", Quantizer.weightScale(stages.get(i), i, scales.input(i),
             l.dataBits(), ck.normalization(), config));

@@ -1,5 +1,6 @@
 package addernet.cli;
 
+import addernet.gen.AccelManifest;
 import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
 import addernet.fpga.Ice40Device;
@@ -7,7 +8,7 @@ import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
 import addernet.io.Outputs;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.synth.Design;
 import addernet.synth.Resources;
 import addernet.synth.StorageFigures;
@@ -200,7 +201,7 @@ final class SynthCommand implements Callable<Integer> {
     List<String> sources;
     String top;
     ArrayConfig arrayCfg = null;
-    AcceleratorGenerator.Manifest accel = null;
+    AccelManifest accel = null;
     if (Files.isRegularFile(rtl.resolve(ArrayGenerator.CONFIG_FILE))) {
       var m = ArrayGenerator.read(rtl);
       sources = m.sources();
@@ -210,7 +211,7 @@ final class SynthCommand implements Callable<Integer> {
         throw new UserError("--twin-rtl compares whole accelerators; " + rtl + " is a bare array");
       }
     } else {
-      accel = AcceleratorGenerator.read(rtl);
+      accel = AccelManifest.read(rtl);
       sources = accel.sources();
       top = accel.top();
       if (accel.board() != null) {
@@ -226,13 +227,13 @@ final class SynthCommand implements Callable<Integer> {
         device = part.id;
       }
       if ((macTwin || twinRtl != null) && accel.peOp() != PeOp.ADDER) {
-        throw new UserError(rtl + " already has " + accel.peOp().id() + " PEs; --mac-twin and"
+        throw new UserError(rtl + " already has " + accel.peOp().word() + " PEs; --mac-twin and"
             + " --twin-rtl compare an adder accelerator with MAC ones");
       }
     }
     // A hand-edited file would otherwise be synthesised and reported as the generated design.
     addernet.gen.FolderFiles.verify(rtl, arrayCfg != null ? ArrayGenerator.CONFIG_FILE : AcceleratorGenerator.CONFIG_FILE);
-    AcceleratorGenerator.Manifest cnn = twinRtl == null ? null : checkedCnnTwin(accel);
+    AccelManifest cnn = twinRtl == null ? null : checkedCnnTwin(accel);
     // Read before the minutes of synthesis, so that a damaged figure is refused at once.
     StorageFigures figures = accel == null ? StorageFigures.NONE
         : StorageFigures.read(rtl.resolve(AcceleratorGenerator.CONFIG_FILE));
@@ -247,17 +248,17 @@ final class SynthCommand implements Callable<Integer> {
       }
       if (macTwin && arrayCfg != null && arrayCfg.op() == PeOp.ADDER) {
         twin = twinDir.path().resolve("rtl");
-        int accBits = PeOp.MAC.accumulatorBits(arrayCfg.dataBits(), arrayCfg.maxK());
+        int accBits = PeOp.MULTIPLY.accumulatorBits(arrayCfg.dataBits(), arrayCfg.maxK());
         ArrayGenerator.generate(
             new ArrayConfig(arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits,
-                arrayCfg.maxK(), PeOp.MAC),
+                arrayCfg.maxK(), PeOp.MULTIPLY),
             twin);
         twinShape = String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
             arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits, arrayCfg.accBits());
       } else if (macTwin && accel != null) {
         twin = twinDir.path().resolve("rtl");
-        AcceleratorGenerator.twin(rtl, PeOp.MAC, twin);
-        var tm = AcceleratorGenerator.read(twin);
+        AcceleratorGenerator.twin(rtl, PeOp.MULTIPLY, twin);
+        var tm = AccelManifest.read(twin);
         twinShape = String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
             tm.rows(), tm.cols(), tm.dataBits(), tm.accBits(), accel.accBits());
       }
@@ -266,7 +267,7 @@ final class SynthCommand implements Callable<Integer> {
         runs.add(adder);
         if (twin != null) {
           List<String> twinSources =
-              arrayCfg != null ? ArrayGenerator.read(twin).sources() : AcceleratorGenerator.read(twin).sources();
+              arrayCfg != null ? ArrayGenerator.read(twin).sources() : AccelManifest.read(twin).sources();
           Run mac = placeAndRoute(synth("mac twin", twin, twinSources, top, flow), twin, flow);
           runs.add(mac);
           comparisons.add(new Comparison(adder, mac, flow, ""));
@@ -304,14 +305,14 @@ final class SynthCommand implements Callable<Integer> {
   }
 
   /** The --twin-rtl folder, checked to be a MAC accelerator of the same array and batch. */
-  private AcceleratorGenerator.Manifest checkedCnnTwin(AcceleratorGenerator.Manifest adder) {
+  private AccelManifest checkedCnnTwin(AccelManifest adder) {
     if (!Files.isDirectory(twinRtl)) {
       throw new UserError("--twin-rtl " + twinRtl + " is not a folder; generate one with"
           + " 'addernet generate --model CNN-PACKAGE'");
     }
-    var m = AcceleratorGenerator.read(twinRtl);
-    if (m.peOp() != PeOp.MAC) {
-      throw new UserError("--twin-rtl " + twinRtl + " has " + m.peOp().id() + " PEs; generate it"
+    var m = AccelManifest.read(twinRtl);
+    if (m.peOp() != PeOp.MULTIPLY) {
+      throw new UserError("--twin-rtl " + twinRtl + " has " + m.peOp().word() + " PEs; generate it"
           + " from the CNN twin's package (multiply layers)");
     }
     if (m.rows() != adder.rows() || m.cols() != adder.cols() || m.batch() != adder.batch()) {
@@ -326,7 +327,6 @@ final class SynthCommand implements Callable<Integer> {
     unlike(twinFile, "inSize", m.inSize(), adder.inSize());
     unlike(twinFile, "classes", m.classes(), adder.classes());
     unlike(twinFile, "trace", m.trace(), adder.trace());
-    unlike(twinFile, "weights", m.weights(), adder.weights());
     unlike(twinFile, "weightMemory", m.weightMemory(), adder.weightMemory());
     unlike(twinFile, "control", m.control(), adder.control());
     if (m.layers() != null && adder.layers() != null) {

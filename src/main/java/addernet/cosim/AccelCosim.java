@@ -1,5 +1,6 @@
 package addernet.cosim;
 
+import addernet.gen.AccelManifest;
 import addernet.gen.AcceleratorGenerator;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
@@ -72,12 +73,12 @@ public final class AccelCosim {
 
   private final Path rtlDir;
   private final IntNetwork net;
-  private final AcceleratorGenerator.Manifest manifest;
+  private final AccelManifest manifest;
 
   public AccelCosim(Path rtlDir, IntNetwork net) {
     this.rtlDir = rtlDir;
     this.net = net;
-    this.manifest = AcceleratorGenerator.read(rtlDir);
+    this.manifest = AccelManifest.read(rtlDir);
     requireSameNetwork(rtlDir, manifest, net);
     int inSize = net.inChannels() * net.inHeight() * net.inWidth();
     if (manifest.inSize() != inSize || manifest.classes() != net.classes()) {
@@ -86,12 +87,12 @@ public final class AccelCosim {
               + " classes, but the model has " + inSize + " and " + net.classes()
               + "; generate the RTL from this model");
     }
-    addernet.gen.PeOp op = manifest.peOp();
+    addernet.quant.PeOp op = manifest.peOp();
     for (IntLayer l : net.layers()) {
       if (l.op() != op) {
         throw new addernet.io.UserError(
-            rtlDir + " has " + op.id() + " PEs, but layer " + l.name() + " of the model is a "
-                + l.op().id() + " layer; generate the RTL from this model");
+            rtlDir + " has " + op.word() + " PEs, but layer " + l.name() + " of the model is a "
+                + l.op().word() + " layer; generate the RTL from this model");
       }
     }
   }
@@ -102,7 +103,7 @@ public final class AccelCosim {
    * the report reads like a hardware bug. Folders written before the digest existed are refused
    * too, with the command that writes a current one (docs/accelerator.md, "accel.json").
    */
-  static void requireSameNetwork(Path rtlDir, AcceleratorGenerator.Manifest m, IntNetwork net) {
+  static void requireSameNetwork(Path rtlDir, AccelManifest m, IntNetwork net) {
     if (m.networkSha256() == null) {
       throw new addernet.io.UserError(
           rtlDir.resolve(AcceleratorGenerator.CONFIG_FILE) + " records no networkSha256 (written"

@@ -1,6 +1,6 @@
 package addernet.energy;
 
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.nn.NetworkSpec;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
@@ -58,7 +58,7 @@ public record NetworkOps(String network, String origin, List<LayerOps> layers) {
       }
       long outputs = positions * l.out();
       out.add(new LayerOps(name, outputs * k, outputs, outputs * requantTerms, bits,
-          PeOp.ADDER.accumulatorBits(bits, k), PeOp.MAC.accumulatorBits(bits, k)));
+          PeOp.ADDER.accumulatorBits(bits, k), PeOp.MULTIPLY.accumulatorBits(bits, k)));
     }
     return new NetworkOps(spec.name(), "spec " + spec.name() + " at " + bits + " bits", out);
   }
@@ -74,7 +74,7 @@ public record NetworkOps(String network, String origin, List<LayerOps> layers) {
         terms += l.requant().terms()[c].length;
       }
       out.add(new LayerOps(l.name(), l.adderOps(), positions * l.outChannels(), positions * terms,
-          l.dataBits(), net.accBits(i), PeOp.MAC.accumulatorBits(l.dataBits(), l.k())));
+          l.dataBits(), net.accBits(i), PeOp.MULTIPLY.accumulatorBits(l.dataBits(), l.k())));
     }
     return new NetworkOps(net.name(), "model package of " + net.name(), out);
   }

@@ -2,7 +2,6 @@ package addernet.export;
 
 import addernet.io.FileHash;
 import addernet.io.Outputs;
-import addernet.gen.PeOp;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
 import addernet.quant.Requant;
@@ -101,7 +100,7 @@ public record ModelPackage(
       ObjectNode n = layers.addObject();
       n.put("name", l.name());
       n.put("type", l.fullyConnected() ? "fc" : "conv");
-      n.put("operation", operationKeyword(l.op()));
+      n.put("operation", l.op().word());
       n.put("in_channels", l.inChannels());
       n.put("in_height", l.inHeight());
       n.put("in_width", l.inWidth());
@@ -160,11 +159,6 @@ public record ModelPackage(
     ObjectNode sums = root.putObject("files");
     files.forEach(sums::put);
     JSON.writeValue(dir.resolve(MANIFEST).toFile(), root);
-  }
-
-  /** The package's name for a layer's operation: the network spec's keyword (adder, multiply). */
-  static String operationKeyword(PeOp op) {
-    return op == PeOp.ADDER ? "adder" : "multiply";
   }
 
   /** Width of layer i's output: the next layer's data bits, or the logit bits for the last. */

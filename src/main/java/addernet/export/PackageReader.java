@@ -1,7 +1,7 @@
 package addernet.export;
 
-import addernet.gen.PeOp;
 import addernet.io.StrictJson;
+import addernet.quant.PeOp;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
 import addernet.quant.Requant;
@@ -137,7 +137,7 @@ final class PackageReader {
       if (networkOp == null) {
         networkOp = op;
       } else if (op != networkOp) {
-        throw json.bad(f + ".operation", "must be " + ModelPackage.operationKeyword(networkOp) + " like layers[0]"
+        throw json.bad(f + ".operation", "must be " + networkOp.word() + " like layers[0]"
             + " (all layers of a package share one operation, contract section 6), got "
             + (l.has("operation") ? StrictJson.shown(l.get("operation")) : "nothing (adder)"));
       }
@@ -237,13 +237,11 @@ final class PackageReader {
       return PeOp.ADDER;
     }
     JsonNode o = l.get("operation");
-    if (o.isTextual() && o.textValue().equals("adder")) {
-      return PeOp.ADDER;
+    try {
+      return PeOp.fromWord(o.isTextual() ? o.textValue() : null);
+    } catch (IllegalArgumentException e) {
+      throw json.bad(f + ".operation", "must be adder or multiply, got " + StrictJson.shown(o));
     }
-    if (o.isTextual() && o.textValue().equals("multiply")) {
-      return PeOp.MAC;
-    }
-    throw json.bad(f + ".operation", "must be adder or multiply, got " + StrictJson.shown(o));
   }
 
   private IntNetwork network(String name, int ch, int h, int w, List<IntLayer> layers, int logitBits)

@@ -1,5 +1,6 @@
 package addernet.gen;
 
+import addernet.quant.PeOp;
 import addernet.io.UserError;
 
 /**
@@ -54,7 +55,7 @@ public record ArrayConfig(int rows, int cols, int dataBits, int accBits, long ma
           "--acc-bits "
               + accBits
               + " is too narrow: "
-              + op.id()
+              + op.word()
               + " sums of K="
               + maxK
               + " "

@@ -1,5 +1,6 @@
 package addernet.gen;
 
+import addernet.quant.PeOp;
 import addernet.io.Outputs;
 import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
@@ -18,6 +19,8 @@ import java.util.List;
  */
 public final class ArrayGenerator {
   public static final String CONFIG_FILE = "array.json";
+  /** array.json's layout and words (docs/accelerator.md, "array.json"). */
+  public static final int FORMAT_VERSION = 2;
   public static final String TOP = "Mesh";
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -35,7 +38,7 @@ public final class ArrayGenerator {
         "generate", out, force, List.of(),
         dir -> {
           addernet.hw.Generate.mesh(
-              cfg.rows(), cfg.cols(), cfg.dataBits(), cfg.accBits(), cfg.op().id(), dir.toString());
+              cfg.rows(), cfg.cols(), cfg.dataBits(), cfg.accBits(), cfg.op().word(), dir.toString());
           List<String> sources = verilogSources(dir);
           if (sources.isEmpty()) {
             throw new IOException("the Chisel generator wrote no Verilog");
@@ -50,7 +53,7 @@ public final class ArrayGenerator {
           FpgaFlow.write(
               dir,
               new FpgaFlow.Design(
-                  "mesh" + cfg.rows() + "x" + cfg.cols() + "_" + cfg.op().id(), MeshShell.TOP,
+                  "mesh" + cfg.rows() + "x" + cfg.cols() + "_" + cfg.op().word(), MeshShell.TOP,
                   fpgaSources, List.of()));
           FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above
         });
@@ -64,8 +67,11 @@ public final class ArrayGenerator {
     ArrayManifest m = ManifestReader.read(rtlDir, CONFIG_FILE, ArrayManifest.class,
         "generate it with: addernet generate --rows R --cols C --out " + rtlDir);
     Path file = rtlDir.resolve(CONFIG_FILE);
-    if (m.formatVersion() != 1) {
-      throw ManifestReader.bad(file, "formatVersion", "1 (written by this version)", m.formatVersion());
+    if (m.formatVersion() != FORMAT_VERSION) {
+      throw new UserError(file + ": field formatVersion: expected " + FORMAT_VERSION
+          + " (what this version writes), got " + m.formatVersion() + "; a folder of another format"
+          + " may hold other words, generate it again: addernet generate --rows "
+          + m.rows() + " --cols " + m.cols() + " --out " + rtlDir);
     }
     if (!TOP.equals(m.top())) {
       throw ManifestReader.bad(file, "top", "\"" + TOP + "\"", m.top() == null ? "null" : "\"" + m.top() + "\"");
@@ -105,15 +111,15 @@ public final class ArrayGenerator {
       List<String> sources) {
     static ArrayManifest of(ArrayConfig c, List<String> sources) {
       return new ArrayManifest(
-          1, TOP, c.rows(), c.cols(), c.dataBits(), c.accBits(), c.maxK(), c.op().id(), sources);
+          FORMAT_VERSION, TOP, c.rows(), c.cols(), c.dataBits(), c.accBits(), c.maxK(), c.op().word(), sources);
     }
 
     public ArrayConfig config() {
       PeOp pe;
       try {
-        pe = PeOp.fromId(op);
+        pe = PeOp.fromWord(op);
       } catch (IllegalArgumentException | NullPointerException e) {
-        throw new UserError("op must be adder or mac, got " + op);
+        throw new UserError("op must be adder or multiply, got " + op);
       }
       return new ArrayConfig(rows, cols, dataBits, accBits, maxK, pe);
     }

@@ -295,9 +295,8 @@ public final class IcarusTestbench {
    */
   private static String axiTestbench(AccelConfig cfg, int images, int pixels, int classes, int beats,
       int[] weightBeats, long networkId) {
-    addernet.hw.ControlMap$ map = addernet.hw.ControlMap$.MODULE$;
     boolean stream = beats > 0;
-    long crc = stream ? DriverFiles.crc32(weightBeats, cfg.weightStreamBits() / 8) : map.weightsCrc(cfg);
+    long crc = stream ? DriverFiles.crc32(weightBeats, cfg.weightStreamBits() / 8) : addernet.hw.ControlMap.weightsCrc(cfg);
     String weightPorts = stream
         ? """
               .s_axis_weights_tdata(w_tdata), .s_axis_weights_tvalid(w_tvalid),
@@ -480,9 +479,9 @@ public final class IcarusTestbench {
           end
         endmodule
         """.formatted(images, cfg.batch(), pixels, classes, beats, STALL_PERCENT,
-            cfg.weightStreamBits() - 1, map.Control(), map.Status(), map.Error(), map.Images(),
-            map.Cycles(), map.Ident(), map.NetworkId(), map.WeightsCrc(),
-            map.ident(AcceleratorGenerator.FORMAT_VERSION), networkId, crc, weightPorts, weightLoad,
+            cfg.weightStreamBits() - 1, addernet.hw.ControlMap.Control(), addernet.hw.ControlMap.Status(), addernet.hw.ControlMap.Error(), addernet.hw.ControlMap.Images(),
+            addernet.hw.ControlMap.Cycles(), addernet.hw.ControlMap.Ident(), addernet.hw.ControlMap.NetworkId(), addernet.hw.ControlMap.WeightsCrc(),
+            addernet.hw.ControlMap.ident(AcceleratorGenerator.IDENT_VERSION), networkId, crc, weightPorts, weightLoad,
             streams("run"));
   }
 
@@ -642,7 +641,7 @@ public final class IcarusTestbench {
           end
         endmodule
         """.formatted(images, cfg.batch(), pixels, classes, beats, divisor,
-            addernet.hw.PowerOnReset$.MODULE$.Clocks(), 32, addernet.hw.IceBreakerTop$.MODULE$.ResyncToken());
+            addernet.hw.Generate.powerOnResetClocks(), 32, addernet.hw.Generate.boardResyncToken());
   }
 
   /**

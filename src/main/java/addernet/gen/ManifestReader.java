@@ -30,7 +30,7 @@ final class ManifestReader {
   private static final ObjectMapper STRICT =
       StrictJson.builder()
           // The file hashes are checked by FolderFiles.verify, against the files themselves.
-          .addMixIn(AcceleratorGenerator.Manifest.class, FilesField.class)
+          .addMixIn(AccelManifest.class, FilesField.class)
           .addMixIn(ArrayGenerator.ArrayManifest.class, FilesField.class)
           .build();
 

@@ -1,6 +1,5 @@
 package addernet.quant;
 
-import addernet.gen.PeOp;
 
 /**
  * The adder "matrix product" at the core of every adder convolution (after im2col) and adder

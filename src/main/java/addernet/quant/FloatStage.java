@@ -1,6 +1,5 @@
 package addernet.quant;
 
-import addernet.gen.PeOp;
 import addernet.nn.BatchNorm;
 import addernet.nn.Conv2d;
 import addernet.nn.Dense;
@@ -8,7 +7,6 @@ import addernet.nn.Flatten;
 import addernet.nn.Layer;
 import addernet.nn.MaxPool;
 import addernet.nn.Network;
-import addernet.nn.Operation;
 import addernet.nn.Relu;
 import addernet.nn.Shape;
 import java.util.ArrayList;
@@ -37,10 +35,9 @@ public record FloatStage(
     return weighted instanceof Dense;
   }
 
-  /** The PE operation that reduces this layer: adder, or MAC for a multiply layer. */
+  /** The PE operation that reduces this layer. */
   public PeOp op() {
-    Operation o = weighted instanceof Conv2d c ? c.operation() : ((Dense) weighted).operation();
-    return o == Operation.ADDER ? PeOp.ADDER : PeOp.MAC;
+    return PeOp.of(weighted instanceof Conv2d c ? c.operation() : ((Dense) weighted).operation());
   }
 
   public float[] weights() {

@@ -1,6 +1,5 @@
 package addernet.quant;
 
-import addernet.gen.PeOp;
 
 /**
  * One quantized layer as the hardware runs it (numeric contract, sections 6 and 7): an adder

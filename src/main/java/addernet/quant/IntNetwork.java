@@ -1,6 +1,5 @@
 package addernet.quant;
 
-import addernet.gen.PeOp;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -77,7 +76,7 @@ public record IntNetwork(
     }
     long[] x = inputRange(i);
     long wMax = (1L << (l.dataBits() - 1)) - 1;
-    return PeOp.macAccumulatorBits(l.k(), x[0], x[1], -wMax - 1, wMax);
+    return PeOp.multiplyAccumulatorBits(l.k(), x[0], x[1], -wMax - 1, wMax);
   }
 
   /**
@@ -156,7 +155,7 @@ public record IntNetwork(
     int k = l.kernel();
     int[] w = l.weights();
     int[] conv = new int[l.outChannels() * oh * ow];
-    boolean mac = l.op() == PeOp.MAC;
+    boolean mac = l.op() == PeOp.MULTIPLY;
     for (int t = 0; t < l.outChannels(); t++) {
       int wBase = t * l.k();
       for (int oy = 0; oy < oh; oy++) {

@@ -52,7 +52,7 @@ public final class Qat {
     this.quant = quant;
     this.stages = FloatStage.of(net);
     for (FloatStage st : stages) {
-      if (st.op() != addernet.gen.PeOp.ADDER) {
+      if (st.op() != addernet.quant.PeOp.ADDER) {
         // Its weight grid and first-layer folding differ from the adder's (Quantizer.onGrid).
         throw new IllegalArgumentException(
             st.name() + " is a multiply layer: quantization-aware fine-tuning is built for adder"

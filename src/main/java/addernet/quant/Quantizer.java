@@ -2,7 +2,6 @@ package addernet.quant;
 
 import addernet.data.ImageSet;
 import addernet.data.Normalization;
-import addernet.gen.PeOp;
 import addernet.nn.BatchNorm;
 import addernet.nn.Network;
 import addernet.nn.Workers;
@@ -144,7 +143,7 @@ public final class Quantizer {
   static double[] onGrid(FloatStage st, int index, double scale, int bits, Normalization norm) {
     float[] w = st.weights();
     double[] r = new double[w.length];
-    if (st.op() == PeOp.MAC) {
+    if (st.op() == PeOp.MULTIPLY) {
       for (int i = 0; i < w.length; i++) {
         r[i] = index == 0 ? w[i] / norm.std() / scale : w[i] / scale;
       }

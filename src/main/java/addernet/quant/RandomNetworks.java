@@ -1,6 +1,5 @@
 package addernet.quant;
 
-import addernet.gen.PeOp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -95,7 +94,7 @@ public final class RandomNetworks {
         convs = Math.min(convs, i);
       }
     }
-    String name = op == PeOp.ADDER ? "random-" + seed : "random-" + op.id() + "-" + seed;
+    String name = op == PeOp.ADDER ? "random-" + seed : "random-" + op.word() + "-" + seed;
     return new IntNetwork(name, inC, inH, inH, layers, 16);
   }
 

@@ -82,9 +82,9 @@ class CliErrorsTest {
 
   @Test
   void unknownPeOperationIsRefused() throws IOException {
-    Outcome o = generate("--op", "multiply");
+    Outcome o = generate("--op", "divide");
     assertEquals(2, o.code());
-    assertTrue(o.err().contains("expected adder or mac"), o.err());
+    assertTrue(o.err().contains("expected adder or multiply"), o.err());
     assertNothingWritten();
   }
 

@@ -103,7 +103,7 @@ class QuantizeCommandTest {
         "--no-progress", "--out", pkg.toString(), "--report", report.toString());
     assertEquals(0, o.code(), o.err());
     ModelPackage p = ModelPackage.read(pkg);
-    assertTrue(p.network().layers().stream().allMatch(l -> l.op() == addernet.gen.PeOp.MAC));
+    assertTrue(p.network().layers().stream().allMatch(l -> l.op() == addernet.quant.PeOp.MULTIPLY));
     JsonNode layer = new ObjectMapper().readTree(report.toFile()).path("layers").get(1);
     assertEquals("multiply", layer.path("operation").asText());
     assertTrue(layer.path("weight_scale").asDouble() != layer.path("scale").asDouble(), layer.toString());

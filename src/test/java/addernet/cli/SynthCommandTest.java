@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import addernet.cli.CliRun.Outcome;
 import addernet.gen.AcceleratorGenerator;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.quant.IntNetwork;
 import addernet.quant.RandomNetworks;
 import addernet.synth.VerilogInstances;
@@ -33,7 +33,7 @@ class SynthCommandTest {
     Path adder = tmp.resolve("adder");
     Path cnn = tmp.resolve("cnn");
     AcceleratorGenerator.generate(net, opt, adder);
-    AcceleratorGenerator.generate(RandomNetworks.withOperation(net, PeOp.MAC), opt, cnn);
+    AcceleratorGenerator.generate(RandomNetworks.withOperation(net, PeOp.MULTIPLY), opt, cnn);
     Path report = tmp.resolve("synth.json");
     Outcome o = CliRun.run("synth", "--rtl", adder.toString(), "--target", "generic", "--mac-twin",
         "--twin-rtl", cnn.toString(), "--report", report.toString());
@@ -121,8 +121,8 @@ class SynthCommandTest {
     Path adder = tmp.resolve("adder");
     Path cnn = tmp.resolve("cnn");
     AcceleratorGenerator.generate(net, opt, adder);
-    AcceleratorGenerator.generate(RandomNetworks.withOperation(net, PeOp.MAC),
-        new AcceleratorGenerator.Options(1, opt.cols(), opt.batch()), cnn); // another row count
+    AcceleratorGenerator.generate(RandomNetworks.withOperation(net, PeOp.MULTIPLY),
+        AcceleratorGenerator.Options.of(1, opt.cols(), opt.batch()), cnn); // another row count
     Outcome o = CliRun.run("synth", "--rtl", adder.toString(), "--twin-rtl", cnn.toString());
     assertEquals(2, o.code(), o.err());
     assertTrue(o.err().contains("generate both alike"), o.err());

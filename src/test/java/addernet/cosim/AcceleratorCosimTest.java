@@ -1,5 +1,9 @@
 package addernet.cosim;
 
+import addernet.gen.WeightImages;
+import addernet.gen.AccelManifest;
+import addernet.gen.Control;
+import addernet.gen.WeightMemory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import addernet.io.UserError;
 import addernet.gen.AcceleratorGenerator;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.quant.IntNetwork;
 import addernet.quant.RandomNetworks;
 import java.io.IOException;
@@ -56,7 +60,7 @@ class AcceleratorCosimTest {
   @ParameterizedTest(name = "random MAC network {0}")
   @ValueSource(longs = {111, 222})
   void randomMacNetworksMatchTheCnnReferenceLayerByLayerUnderRandomStalls(long seed) {
-    checkRandomNetworkLayerByLayer(seed, PeOp.MAC, true);
+    checkRandomNetworkLayerByLayer(seed, PeOp.MULTIPLY, true);
   }
 
   /** A random network on a random array and batch, every layer compared, 30% stalls. */
@@ -64,10 +68,10 @@ class AcceleratorCosimTest {
     IntNetwork net = RandomNetworks.create(seed, op);
     SplittableRandom rnd = new SplittableRandom(seed);
     var opt = AcceleratorGenerator.fit(net, 1 + rnd.nextInt(5), 1 + rnd.nextInt(5), 1 + rnd.nextInt(3))
-        .withAxiControl(axi);
+        .withControl(axi ? Control.AXI : Control.PLAIN);
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(net, opt, rtl);
-    assertEquals(op, AcceleratorGenerator.read(rtl).peOp());
+    assertEquals(op, AccelManifest.read(rtl).peOp());
     int[][] images = randomImages(net, 2 * opt.batch() + 1, seed); // the last batch is partial
     AccelCosim.Report r =
         new AccelCosim(rtl, net)
@@ -79,7 +83,7 @@ class AcceleratorCosimTest {
 
   @Test
   void anAdderModelIsRefusedOnMacHardware() {
-    IntNetwork cnn = RandomNetworks.create(9, PeOp.MAC);
+    IntNetwork cnn = RandomNetworks.create(9, PeOp.MULTIPLY);
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(cnn, AcceleratorGenerator.fit(cnn, 2, 2, 1), rtl);
     IntNetwork adder = RandomNetworks.withOperation(cnn, PeOp.ADDER);
@@ -150,7 +154,7 @@ class AcceleratorCosimTest {
   void withoutTheTracePortLogitsStillMatchAndLayerComparisonIsRefused() throws IOException {
     IntNetwork net = RandomNetworks.create(11);
     var fitted = AcceleratorGenerator.fit(net, 3, 2, 2);
-    var opt = new AcceleratorGenerator.Options(fitted.rows(), fitted.cols(), fitted.batch(), false);
+    var opt = AcceleratorGenerator.Options.of(fitted.rows(), fitted.cols(), fitted.batch()).withTrace(false);
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(net, opt, rtl);
     String top = Files.readString(rtl.resolve(AcceleratorGenerator.TOP + ".sv"));
@@ -172,7 +176,7 @@ class AcceleratorCosimTest {
   void resetMidRunQuietsTheStreamsAndTheNextRunIsExact() {
     IntNetwork net = RandomNetworks.create(7);
     Path rtl = tmp.resolve("rtl");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 3, 2).withAxiControl(false), rtl);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 3, 2).withControl(Control.PLAIN), rtl);
     int[][] images = randomImages(net, 2, 7);
     int size = images[0].length;
     byte[] pixels = new byte[2 * size];
@@ -203,8 +207,8 @@ class AcceleratorCosimTest {
   void weightsStreamedAtRunTimeMatchTheReferenceLayerByLayerUnderStalls() {
     IntNetwork net = RandomNetworks.create(11);
     Path rtl = tmp.resolve("rtl");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 4).withWeightStream(true), rtl);
-    assertTrue(AcceleratorGenerator.read(rtl).weightStream());
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 4).withWeights(WeightMemory.STREAM), rtl);
+    assertTrue(AccelManifest.read(rtl).weightStream());
     int[][] images = randomImages(net, 9, 11);
     AccelCosim.Report r =
         new AccelCosim(rtl, net).run(images, null, new AccelCosim.Options(30, 11, true, null), n -> {});
@@ -213,8 +217,8 @@ class AcceleratorCosimTest {
 
     // The same through the UP5K's SPRAM (its Verilator model), several columns to a word.
     Path spram = tmp.resolve("spram");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 3, 4).withSpramWeights(), spram);
-    assertEquals("spram", AcceleratorGenerator.read(spram).weightMemory());
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 3, 4).withWeights(WeightMemory.SPRAM), spram);
+    assertEquals("spram", AccelManifest.read(spram).weightMemory());
     AccelCosim.Report s =
         new AccelCosim(spram, net).run(images, null, new AccelCosim.Options(30, 12, true, null), n -> {});
     assertEquals(0, s.mismatches(), () -> s.firstMismatch().describe());
@@ -225,22 +229,22 @@ class AcceleratorCosimTest {
     IntNetwork net = RandomNetworks.lenet5Shaped(2);
     // 8-bit weights: two columns per SPRAM word, so 9 columns need 5 of the 4 SPRAMs.
     UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.config(net,
-        new AcceleratorGenerator.Options(4, 9, 4).withSpramWeights()));
+        AcceleratorGenerator.Options.of(4, 9, 4).withWeights(WeightMemory.SPRAM)));
     assertTrue(e.getMessage().contains("need 5 SPRAMs of 16384 words (2 columns each); the UP5K has 4:"
-        + " use --cols 8 or fewer"), e.getMessage());
+        + " use 8 columns or fewer"), e.getMessage());
     // One column would hold all of LeNet-5's 44,000-odd weights: past an SPRAM's depth.
     UserError deep = assertThrows(UserError.class, () -> AcceleratorGenerator.config(net,
-        new AcceleratorGenerator.Options(4, 1, 4).withSpramWeights()));
-    assertTrue(deep.getMessage().contains("more than an SPRAM's 16384: use more --cols"), deep.getMessage());
+        AcceleratorGenerator.Options.of(4, 1, 4).withWeights(WeightMemory.SPRAM)));
+    assertTrue(deep.getMessage().contains("more than an SPRAM's 16384: use more columns"), deep.getMessage());
   }
 
   @Test
   void aShortOrLongWeightStreamIsAnsweredWithItsErrorCodeAndNoRunStartsOnHalfLoadedWeights() {
     IntNetwork net = RandomNetworks.create(12);
     Path rtl = tmp.resolve("rtl");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 2).withWeightStream(true), rtl);
-    var m = AcceleratorGenerator.read(rtl);
-    int[] beats = AcceleratorGenerator.weightStream(rtl, m);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 2).withWeights(WeightMemory.STREAM), rtl);
+    var m = AccelManifest.read(rtl);
+    int[] beats = WeightImages.stream(rtl, m);
     int[][] images = randomImages(net, 2, 12);
     byte[] pixels = pixelsOf(images);
     try (AccelSimulator sim = new AccelSimulator(rtl, null)) {
@@ -305,7 +309,7 @@ class AcceleratorCosimTest {
       throws IOException {
     Path mem = rtl.resolve("weights_col" + col + ".mem");
     List<String> words = Files.readAllLines(mem);
-    int bits = AcceleratorGenerator.read(rtl).dataBits();
+    int bits = AccelManifest.read(rtl).dataBits();
     for (int i = 0; i < words.size(); i++) {
       long w = change.applyAsLong(i, Long.parseLong(words.get(i), 16));
       words.set(i, String.format("%0" + ((bits + 3) / 4) + "x", w & ((1L << bits) - 1)));

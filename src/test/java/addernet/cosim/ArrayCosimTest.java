@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +41,7 @@ class ArrayCosimTest {
 
   @Test
   void macTwinMatchesTheOrdinaryIntegerProduct() {
-    ArrayConfig cfg = ArrayConfig.derived(3, 4, 8, 100, PeOp.MAC);
+    ArrayConfig cfg = ArrayConfig.derived(3, 4, 8, 100, PeOp.MULTIPLY);
     Path rtl = tmp.resolve("mac");
     ArrayGenerator.generate(cfg, rtl);
     ArrayCosim.Report r =

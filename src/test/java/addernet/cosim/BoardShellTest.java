@@ -1,5 +1,9 @@
 package addernet.cosim;
 
+import addernet.gen.WeightImages;
+import addernet.gen.AccelManifest;
+import addernet.gen.Control;
+import addernet.gen.WeightMemory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -33,7 +37,7 @@ class BoardShellTest {
     pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     net = pkg.network();
     rtl = tmp.resolve("board");
-    AcceleratorGenerator.generateBoard(net, new AcceleratorGenerator.Options(2, 2, 2, false, true, true),
+    AcceleratorGenerator.generateBoard(net, new AcceleratorGenerator.Options(2, 2, 2, false, WeightMemory.SPRAM, Control.PLAIN),
         Ice40Device.Board.ICEBREAKER, rtl, false, List.of());
   }
 
@@ -61,7 +65,7 @@ class BoardShellTest {
 
   @Test
   void atTheBoardsBitRateTheShellLoadsTheWeightsAndAnswersABatchBitExactly() {
-    assertEquals(104, AcceleratorGenerator.read(rtl).uartDivisor());
+    assertEquals(104, AccelManifest.read(rtl).uartDivisor());
     Path exe = AccelSimulator.prepareRealRate(rtl);
     // The constructor sends 'W' and every weight byte, and refuses any answer but '0'.
     try (AccelSimulator sim = new AccelSimulator(exe, rtl, null)) {
@@ -100,7 +104,7 @@ class BoardShellTest {
           "two unknown bytes back to back");
 
       // The shell is still in step: a load and a batch work after the refusals.
-      int[] beats = AcceleratorGenerator.weightStream(rtl, AcceleratorGenerator.read(rtl));
+      int[] beats = WeightImages.stream(rtl, AccelManifest.read(rtl));
       assertEquals(0, sim.loadWeights(beats, 30, 3).error());
       assertArrayEquals(referenceLogits(2), sim.run(pixels(2), 0, 1, false).logits());
       // A stream of the wrong length cannot be framed on the board and is not sent.
@@ -111,7 +115,7 @@ class BoardShellTest {
   static final int HOLD_BITS = 32;
 
   private static byte[] weightFrame() {
-    int[] beats = AcceleratorGenerator.weightStream(rtl, AcceleratorGenerator.read(rtl));
+    int[] beats = WeightImages.stream(rtl, AccelManifest.read(rtl));
     byte[] out = new byte[1 + beats.length];
     out[0] = 'W';
     for (int b = 0; b < beats.length; b++) {
@@ -159,7 +163,7 @@ class BoardShellTest {
   @Tag("slow")
   void atTheBoardsBitRateABreakResynchronisesTheBoardFromEveryByteOffsetOfEveryFrameAndAnswer() {
     try (AccelSimulator sim = new AccelSimulator(AccelSimulator.prepareRealRate(rtl), rtl, null)) {
-      sweepEveryByteOffset(sim, AcceleratorGenerator.read(rtl).uartDivisor());
+      sweepEveryByteOffset(sim, AccelManifest.read(rtl).uartDivisor());
     }
   }
 
@@ -198,7 +202,7 @@ class BoardShellTest {
 
   @Test
   void atTheBoardsBitRateABreakInEveryBitOfEveryFrameKindResynchronisesTheBoard() {
-    int p = AcceleratorGenerator.read(rtl).uartDivisor();
+    int p = AccelManifest.read(rtl).uartDivisor();
     int hold = HOLD_BITS * p;
     byte[] w = weightFrame();
     byte[] batch = batchFrame();
@@ -224,7 +228,7 @@ class BoardShellTest {
       }
       // The last pixel cut; the run (the token waits for it); a run ended while the line was held.
       assertResyncs(sim, batch, -1, 5 * p, hold, "in the last pixel");
-      long issue = AcceleratorGenerator.read(rtl).issueCyclesPerBatch();
+      long issue = AccelManifest.read(rtl).issueCyclesPerBatch();
       AccelSimulator.Break inRun = assertResyncs(sim, batch, -1, 10 * p + p, hold, "in the run");
       // The zero-filled run is about a batch's issue cycles; the hold took some of it.
       assertTrue(inRun.firstStartClocks() > 10 * p && inRun.firstStartClocks() < issue + 5000,
@@ -245,7 +249,7 @@ class BoardShellTest {
       }
       assertResyncs(sim, w, -1, 5 * p, hold, "in the last weight byte");
       assertRefusedForWantOfWeights(sim, "a break inside a weight load leaves no weights");
-      int[] beats = AcceleratorGenerator.weightStream(rtl, AcceleratorGenerator.read(rtl));
+      int[] beats = WeightImages.stream(rtl, AccelManifest.read(rtl));
       assertEquals(0, sim.loadWeights(beats, 0, 1).error());
       assertArrayEquals(referenceLogits(2), sim.run(pixels(2), 0, 1, false).logits(), "after the reload");
     }

@@ -1,5 +1,8 @@
 package addernet.cosim;
 
+import addernet.gen.WeightImages;
+import addernet.gen.AccelManifest;
+import addernet.gen.WeightMemory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,7 +48,7 @@ class ControlRegistersTest {
     rom = tmp.resolve("rom");
     stream = tmp.resolve("stream");
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4), rom);
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4).withWeightStream(true), stream);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4).withWeights(WeightMemory.STREAM), stream);
   }
 
   private static List<RegisterReply> exec(AccelSimulator sim, RegisterOp... ops) {
@@ -65,9 +68,9 @@ class ControlRegistersTest {
 
   @Test
   void identificationRegistersDescribeTheDesignAndItsNetwork() {
-    var m = AcceleratorGenerator.read(rom);
+    var m = AccelManifest.read(rom);
     try (AccelSimulator sim = new AccelSimulator(rom, null)) {
-      assertEquals(0xadde0000L | (AcceleratorGenerator.FORMAT_VERSION << 8) | 1, read(sim, IDENT));
+      assertEquals(0xadde0000L | (AcceleratorGenerator.IDENT_VERSION << 8) | 1, read(sim, IDENT));
       assertEquals(m.rows() | ((long) m.cols() << 16), read(sim, SHAPE));
       long widths = read(sim, WIDTHS);
       assertEquals(m.dataBits(), widths & 0xff);
@@ -78,7 +81,7 @@ class ControlRegistersTest {
       assertEquals(m.inSize(), read(sim, IN_SIZE));
       assertEquals(m.classes(), read(sim, CLASSES));
       assertEquals(Long.parseLong(m.networkSha256().substring(0, 8), 16), read(sim, NETWORK_ID));
-      int[] beats = AcceleratorGenerator.weightStream(rom, m);
+      int[] beats = WeightImages.stream(rom, m);
       assertEquals(beats.length, read(sim, WEIGHT_BEATS));
       // zlib's CRC-32 in Java against the generator's own, in hardware constants.
       assertEquals(DriverFiles.crc32(beats, (m.dataBits() + 7) / 8), read(sim, WEIGHTS_CRC));
@@ -147,8 +150,8 @@ class ControlRegistersTest {
       write(sim, CONTROL, START);
       assertEquals(3, read(sim, ERROR), "start without weights after a soft reset");
       write(sim, ERROR, 0);
-      var m = AcceleratorGenerator.read(stream);
-      int[] beats = AcceleratorGenerator.weightStream(stream, m);
+      var m = AccelManifest.read(stream);
+      int[] beats = WeightImages.stream(stream, m);
       assertEquals(0, sim.loadWeights(beats, 25, 2).error());
       assertEquals(DriverFiles.crc32(beats, (m.dataBits() + 7) / 8), read(sim, WEIGHTS_CRC));
       AccelSimulator.Batch b = sim.run(AcceleratorCosimTest.pixelsOf(images), 25, 3, false);

@@ -26,7 +26,7 @@ class ShippedModelAcceleratorTest {
   static void generate() throws Exception {
     pkg = ModelPackage.read(Path.of("model/lenet5-adder-8bit"));
     rtl = tmp.resolve("lenet");
-    AcceleratorGenerator.generate(pkg.network(), new AcceleratorGenerator.Options(8, 8, 8), rtl);
+    AcceleratorGenerator.generate(pkg.network(), AcceleratorGenerator.Options.of(8, 8, 8), rtl);
   }
 
   @Test

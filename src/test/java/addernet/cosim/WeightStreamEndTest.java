@@ -1,5 +1,8 @@
 package addernet.cosim;
 
+import addernet.gen.WeightImages;
+import addernet.gen.AccelManifest;
+import addernet.gen.WeightMemory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -31,8 +34,8 @@ class WeightStreamEndTest {
   static void generate() {
     net = RandomNetworks.create(21);
     stream = tmp.resolve("stream");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4).withWeightStream(true), stream);
-    beats = AcceleratorGenerator.weightStream(stream, AcceleratorGenerator.read(stream));
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 4).withWeights(WeightMemory.STREAM), stream);
+    beats = WeightImages.stream(stream, AccelManifest.read(stream));
   }
 
   private static long read(AccelSimulator sim, int offset) {

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import addernet.io.UserError;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
 import addernet.quant.Requant;
@@ -121,16 +121,16 @@ class ModelPackageTest {
   @Test
   void multiplyLayersKeepTheirOperationAndTheMacAccumulatorWidth() throws IOException {
     Path dir = tmp.resolve("cnn");
-    pkg(PeOp.MAC).write(dir);
+    pkg(PeOp.MULTIPLY).write(dir);
     JsonNode layer0 = JSON.readTree(dir.resolve("manifest.json").toFile()).path("layers").get(0);
     assertEquals("multiply", layer0.path("operation").asText());
     // conv1: K = 9 products of pixels >> 1 (0..127) and 8-bit weights.
-    assertEquals(PeOp.macAccumulatorBits(9, 0, 127, -128, 127), layer0.path("acc_bits").asInt());
+    assertEquals(PeOp.multiplyAccumulatorBits(9, 0, 127, -128, 127), layer0.path("acc_bits").asInt());
     IntNetwork back = ModelPackage.read(dir).network();
-    assertTrue(back.layers().stream().allMatch(l -> l.op() == PeOp.MAC), back.layers().toString());
+    assertTrue(back.layers().stream().allMatch(l -> l.op() == PeOp.MULTIPLY), back.layers().toString());
     int[] pixels = new int[144];
     java.util.Arrays.fill(pixels, 200);
-    assertArrayEquals(network(PeOp.MAC).logits(pixels), back.logits(pixels));
+    assertArrayEquals(network(PeOp.MULTIPLY).logits(pixels), back.logits(pixels));
   }
 
   @Test
@@ -337,7 +337,7 @@ class ModelPackageTest {
     editManifest(dir, r -> layer(r, 2).put("operation", "multiply"));
     assertStartsWith("manifest.json: layers[2].operation: must be adder like layers[0]", refused(dir));
     Path cnn = tmp.resolve("cnn");
-    pkg(PeOp.MAC).write(cnn);
+    pkg(PeOp.MULTIPLY).write(cnn);
     // A missing operation means adder, so leaving it out of one multiply layer mixes them too.
     editManifest(cnn, r -> layer(r, 1).remove("operation"));
     assertStartsWith("manifest.json: layers[1].operation: must be multiply like layers[0]", refused(cnn));

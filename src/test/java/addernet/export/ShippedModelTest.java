@@ -35,7 +35,7 @@ class ShippedModelTest {
     // Written before the operation field and the output marker: still a valid package.
     ModelPackage p = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     assertEquals("tiny-adder", p.network().name());
-    assertTrue(p.network().layers().stream().allMatch(l -> l.op() == addernet.gen.PeOp.ADDER));
+    assertTrue(p.network().layers().stream().allMatch(l -> l.op() == addernet.quant.PeOp.ADDER));
     for (int label : p.golden().labels()) {
       assertTrue(label >= 0 && label < p.network().classes(), "label " + label);
     }

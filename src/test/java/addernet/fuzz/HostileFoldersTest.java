@@ -15,7 +15,7 @@ import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
 import addernet.gen.FolderFiles;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.io.UserError;
 import addernet.synth.Yosys;
 import java.io.IOException;
@@ -380,7 +380,7 @@ class HostileFoldersTest {
     assertEquals(0, cli("generate", "--model", TINY_MODEL.toString(), "--rows", "2", "--cols", "2",
         "--no-trace", "--out", noTrace.toString()).code());
     Path mac = tmp.resolve("mac");
-    AcceleratorGenerator.twin(noTrace, PeOp.MAC, mac); // same rows, columns and batch; no trace port
+    AcceleratorGenerator.twin(noTrace, PeOp.MULTIPLY, mac); // same rows, columns and batch; no trace port
     assertUserError(cli("synth", "--rtl", accel.toString(), "--twin-rtl", mac.toString(),
         "--target", "generic", "--no-pnr"), "is not a twin of", "trace");
   }

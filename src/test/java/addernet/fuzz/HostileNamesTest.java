@@ -11,7 +11,7 @@ import addernet.cli.CliRun;
 import addernet.data.Normalization;
 import addernet.export.ModelPackage;
 import addernet.export.PackageException;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.io.Names;
 import addernet.nn.Network;
 import addernet.nn.NetworkSpec;

@@ -1,5 +1,6 @@
 package addernet.fuzz;
 
+import addernet.gen.AccelManifest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,7 @@ import addernet.cli.Main;
 import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.io.UserError;
 import addernet.quant.IntNetwork;
 import addernet.quant.RandomNetworks;
@@ -157,7 +158,7 @@ class ManifestFuzzTest {
       if (file.equals(ArrayGenerator.CONFIG_FILE)) {
         ArrayGenerator.read(dir).config();
       } else {
-        var m = AcceleratorGenerator.read(dir);
+        var m = AccelManifest.read(dir);
         m.peOp();
       }
       return null;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import addernet.export.ModelPackage;
 import addernet.export.PackageException;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import addernet.quant.IntLayer;
 import addernet.quant.IntNetwork;
 import addernet.quant.RandomNetworks;
@@ -76,7 +76,7 @@ class PackageFuzzTest {
   @BeforeAll
   static void writePackages() {
     adder = write(network(PeOp.ADDER), "adder");
-    mac = write(network(PeOp.MAC), "mac");
+    mac = write(network(PeOp.MULTIPLY), "mac");
   }
 
   /** The first random network whose hidden layers all end in ReLU, as every packaged network does. */
@@ -114,7 +114,7 @@ class PackageFuzzTest {
   @Test
   void uncorruptedPackagesRead() throws IOException {
     assertEquals(3, ModelPackage.read(adder).golden().count());
-    assertTrue(ModelPackage.read(mac).network().layers().stream().allMatch(l -> l.op() == PeOp.MAC));
+    assertTrue(ModelPackage.read(mac).network().layers().stream().allMatch(l -> l.op() == PeOp.MULTIPLY));
   }
 
   @Test

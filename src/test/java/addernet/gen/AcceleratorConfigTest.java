@@ -1,5 +1,6 @@
 package addernet.gen;
 
+import addernet.quant.PeOp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,7 +15,7 @@ class AcceleratorConfigTest {
 
   @Test
   void issueCyclesFollowTheDocumentedTileSchedule() {
-    var cfg = AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(8, 8, 8));
+    var cfg = AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(8, 8, 8));
     // docs/accelerator.md: sum over layers of G x positions x ceil(T / C) x period, one image
     // group of 8; two requantizers keep every period at max(K, R): conv1 has 6 channels in use,
     // 6 x ceil(8 / 2) = 24 <= 25 (one requantizer would need 48).
@@ -31,31 +32,31 @@ class AcceleratorConfigTest {
 
   @Test
   void macTwinsAccumulatorHoldsKReluActivationsTimesTheMostNegativeWeight() {
-    IntNetwork cnn = RandomNetworks.withOperation(lenet, PeOp.MAC);
-    var cfg = AcceleratorGenerator.config(cnn, new AcceleratorGenerator.Options(8, 8, 8));
-    assertEquals("mac", cfg.op().name());
+    IntNetwork cnn = RandomNetworks.withOperation(lenet, PeOp.MULTIPLY);
+    var cfg = AcceleratorGenerator.config(cnn, AcceleratorGenerator.Options.of(8, 8, 8));
+    assertEquals("multiply", cfg.op().name());
     // conv3: K = 256 products of ReLU outputs (0..127) and 8-bit weights: 256 * 127 * 128 < 2^22.
     assertEquals(23, cfg.accBits());
     assertEquals(cfg.issueCycles(),
-        AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(8, 8, 8)).issueCycles());
+        AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(8, 8, 8)).issueCycles());
   }
 
   @Test
   void networkMixingAdderAndMultiplyLayersIsRefusedByLayer() {
-    IntNetwork cnn = RandomNetworks.withOperation(lenet, PeOp.MAC);
+    IntNetwork cnn = RandomNetworks.withOperation(lenet, PeOp.MULTIPLY);
     var layers = new java.util.ArrayList<>(lenet.layers());
     layers.set(4, cnn.layers().get(4));
     IntNetwork mixed = new IntNetwork("mixed", 1, 28, 28, layers, 16);
     UserError e = assertThrows(UserError.class,
-        () -> AcceleratorGenerator.config(mixed, new AcceleratorGenerator.Options(8, 8, 8)));
-    assertTrue(e.getMessage().contains("layer4 uses mac PEs"), e.getMessage());
+        () -> AcceleratorGenerator.config(mixed, AcceleratorGenerator.Options.of(8, 8, 8)));
+    assertTrue(e.getMessage().contains("layer4 uses multiply PEs"), e.getMessage());
   }
 
   @Test
   void everyPeriodLetsTheSharedRequantizersReadEachSumBeforeTheNextTileReplacesIt() {
     for (int[] shape : new int[][] {{8, 8}, {30, 4}, {4, 16}, {1, 1}, {16, 2}, {3, 7}}) {
       int r = shape[0];
-      var cfg = AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(r, shape[1], r));
+      var cfg = AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(r, shape[1], r));
       int q = cfg.requantizers();
       int m = (r + q - 1) / q;
       int s0 = 2 + (r - 1) - (r - 1) / q;
@@ -70,7 +71,7 @@ class AcceleratorConfigTest {
       }
     }
     // Rows past K: a conv1 tile still takes at least one cycle per row.
-    var tall = AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(30, 4, 30));
+    var tall = AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(30, 4, 30));
     assertTrue(tall.period(tall.layers()[0]) >= 30);
   }
 
@@ -79,7 +80,7 @@ class AcceleratorConfigTest {
     UserError e =
         assertThrows(
             UserError.class,
-            () -> AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(8, 8, 40_000)));
+            () -> AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(8, 8, 40_000)));
     assertTrue(e.getMessage().contains("batch 40000 is too large"), e.getMessage());
   }
 
@@ -89,9 +90,9 @@ class AcceleratorConfigTest {
     assertEquals(1, AcceleratorGenerator.fit(lenet, 1000, 1, 1).rows()); // one row per image
     assertEquals(16, AcceleratorGenerator.fit(lenet, 1000, 1, 16).rows());
     UserError e = assertThrows(UserError.class,
-        () -> AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(8, 8, 4)));
-    assertTrue(e.getMessage().startsWith("--rows 8 exceeds --batch 4: each PE row serves one image"), e.getMessage());
-    assertThrows(UserError.class, () -> AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(8, 121, 1)));
+        () -> AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(8, 8, 4)));
+    assertTrue(e.getMessage().startsWith("8 PE rows exceed the batch of 4 images: each PE row serves one image"), e.getMessage());
+    assertThrows(UserError.class, () -> AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(8, 121, 1)));
   }
 
   @Test
@@ -107,7 +108,7 @@ class AcceleratorConfigTest {
 
   @Test
   void acceleratorsBeyondTheirPeBoundAreRefusedBeforeAnyWork() {
-    AcceleratorGenerator.config(lenet, new AcceleratorGenerator.Options(32, 32, 32));
+    AcceleratorGenerator.config(lenet, AcceleratorGenerator.Options.of(32, 32, 32));
     // fit reduces to what the network can use, then the bound applies: 120 columns x 16 rows.
     var fitted = AcceleratorGenerator.fit(lenet, 16, 500, 16);
     UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.config(lenet, fitted));
@@ -131,7 +132,7 @@ class AcceleratorConfigTest {
         new addernet.quant.IntLayer("wide", false, 64, 200, 200, 1, 1, 1, 0, 8, w0, hidden, false),
         new addernet.quant.IntLayer("fc", false, 1, 200, 200, 10, 200, 1, 0, 8, w1, last, false)), 16);
     UserError e = assertThrows(UserError.class,
-        () -> AcceleratorGenerator.config(big, new AcceleratorGenerator.Options(32, 8, 128)));
+        () -> AcceleratorGenerator.config(big, AcceleratorGenerator.Options.of(32, 8, 128)));
     assertTrue(e.getMessage().contains("activation words"), e.getMessage());
     assertTrue(e.getMessage().contains("268,435,456"), e.getMessage());
   }

@@ -1,5 +1,6 @@
 package addernet.gen;
 
+import addernet.quant.PeOp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,7 +43,7 @@ class AccumulatorBoundTest {
             BigInteger.ONE.shiftLeft(bits - 1).negate()
                 .multiply(BigInteger.ONE.shiftLeft(bits - 1).subtract(BigInteger.ONE));
         int expected = widthBySearch(BigInteger.valueOf(k).multiply(minStep), max);
-        assertEquals(expected, PeOp.MAC.accumulatorBits(bits, k), "bits=" + bits + " K=" + k);
+        assertEquals(expected, PeOp.MULTIPLY.accumulatorBits(bits, k), "bits=" + bits + " K=" + k);
       }
     }
   }
@@ -56,12 +57,12 @@ class AccumulatorBoundTest {
         BigInteger kk = BigInteger.valueOf(k);
         int expected = widthBySearch(
             kk.multiply(BigInteger.valueOf(hi * -(hi + 1))), kk.multiply(BigInteger.valueOf(hi * hi)));
-        assertEquals(expected, PeOp.macAccumulatorBits(k, 0, hi, -hi - 1, hi), "bits=" + bits + " K=" + k);
+        assertEquals(expected, PeOp.multiplyAccumulatorBits(k, 0, hi, -hi - 1, hi), "bits=" + bits + " K=" + k);
       }
     }
     // LeNet-5's largest reduction at 8 bits: one bit narrower than for any signed operands.
-    assertEquals(23, PeOp.macAccumulatorBits(256, 0, 127, -128, 127));
-    assertEquals(24, PeOp.MAC.accumulatorBits(8, 256));
+    assertEquals(23, PeOp.multiplyAccumulatorBits(256, 0, 127, -128, 127));
+    assertEquals(24, PeOp.MULTIPLY.accumulatorBits(8, 256));
   }
 
   @Test
@@ -70,7 +71,7 @@ class AccumulatorBoundTest {
       long lo = -(1L << (bits - 1));
       long hi = -lo - 1;
       for (long k : new long[] {1, 7, 400, 1L << 20}) {
-        assertEquals(PeOp.MAC.accumulatorBits(bits, k), PeOp.macAccumulatorBits(k, lo, hi, lo, hi));
+        assertEquals(PeOp.MULTIPLY.accumulatorBits(bits, k), PeOp.multiplyAccumulatorBits(k, lo, hi, lo, hi));
       }
     }
   }
@@ -79,8 +80,8 @@ class AccumulatorBoundTest {
   void stepMatchesTheDefinitionOfEachOperation() {
     assertEquals(10 - 7, PeOp.ADDER.step(10, -3, 4));
     assertEquals(-255, PeOp.ADDER.step(0, -128, 127));
-    assertEquals(10 - 12, PeOp.MAC.step(10, -3, 4));
-    assertEquals(16384, PeOp.MAC.step(0, -128, -128));
+    assertEquals(10 - 12, PeOp.MULTIPLY.step(10, -3, 4));
+    assertEquals(16384, PeOp.MULTIPLY.step(0, -128, -128));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package addernet.gen;
 
+import addernet.fpga.Ice40Fit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -33,7 +34,7 @@ class BoardGenerationTest {
 
   @Test
   void theBoardFolderRecordsItsBoardDivisorAndShellTopWithSpramWeightsAndNoTrace() {
-    AcceleratorGenerator.Manifest m = AcceleratorGenerator.read(rtl);
+    AccelManifest m = AccelManifest.read(rtl);
     assertEquals("icebreaker", m.board());
     assertEquals(104, m.uartDivisor()); // 12 MHz / 115,200 baud
     // What a testbench of the user's own gives ADDERNET_UART_DIVISOR to simulate as cosim does.
@@ -47,7 +48,7 @@ class BoardGenerationTest {
 
   @Test
   void withoutRowsAndColsTheLargestListedArrayThatFitsTheUp5kIsChosen() throws Exception {
-    AcceleratorGenerator.Manifest m = AcceleratorGenerator.read(rtl);
+    AccelManifest m = AccelManifest.read(rtl);
     var expected = AcceleratorGenerator.boardOptions(
         ModelPackage.read(Path.of("model/tiny-adder-8bit")).network(), Ice40Device.Board.ICEBREAKER);
     // LeNet-5's 8-lane buffers need more than the UP5K's 30 block RAMs, its 2-column weights more
@@ -58,8 +59,8 @@ class BoardGenerationTest {
     assertEquals(List.of(expected.rows(), expected.cols(), expected.rows()), List.of(m.rows(), m.cols(), m.batch()));
     var net = ModelPackage.read(Path.of("model/tiny-adder-8bit")).network();
     var cfg = AcceleratorGenerator.config(net, expected);
-    assertTrue(AcceleratorGenerator.estimatedCells(cfg) <= 0.9 * 5280);
-    assertTrue(AcceleratorGenerator.estimatedBlockRams(cfg) <= 30);
+    assertTrue(Ice40Fit.estimatedCells(cfg) <= 0.9 * 5280);
+    assertTrue(Ice40Fit.estimatedBlockRams(cfg) <= 30);
   }
 
   @Test
@@ -84,7 +85,7 @@ class BoardGenerationTest {
     String json = Files.readString(plain.resolve(AcceleratorGenerator.CONFIG_FILE));
     assertFalse(json.contains("\"board\"") || json.contains("uartDivisor") || json.contains("simUartDivisor"),
         "optional fields written");
-    assertNull(AcceleratorGenerator.read(plain).board());
+    assertNull(AccelManifest.read(plain).board());
 
     Path edited = tmp.resolve("edited");
     Files.createDirectories(edited);
@@ -99,7 +100,7 @@ class BoardGenerationTest {
         }
       }
     }
-    UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.read(edited));
+    UserError e = assertThrows(UserError.class, () -> AccelManifest.read(edited));
     assertTrue(e.getMessage().contains("field uartDivisor must be absent without a board"), e.getMessage());
   }
 

@@ -36,8 +36,8 @@ class DriverFilesTest {
   void theHeaderStatesTheDocumentedMapAndThisDesignsValues() throws Exception {
     IntNetwork net = RandomNetworks.create(31);
     Path rtl = tmp.resolve("rtl");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 3, 4).withWeightStream(true), rtl);
-    var m = AcceleratorGenerator.read(rtl);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 3, 4).withWeights(WeightMemory.STREAM), rtl);
+    var m = AccelManifest.read(rtl);
     Map<String, Long> d = defines(rtl.resolve("driver/addernet_regs.h"));
     // The offsets and codes of docs/accelerator.md, "Registers".
     long[] offsets = {0x00, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c, 0x20, 0x24, 0x28, 0x2c, 0x30, 0x34, 0x38};
@@ -56,7 +56,7 @@ class DriverFilesTest {
     assertEquals(m.classes(), d.get("ADDERNET_CLASSES"));
     assertEquals(m.rows() | ((long) m.cols() << 16), d.get("ADDERNET_SHAPE_VALUE"));
     assertEquals(Long.parseLong(m.networkSha256().substring(0, 8), 16), d.get("ADDERNET_NETWORK_ID_VALUE"));
-    int[] beats = AcceleratorGenerator.weightStream(rtl, m);
+    int[] beats = WeightImages.stream(rtl, m);
     assertEquals(beats.length, d.get("ADDERNET_WEIGHT_BEATS"));
     assertEquals(DriverFiles.crc32(beats, (m.dataBits() + 7) / 8), d.get("ADDERNET_WEIGHTS_CRC_VALUE"));
     assertEquals(1, d.get("ADDERNET_HAS_WEIGHT_STREAM"));
@@ -82,9 +82,9 @@ class DriverFilesTest {
   void aPlainFolderHasNoDriver() {
     IntNetwork net = RandomNetworks.create(33);
     Path rtl = tmp.resolve("rtl");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 2).withAxiControl(false), rtl);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 2).withControl(Control.PLAIN), rtl);
     assertFalse(Files.exists(rtl.resolve("driver")));
-    var m = AcceleratorGenerator.read(rtl);
+    var m = AccelManifest.read(rtl);
     assertEquals("plain", m.control());
     assertEquals(AcceleratorGenerator.TOP, m.top());
   }

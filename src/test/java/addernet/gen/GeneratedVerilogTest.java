@@ -1,5 +1,6 @@
 package addernet.gen;
 
+import addernet.quant.PeOp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,9 +20,9 @@ class GeneratedVerilogTest {
   @TempDir Path tmp;
 
   @ParameterizedTest(name = "{0}x{1} {3}, {2}-bit")
-  @CsvSource({"1, 1, 2, adder", "8, 8, 8, adder", "3, 7, 16, adder", "4, 4, 8, mac"})
+  @CsvSource({"1, 1, 2, adder", "8, 8, 8, adder", "3, 7, 16, adder", "4, 4, 8, multiply"})
   void generatedVerilogPassesVerilatorLintWithAllWarnings(int rows, int cols, int bits, String op) {
-    ArrayConfig cfg = ArrayConfig.derived(rows, cols, bits, 400, PeOp.fromId(op));
+    ArrayConfig cfg = ArrayConfig.derived(rows, cols, bits, 400, PeOp.fromWord(op));
     Path out = tmp.resolve("rtl");
     ArrayGenerator.generate(cfg, out);
     var m = ArrayGenerator.read(out);
@@ -55,7 +56,7 @@ class GeneratedVerilogTest {
   @Test
   void multiplierCheckSeesTheMacTwinsMultipliers() {
     Path out = tmp.resolve("mac");
-    ArrayGenerator.generate(ArrayConfig.derived(2, 3, 8, 100, PeOp.MAC), out);
+    ArrayGenerator.generate(ArrayConfig.derived(2, 3, 8, 100, PeOp.MULTIPLY), out);
     var m = ArrayGenerator.read(out);
     assertEquals(6, Yosys.wordLevelCells(out, m.sources(), m.top()).getOrDefault("$mul", 0));
   }
@@ -66,7 +67,7 @@ class GeneratedVerilogTest {
     Path out = tmp.resolve("accel");
     var net = RandomNetworks.create(seed);
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 8, 8, 2), out);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     assertEquals("", Verilator.lint(out, m.sources(), m.top()));
   }
 
@@ -75,10 +76,10 @@ class GeneratedVerilogTest {
   @org.junit.jupiter.params.provider.CsvSource({"3,5,4,spram", "1,7,1,stream", "5,3,6,rom", "8,8,8,rom"})
   void acceleratorsWithoutTheTracePortPassLintWithAllWarnings(int rows, int cols, int batch, String weights) {
     Path out = tmp.resolve("notrace");
-    var opt = new AcceleratorGenerator.Options(rows, cols, batch, false, !weights.equals("rom"),
-        weights.equals("spram"));
+    var opt = new AcceleratorGenerator.Options(rows, cols, batch, false, WeightMemory.fromWord(weights),
+        Control.AXI);
     AcceleratorGenerator.generate(RandomNetworks.lenet5Shaped(1), opt, out);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     assertEquals("", Verilator.lint(out, m.sources(), m.top()));
   }
 
@@ -86,8 +87,8 @@ class GeneratedVerilogTest {
   void lenetShapedAcceleratorPassesVerilatorLintWithAllWarnings() {
     Path out = tmp.resolve("lenet");
     AcceleratorGenerator.generate(
-        RandomNetworks.lenet5Shaped(1), new AcceleratorGenerator.Options(8, 8, 8), out);
-    var m = AcceleratorGenerator.read(out);
+        RandomNetworks.lenet5Shaped(1), AcceleratorGenerator.Options.of(8, 8, 8), out);
+    var m = AccelManifest.read(out);
     assertEquals("", Verilator.lint(out, m.sources(), m.top()));
   }
 
@@ -96,7 +97,7 @@ class GeneratedVerilogTest {
     Path out = tmp.resolve("accel");
     var net = RandomNetworks.create(1);
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 2), out);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     Map<String, Integer> words = Yosys.wordLevelCells(out, m.sources(), m.top());
     assertEquals(0, words.getOrDefault("$mul", 0), "multiplier in the accelerator: " + words);
     Map<String, Integer> ice40 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.ICE40);
@@ -111,9 +112,9 @@ class GeneratedVerilogTest {
   @Test
   void macAcceleratorHasOneMultiplierPerPeAndUsesIce40DspBlocks() {
     Path out = tmp.resolve("mac-accel");
-    var net = RandomNetworks.create(1, PeOp.MAC);
+    var net = RandomNetworks.create(1, PeOp.MULTIPLY);
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 2), out);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     Map<String, Integer> words = Yosys.wordLevelCells(out, m.sources(), m.top());
     assertEquals(m.rows() * m.cols(), words.getOrDefault("$mul", 0), words.toString());
     Map<String, Integer> ice40 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.ICE40);
@@ -128,7 +129,7 @@ class GeneratedVerilogTest {
     AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 4, 2), out);
     Path again = tmp.resolve("again");
     AcceleratorGenerator.twin(out, PeOp.ADDER, again);
-    var m = AcceleratorGenerator.read(out);
+    var m = AccelManifest.read(out);
     // The same manifest; its file hashes differ only in tb/, which a twin (no network) lacks.
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
     var first = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(out.resolve(AcceleratorGenerator.CONFIG_FILE).toFile());
@@ -145,11 +146,11 @@ class GeneratedVerilogTest {
       assertEquals(Files.readString(out.resolve(f)), Files.readString(again.resolve(f)), f);
     }
     Path twin = tmp.resolve("twin");
-    AcceleratorGenerator.twin(out, PeOp.MAC, twin);
-    var t = AcceleratorGenerator.read(twin);
-    assertEquals(PeOp.MAC, t.peOp());
-    assertEquals(AcceleratorGenerator.config(RandomNetworks.withOperation(net, PeOp.MAC),
-        new AcceleratorGenerator.Options(m.rows(), m.cols(), m.batch())).accBits(), t.accBits());
+    AcceleratorGenerator.twin(out, PeOp.MULTIPLY, twin);
+    var t = AccelManifest.read(twin);
+    assertEquals(PeOp.MULTIPLY, t.peOp());
+    assertEquals(AcceleratorGenerator.config(RandomNetworks.withOperation(net, PeOp.MULTIPLY),
+        AcceleratorGenerator.Options.of(m.rows(), m.cols(), m.batch())).accBits(), t.accBits());
     assertEquals(m.issueCyclesPerBatch(), t.issueCyclesPerBatch());
     // The same weights; the requantization table's bias field is as wide as the MAC's wider
     // accumulator needs, so only its width differs.
@@ -161,7 +162,7 @@ class GeneratedVerilogTest {
   @Test
   void dspCheckSeesTheMacTwinsMultipliersOnIce40() {
     Path out = tmp.resolve("mac");
-    ArrayGenerator.generate(ArrayConfig.derived(2, 2, 8, 100, PeOp.MAC), out);
+    ArrayGenerator.generate(ArrayConfig.derived(2, 2, 8, 100, PeOp.MULTIPLY), out);
     var m = ArrayGenerator.read(out);
     Map<String, Integer> ice40 = Yosys.synthesizedCells(out, m.sources(), m.top(), Yosys.Target.ICE40);
     assertEquals(4, ice40.getOrDefault("SB_MAC16", 0), ice40.toString());

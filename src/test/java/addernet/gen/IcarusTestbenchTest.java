@@ -34,7 +34,7 @@ class IcarusTestbenchTest {
     ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     IntNetwork net = pkg.network();
     Path rtl = tmp.resolve("tiny");
-    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, false), rtl, false,
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.Options.of(2, 2, 2).withTrace(false), rtl, false,
         List.of(), pkg.golden().pixels());
     // tb/pixels.hex holds the package's golden images, in order.
     List<String> pixels = Files.readAllLines(rtl.resolve("tb/pixels.hex"));
@@ -62,7 +62,7 @@ class IcarusTestbenchTest {
   void theShippedLenet5GoldenVectorsPassOnIcarusOverAxi() throws Exception {
     ModelPackage pkg = ModelPackage.read(Path.of("model/lenet5-adder-8bit"));
     Path rtl = tmp.resolve("lenet");
-    AcceleratorGenerator.generate(pkg.network(), new AcceleratorGenerator.Options(8, 8, 8, false), rtl,
+    AcceleratorGenerator.generate(pkg.network(), AcceleratorGenerator.Options.of(8, 8, 8).withTrace(false), rtl,
         false, List.of(), pkg.golden().pixels());
     Run ok = runIcarus(rtl);
     assertEquals(0, ok.code(), ok.out());
@@ -73,15 +73,15 @@ class IcarusTestbenchTest {
   void aStreamedWeightFolderLoadsItsWeightsThroughThePortOnIcarus() throws Exception {
     IntNetwork net = RandomNetworks.create(21);
     Path rtl = tmp.resolve("stream");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 4).withWeightStream(true), rtl);
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 3, 2, 4).withWeights(WeightMemory.STREAM), rtl);
     assertTrue(Files.exists(rtl.resolve("tb/weights.hex")));
     Run ok = runIcarus(rtl);
     assertEquals(0, ok.code(), ok.out());
     assertTrue(ok.out().startsWith("run 0:") && ok.out().contains("PASS: 8 images"), ok.out());
     // The weights' CRC the testbench checked is the one the driver header states.
     assertTrue(Files.readString(rtl.resolve("driver/addernet_regs.h")).contains(String.format(
-        "0x%08Xu", DriverFiles.crc32(AcceleratorGenerator.weightStream(rtl, AcceleratorGenerator.read(rtl)),
-            (AcceleratorGenerator.read(rtl).dataBits() + 7) / 8))));
+        "0x%08Xu", DriverFiles.crc32(WeightImages.stream(rtl, AccelManifest.read(rtl)),
+            (AccelManifest.read(rtl).dataBits() + 7) / 8))));
   }
 
   @Test
@@ -89,7 +89,7 @@ class IcarusTestbenchTest {
     ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     Path rtl = tmp.resolve("plain");
     AcceleratorGenerator.generate(pkg.network(),
-        new AcceleratorGenerator.Options(2, 2, 2, false).withAxiControl(false), rtl, false, List.of(),
+        AcceleratorGenerator.Options.of(2, 2, 2).withTrace(false).withControl(Control.PLAIN), rtl, false, List.of(),
         pkg.golden().pixels());
     assertTrue(Files.readString(rtl.resolve("tb/tb_accelerator.sv")).contains("Accelerator dut ("));
     Run ok = runIcarus(rtl);

@@ -24,7 +24,7 @@ class TestbenchLintTest {
   private static void assertLintsClean(Path rtl) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("verilator", "--lint-only", "-Wall", "--timing",
         "--top-module", "tb_accelerator", "tb/tb_accelerator.sv"));
-    cmd.addAll(AcceleratorGenerator.read(rtl).sources());
+    cmd.addAll(AccelManifest.read(rtl).sources());
     Process p = new ProcessBuilder(cmd).directory(rtl.toFile()).redirectErrorStream(true).start();
     String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
@@ -36,15 +36,15 @@ class TestbenchLintTest {
     ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     IntNetwork net = pkg.network();
     Path axi = tmp.resolve("axi");
-    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, true, true, false), axi, false, List.of(),
+    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, true, WeightMemory.STREAM, Control.AXI), axi, false, List.of(),
         pkg.golden().pixels());
     assertLintsClean(axi);
     Path plain = tmp.resolve("plain");
-    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, true, true, false, false), plain,
+    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, true, WeightMemory.STREAM, Control.PLAIN), plain,
         false, List.of(), pkg.golden().pixels());
     assertLintsClean(plain);
     Path board = tmp.resolve("board");
-    AcceleratorGenerator.generateBoard(net, new AcceleratorGenerator.Options(2, 2, 2, false, true, true),
+    AcceleratorGenerator.generateBoard(net, new AcceleratorGenerator.Options(2, 2, 2, false, WeightMemory.SPRAM, Control.PLAIN),
         Ice40Device.Board.ICEBREAKER, board, false, List.of(), pkg.golden().pixels());
     assertLintsClean(board);
   }

@@ -3,7 +3,7 @@ package addernet.quant;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;

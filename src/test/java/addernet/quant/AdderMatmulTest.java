@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -52,7 +52,7 @@ class AdderMatmulTest {
   void macReductionIsTheOrdinaryMatrixProduct() {
     int[][] x = {{1, 2}, {-3, 4}};
     int[][] w = {{5, -6}, {7, 8}};
-    long[][] out = AdderMatmul.reduce(PeOp.MAC, x, w);
+    long[][] out = AdderMatmul.reduce(PeOp.MULTIPLY, x, w);
     assertArrayEquals(new long[] {19, 10}, out[0]);
     assertArrayEquals(new long[] {13, 50}, out[1]);
   }

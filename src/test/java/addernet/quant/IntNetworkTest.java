@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -109,7 +109,7 @@ class IntNetworkTest {
     int k = 5;
     int[] weights = new int[k * k];
     java.util.Arrays.fill(weights, -(1 << (bits - 1)));
-    IntLayer conv = new IntLayer("conv", PeOp.MAC, false, 1, 5, 5, 1, k, 1, 0, bits, weights,
+    IntLayer conv = new IntLayer("conv", PeOp.MULTIPLY, false, 1, 5, 5, 1, k, 1, 0, bits, weights,
         identity(1), false);
     IntNetwork net = new IntNetwork("worst", 1, 5, 5, List.of(conv), 16);
     int[] pixels = new int[25];

@@ -55,7 +55,7 @@ class QuantizerTest {
     double e8 = relativeLogitError(net, 8);
     IntNetwork q = Quantizer.quantize(net, TinyNets.NORM,
         new Scales(new double[] {Quantizer.firstScale(8), 0.05, 0.05}, 0.01), QuantConfig.withBits(8));
-    assertTrue(q.layers().stream().allMatch(l -> l.op() == addernet.gen.PeOp.MAC), q.layers().toString());
+    assertTrue(q.layers().stream().allMatch(l -> l.op() == addernet.quant.PeOp.MULTIPLY), q.layers().toString());
     assertTrue(e12 < 0.04, "12-bit logits off by " + e12 + " of their range");
     assertTrue(e8 < 0.10, "8-bit logits off by " + e8 + " of their range");
     assertTrue(e12 < e8, "more bits should not be worse: 12-bit " + e12 + ", 8-bit " + e8);

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import addernet.cli.CliRun;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
-import addernet.gen.PeOp;
+import addernet.quant.PeOp;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;

@@ -1,33 +1,47 @@
-package addernet.gen;
+package addernet.quant;
+
+import addernet.nn.Operation;
 
 /**
- * The PE's operation, mirrored from the Chisel generator's {@code PEOp}: the AdderNet PE or its
- * multiply-accumulate twin. Each knows its own worst-case accumulator bound (numeric contract,
- * section 3).
+ * The PE's operation as the numeric contract defines it (docs/numeric-contract.md, sections 2
+ * and 3): the AdderNet PE or its multiply-accumulate twin, with each one's accumulator step and
+ * worst-case bound. Its word ({@link #word}) is the one spelling in network specs, model packages,
+ * accel.json, array.json and the Chisel generator's {@code PEOp}.
  */
 public enum PeOp {
   /** acc - |a - b|. */
   ADDER("adder"),
   /** acc + a * b, the CNN twin. */
-  MAC("mac");
+  MULTIPLY("multiply");
 
-  private final String id;
+  private final String word;
 
-  PeOp(String id) {
-    this.id = id;
+  PeOp(String word) {
+    this.word = word;
   }
 
-  public String id() {
-    return id;
+  /** The operation's word on disk and in the generator. */
+  public String word() {
+    return word;
   }
 
-  public static PeOp fromId(String id) {
+  /** The operation {@code word} names, or an IllegalArgumentException naming the two words. */
+  public static PeOp fromWord(String word) {
     for (PeOp op : values()) {
-      if (op.id.equals(id)) {
+      if (op.word.equals(word)) {
         return op;
       }
     }
-    throw new IllegalArgumentException("unknown PE operation '" + id + "' (expected adder or mac)");
+    throw new IllegalArgumentException(
+        "unknown PE operation '" + word + "' (expected adder or multiply)");
+  }
+
+  /** The integer operation that runs a trained layer's float operation. */
+  public static PeOp of(Operation op) {
+    return switch (op) {
+      case ADDER -> ADDER;
+      case MULTIPLY -> MULTIPLY;
+    };
   }
 
   /**
@@ -41,7 +55,7 @@ public enum PeOp {
 
   /**
    * The largest magnitude one step can add to the accumulator for signed {@code dataBits}-bit
-   * operands: |a - b| <= 2^B - 1 for the adder, |a * b| <= 2^(2B-2) for the MAC.
+   * operands: |a - b| <= 2^B - 1 for the adder, |a * b| <= 2^(2B-2) for the multiply.
    */
   public long maxStepMagnitude(int dataBits) {
     return this == ADDER ? (1L << dataBits) - 1 : 1L << (2 * dataBits - 2);
@@ -49,7 +63,7 @@ public enum PeOp {
 
   /**
    * The narrowest signed accumulator that holds every sum of {@code maxK} steps (numeric contract,
-   * section 3): the adder's sums lie in [-K(2^B-1), 0], so 2^(n-1) >= K(2^B-1) suffices; the MAC's
+   * section 3): the adder's sums lie in [-K(2^B-1), 0], so 2^(n-1) >= K(2^B-1) suffices; the multiply's
    * reach +K*2^(2B-2), so 2^(n-1) - 1 >= K*2^(2B-2).
    */
   public int accumulatorBits(int dataBits, long maxK) {
@@ -70,7 +84,7 @@ public enum PeOp {
    * so the sum of K of them lies in [K p_min, K p_max]; the width is the narrowest signed one that
    * holds both ends.
    */
-  public static int macAccumulatorBits(long maxK, long aMin, long aMax, long bMin, long bMax) {
+  public static int multiplyAccumulatorBits(long maxK, long aMin, long aMax, long bMin, long bMax) {
     if (aMin > aMax || bMin > bMax || maxK < 1) {
       throw new IllegalArgumentException(
           "empty operand range or K: a in [" + aMin + ", " + aMax + "], b in [" + bMin + ", "
