@@ -106,6 +106,26 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    try {
+      return generate();
+    } catch (ArrayConfig.Invalid e) {
+      throw new UserError(flagged(e), e);
+    }
+  }
+
+  /** The generator's refusal of a setting, restated with the option that gave it. */
+  static String flagged(ArrayConfig.Invalid e) {
+    return switch (e.setting()) {
+      case ROWS -> "--rows: " + e.getMessage();
+      case COLS -> "--cols: " + e.getMessage();
+      case PES -> "--rows x --cols: " + e.getMessage();
+      case DATA_BITS -> "--bits: " + e.getMessage();
+      case MAX_K -> "--max-k: " + e.getMessage() + "; lower --max-k or --bits";
+      case ACC_BITS -> "--acc-bits: " + e.getMessage() + "; raise --acc-bits or lower --max-k";
+    };
+  }
+
+  private Integer generate() {
     List<String> sources;
     String top;
     positive("--rows", rows, "PE rows");

@@ -24,20 +24,45 @@ public record ArrayConfig(int rows, int cols, int dataBits, int accBits, long ma
    */
   public static final int MAX_PES = 4096;
 
+  /** Which setting an {@link Invalid} is about, so that a command can name its own option. */
+  public enum Setting {
+    ROWS,
+    COLS,
+    /** Rows and columns together: too many PEs. */
+    PES,
+    DATA_BITS,
+    MAX_K,
+    ACC_BITS
+  }
+
+  /** A setting outside what the generator builds; the message says it in the array's terms. */
+  public static final class Invalid extends UserError {
+    private final Setting setting;
+
+    Invalid(Setting setting, String message) {
+      super(message);
+      this.setting = setting;
+    }
+
+    public Setting setting() {
+      return setting;
+    }
+  }
+
   public ArrayConfig {
     if (rows < 1) {
-      throw new UserError("--rows must be a positive number of PE rows, got " + rows);
+      throw new Invalid(Setting.ROWS, "PE rows must be a positive number, got " + rows);
     }
     if (cols < 1) {
-      throw new UserError("--cols must be a positive number of PE columns, got " + cols);
+      throw new Invalid(Setting.COLS, "PE columns must be a positive number, got " + cols);
     }
     checkPes(rows, cols, MAX_PES, "a bare array");
     if (dataBits < MIN_DATA_BITS || dataBits > MAX_DATA_BITS) {
-      throw new UserError(
-          "--bits must be in " + MIN_DATA_BITS + ".." + MAX_DATA_BITS + ", got " + dataBits);
+      throw new Invalid(Setting.DATA_BITS,
+          "the data width must be in " + MIN_DATA_BITS + ".." + MAX_DATA_BITS + " bits, got " + dataBits);
     }
     if (maxK < 1 || maxK > MAX_K) {
-      throw new UserError("--max-k must be in 1.." + MAX_K + ", got " + maxK);
+      throw new Invalid(Setting.MAX_K, "the largest reduction length K must be in 1.." + MAX_K + ", got " + maxK);
     }
     int needed;
     try {
@@ -46,26 +71,17 @@ public record ArrayConfig(int rows, int cols, int dataBits, int accBits, long ma
       needed = Integer.MAX_VALUE;
     }
     if (needed > MAX_ACC_BITS) {
-      throw new UserError(
-          "--max-k " + maxK + " with " + dataBits + "-bit data needs an accumulator wider than the"
-              + " supported " + MAX_ACC_BITS + " bits; lower --max-k or --bits");
+      throw new Invalid(Setting.MAX_K,
+          "K = " + maxK + " with " + dataBits + "-bit data needs an accumulator wider than the"
+              + " supported " + MAX_ACC_BITS + " bits");
     }
     if (accBits < needed) {
-      throw new UserError(
-          "--acc-bits "
-              + accBits
-              + " is too narrow: "
-              + op.word()
-              + " sums of K="
-              + maxK
-              + " "
-              + dataBits
-              + "-bit operands need "
-              + needed
-              + " bits; raise --acc-bits or lower --max-k");
+      throw new Invalid(Setting.ACC_BITS,
+          "a " + accBits + "-bit accumulator is too narrow: " + op.word() + " sums of K=" + maxK + " "
+              + dataBits + "-bit operands need " + needed + " bits");
     }
     if (accBits > MAX_ACC_BITS) {
-      throw new UserError("--acc-bits must be at most " + MAX_ACC_BITS + ", got " + accBits);
+      throw new Invalid(Setting.ACC_BITS, "the accumulator must be at most " + MAX_ACC_BITS + " bits, got " + accBits);
     }
   }
 
@@ -73,8 +89,8 @@ public record ArrayConfig(int rows, int cols, int dataBits, int accBits, long ma
   static void checkPes(int rows, int cols, int max, String what) {
     long pes = (long) rows * cols;
     if (pes > max) {
-      throw new UserError(String.format(
-          "--rows %d x --cols %d is %,d PEs; the generator builds %s of at most %,d PEs (e.g."
+      throw new Invalid(Setting.PES, String.format(
+          "%d rows x %d columns is %,d PEs; the generator builds %s of at most %,d PEs (e.g."
               + " %d x %d), because elaboration time and memory grow faster than the PE count"
               + " (docs/accelerator.md, \"Limits\")",
           rows, cols, pes, what, max, (int) Math.sqrt(max), (int) Math.sqrt(max)));

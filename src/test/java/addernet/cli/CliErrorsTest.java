@@ -49,7 +49,7 @@ class CliErrorsTest {
     for (String bits : new String[] {"1", "17"}) {
       Outcome o = generate("--bits", bits);
       assertEquals(2, o.code());
-      assertTrue(o.err().contains("--bits must be in 2..16, got " + bits), o.err());
+      assertTrue(o.err().contains("--bits: the data width must be in 2..16 bits, got " + bits), o.err());
     }
     assertNothingWritten();
   }

@@ -100,7 +100,7 @@ class AcceleratorConfigTest {
     ArrayConfig.derived(64, 64, 8, 1024, PeOp.ADDER); // the bound itself is built
     UserError e = assertThrows(UserError.class,
         () -> ArrayConfig.derived(100_000, 100_000, 8, 1024, PeOp.ADDER));
-    assertTrue(e.getMessage().startsWith("--rows 100000 x --cols 100000 is 10,000,000,000 PEs;"
+    assertTrue(e.getMessage().startsWith("100000 rows x 100000 columns is 10,000,000,000 PEs;"
         + " the generator builds a bare array of at most 4,096 PEs"), e.getMessage());
     assertTrue(e.getMessage().contains("docs/accelerator.md, \"Limits\""), e.getMessage());
     assertThrows(UserError.class, () -> ArrayConfig.derived(1, 4097, 8, 1024, PeOp.ADDER));
@@ -112,7 +112,7 @@ class AcceleratorConfigTest {
     // fit reduces to what the network can use, then the bound applies: 120 columns x 16 rows.
     var fitted = AcceleratorGenerator.fit(lenet, 16, 500, 16);
     UserError e = assertThrows(UserError.class, () -> AcceleratorGenerator.config(lenet, fitted));
-    assertTrue(e.getMessage().startsWith("--rows 16 x --cols 120 is 1,920 PEs; the generator builds"
+    assertTrue(e.getMessage().startsWith("16 rows x 120 columns is 1,920 PEs; the generator builds"
         + " an accelerator of at most 1,024 PEs"), e.getMessage());
   }
 
