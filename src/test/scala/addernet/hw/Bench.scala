@@ -31,7 +31,7 @@ object Bench extends PeekPokeAPI {
   }
 
   /**
-   * conv 1x6x6 -> 3 channels (3x3, pad 1, pooled to 3x3), conv 3x3x3 -> 4 (2x2, stride 2, pad 1),
+   * conv 1x7x7 -> 3 channels (3x3, pad 1, pooled to 3x3, its last row and column dropped), conv 3x3x3 -> 4 (2x2, stride 2, pad 1),
    * dense 4x2x2 -> 5 logits. On a 2x2 array with a batch of 5 the last group holds one image.
    */
   def config(rows: Int = 2, cols: Int = 2, batch: Int = 5, inputShift: Int = 1, weightStream: Boolean = false,
@@ -39,7 +39,7 @@ object Bench extends PeekPokeAPI {
     val rnd = random()
     val maxTerms = 3
     val ls = layers.getOrElse(Array(
-      layer("conv1", 1, 6, 6, 3, 3, 1, 1, pool = true, shift = 6, lo = 0, hi = 127, maxTerms, rnd),
+      layer("conv1", 1, 7, 7, 3, 3, 1, 1, pool = true, shift = 6, lo = 0, hi = 127, maxTerms, rnd),
       layer("conv2", 3, 3, 3, 4, 3, 2, 1, pool = false, shift = 5, lo = -128, hi = 127, maxTerms, rnd),
       layer("fc", 4, 2, 2, 5, 2, 1, 0, pool = false, shift = 4, lo = -32768, hi = 32767, maxTerms, rnd)))
     AccelConfig(rows, cols, batch, dataBits = 8, accBits = 16, op = PEOp.Adder, maxTerms = maxTerms,
