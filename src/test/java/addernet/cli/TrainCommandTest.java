@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import addernet.train.TinyData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,15 +28,8 @@ class TrainCommandTest {
 
   /** Runs the launcher in-process; returns exit code and what it printed to stderr. */
   private static Object[] run(String... args) {
-    PrintStream old = System.err;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(buf, true));
-    try {
-      int code = Main.run(args);
-      return new Object[] {code, buf.toString()};
-    } finally {
-      System.setErr(old);
-    }
+    CliRun.Outcome o = CliRun.run(args);
+    return new Object[] {o.code(), o.err()};
   }
 
   private Object[] train(Path out, String... more) {
@@ -107,15 +98,8 @@ class TrainCommandTest {
   @Test
   void benchTrainReportsBothTheNetworkAndItsTwin() throws IOException {
     Path report = dir.resolve("bench.json");
-    PrintStream old = System.out;
-    System.setOut(new PrintStream(new ByteArrayOutputStream()));
-    Object[] r;
-    try {
-      r = run("bench", "train", "--model", spec.toString(), "--data", data.toString(), "--batch", "16",
-          "--warmup-seconds", "0", "--rounds", "1", "--round-steps", "2", "--report", report.toString());
-    } finally {
-      System.setOut(old);
-    }
+    Object[] r = run("bench", "train", "--model", spec.toString(), "--data", data.toString(), "--batch", "16",
+        "--warmup-seconds", "0", "--rounds", "1", "--round-steps", "2", "--report", report.toString());
     assertEquals(0, r[0], (String) r[1]);
     JsonNode j = new ObjectMapper().readTree(report.toFile());
     assertTrue(j.get("images_per_second").get("tiny-adder").asDouble() > 0);

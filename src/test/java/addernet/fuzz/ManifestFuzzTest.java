@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import addernet.cli.Main;
+import addernet.cli.CliRun;
 import addernet.gen.AcceleratorGenerator;
 import addernet.gen.ArrayConfig;
 import addernet.gen.ArrayGenerator;
@@ -18,12 +18,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -171,20 +168,9 @@ class ManifestFuzzTest {
   }
 
   private static void cliRefuses(Path dir, String name) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Main.run("synth", "--rtl", dir.toString(), "--target", "generic", "--no-pnr");
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    String text = err.toString(StandardCharsets.UTF_8);
-    assertEquals(2, code, name + ": " + text);
+    CliRun.Outcome o = CliRun.run("synth", "--rtl", dir.toString(), "--target", "generic", "--no-pnr");
+    String text = o.err();
+    assertEquals(2, o.code(), name + ": " + text);
     assertTrue(text.startsWith("error: "), name + ": " + text);
     assertOneLine(text.strip(), name);
   }
