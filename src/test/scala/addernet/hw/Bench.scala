@@ -43,8 +43,8 @@ object Bench extends PeekPokeAPI {
       layer("conv2", 3, 3, 3, 4, 3, 2, 1, pool = false, shift = 5, lo = -128, hi = 127, maxTerms, rnd),
       layer("fc", 4, 2, 2, 5, 2, 1, 0, pool = false, shift = 4, lo = -32768, hi = 32767, maxTerms, rnd)))
     AccelConfig(rows, cols, batch, dataBits = 8, accBits = 16, op = PEOp.Adder, maxTerms = maxTerms,
-      logitBits = 16, inputShift = inputShift, layers = ls, trace = false, weightStream = weightStream,
-      spramWeights = false, axiControl = false)
+      logitBits = 16, inputShift = inputShift, layers = ls, trace = false,
+      weightMemory = if (weightStream) WeightMemory.Stream else WeightMemory.Rom, control = Control.Plain)
   }
 
   private class Verilated(val workspacePath: String, runIn: String) extends SingleBackendSimulator[verilator.Backend] {
