@@ -225,10 +225,6 @@ final class GenerateCommand implements Callable<Integer> {
     }
   }
 
-  static IntNetwork readModel(Path dir) {
-    return readPackage(dir).network();
-  }
-
   static ModelPackage readPackage(Path dir) {
     try {
       return ModelPackage.read(dir);

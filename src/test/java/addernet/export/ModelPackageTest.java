@@ -78,7 +78,7 @@ class ModelPackageTest {
         Map.of("tool", "test"), ModelPackage.Golden.of(net, pixels, new int[] {0, 1, 2}));
   }
 
-  private Path written() {
+  private Path written() throws IOException {
     Path dir = tmp.resolve("pkg");
     pkg().write(dir);
     return dir;
@@ -249,7 +249,7 @@ class ModelPackageTest {
   @Test
   void failedExportLeavesNothingBehind() throws IOException {
     Path missingParent = tmp.resolve("no/such/pkg");
-    assertThrows(UserError.class, () -> pkg().write(missingParent));
+    assertThrows(IOException.class, () -> pkg().write(missingParent));
     try (Stream<Path> s = Files.list(tmp)) {
       assertEquals(List.of(), s.toList());
     }
@@ -302,7 +302,7 @@ class ModelPackageTest {
     return new IntNetwork(net.name(), net.inChannels(), net.inHeight(), net.inWidth(), layers, net.logitBits());
   }
 
-  private Path writtenWith(IntNetwork net, String name) {
+  private Path writtenWith(IntNetwork net, String name) throws IOException {
     int[][] pixels = new int[2][144];
     for (int[] p : pixels) {
       java.util.Arrays.fill(p, 77);
