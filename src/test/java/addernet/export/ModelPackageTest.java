@@ -535,7 +535,8 @@ class ModelPackageTest {
   @Test
   void theOutputMarkerAndOtherHiddenFilesAreIgnored() throws IOException {
     Path dir = written();
-    assertTrue(Files.isRegularFile(dir.resolve(addernet.io.Outputs.MARKER)), "write leaves the output marker");
+    // quantize leaves its output marker in the package folder it claimed.
+    Files.writeString(dir.resolve(addernet.io.Outputs.MARKER), "x");
     Files.writeString(dir.resolve(".DS_Store"), "x");
     Files.createDirectories(dir.resolve("weights/.cache/deep"));
     Files.writeString(dir.resolve("weights/.cache/deep/notes.txt"), "x");
