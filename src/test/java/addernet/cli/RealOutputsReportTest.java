@@ -107,4 +107,23 @@ class RealOutputsReportTest {
     assertTrue(o.out().contains("cosim-array.json 0 of " + c.path("compared").asLong()), o.out());
     assertFalse(html.contains("could not read"), "every report of the commands parses");
   }
+
+  @Test
+  void aRandomNetworksCampaignIsReportedWithItsFigures() throws IOException {
+    Path run = Files.createDirectory(tmp.resolve("run"));
+    Path cosim = run.resolve("cosim-networks.json");
+    Outcome c = ok("cosim", "--random-networks", "1", "--seed", "7", "--keep", tmp.resolve("kept").toString(),
+        "--report", cosim.toString());
+    assertTrue(c.out().contains("1 random networks"), c.out());
+    JsonNode r = JSON.readTree(cosim.toFile());
+    assertEquals(1, r.path("networks").asInt());
+    assertEquals(0, r.path("failed").asInt());
+    assertTrue(r.path("compared").asLong() > 0, r.toString());
+    assertFalse(Files.exists(tmp.resolve("kept")), "nothing kept when every network passes");
+
+    ok("report", "--run", run.toString());
+    String html = Files.readString(run.resolve("report/index.html"));
+    assertTrue(html.contains("<td>1 random networks</td><td>0 of 1 failed</td><td>" + r.path("compared").asLong()
+        + "</td><td>0</td>"), "the campaign's row shows what cosim wrote");
+  }
 }
