@@ -1,20 +1,21 @@
 package addernet.cli;
 
-import addernet.gen.AccelManifest;
 import addernet.io.UserError;
 import addernet.cosim.AccelCosim;
 import addernet.cosim.AccelSimulator;
 import addernet.cosim.ArrayCosim;
 import addernet.cosim.ArrayHarness;
+import addernet.cosim.NetworkCampaign;
 import addernet.data.FashionMnist;
 import addernet.data.ImageSet;
+import addernet.export.PackageLoader;
+import addernet.gen.AccelManifest;
 import addernet.gen.AcceleratorGenerator;
+import addernet.quant.PeOp;
 import addernet.io.Outputs;
 import addernet.quant.IntNetwork;
-import addernet.quant.RandomNetworks;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,7 +62,7 @@ import picocli.CommandLine.Option;
       "  addernet cosim --model model/lenet5-adder-8bit --rtl build/lenet --images 10000",
       "  addernet cosim --rtl build/array8x8 --random 1000 --seed 1 --report cosim.json",
       "  addernet cosim --random-networks 20 --seed 7",
-      "  addernet cosim --random-networks 20 --op multiply   (the CNN twin on MAC PEs)"
+      "  addernet cosim --random-networks 20 --op mac   (the CNN twin on MAC PEs)"
     })
 final class CosimCommand implements Callable<Integer> {
   @Option(names = "--rtl", description = "A folder written by 'addernet generate'.")
@@ -91,7 +92,7 @@ final class CosimCommand implements Callable<Integer> {
   @Option(names = "--random-networks", description = "Number of random networks to generate and check.")
   Integer randomNetworks;
 
-  @Option(names = "--op", defaultValue = "adder", description = "With --random-networks: adder networks, or multiply for the CNN twin's multiply networks on MAC PEs (default ${DEFAULT-VALUE}).")
+  @Option(names = "--op", defaultValue = "adder", description = "With --random-networks: adder networks, or mac for the CNN twin's multiply networks on MAC PEs (default ${DEFAULT-VALUE}).")
   String op;
 
   @Option(names = "--keep", description = "With --random-networks: folder for the RTL of failing networks (default: runs/failing-networks).")
@@ -204,11 +205,11 @@ final class CosimCommand implements Callable<Integer> {
   private int network() throws IOException {
     // Checked before the Verilator build, which takes minutes.
     AccelCosim.Options options = new AccelCosim.Options(stall, (int) seed, layers, waveFile, jobs);
-    IntNetwork net = GenerateCommand.readModel(model);
+    IntNetwork net = PackageLoader.network(model);
     ImageSet test;
     try {
-      test = FashionMnist.read(data != null ? data : FashionMnist.DEFAULT_DIR).test();
-      test.requireFits(net.name(), net.inChannels(), net.inHeight(), net.inWidth(), net.classes());
+      test = addernet.data.DataFolder.read(data != null ? data : FashionMnist.DEFAULT_DIR).test()
+          .fitted(net.name(), net.inChannels(), net.inHeight(), net.inWidth(), net.classes());
     } catch (IOException e) {
       throw new UserError(e.getMessage(), e);
     }
@@ -216,7 +217,7 @@ final class CosimCommand implements Callable<Integer> {
     if (n < 1 || n > test.count()) {
       throw new UserError("--images must be in 1.." + test.count() + ", got " + n);
     }
-    int size = test.rows() * test.cols();
+    int size = test.pixelsPerImage();
     int[][] pixels = new int[n][size];
     int[] labels = new int[n];
     for (int i = 0; i < n; i++) {
@@ -263,85 +264,38 @@ final class CosimCommand implements Callable<Integer> {
     return finish(r, r.waveform(), r.mismatches() == 0);
   }
 
-  /** One entry of the random-networks report. */
-  record NetworkRun(long seed, String network, int rows, int cols, int batch, int images,
-      long compared, long mismatches, String firstMismatch, String keptRtl) {}
-
-  record NetworksReport(long seed, int networks, int failed, long compared, List<NetworkRun> runs) {}
-
   private int randomNetworks() throws IOException {
     if (randomNetworks < 1) {
       throw new UserError("--random-networks must be positive, got " + randomNetworks);
     }
-    addernet.quant.PeOp peOp = GenerateCommand.peOp(op);
+    PeOp peOp = GenerateCommand.peOp(op);
     Path keepDir = keep != null ? keep : Path.of("runs", "failing-networks");
     reportFile = report == null ? null : outputs.file("--report", report);
     // Put in place only when a network fails; an earlier one stays otherwise. The default's
     // folder runs/ is made only for a failure: where it is missing, nothing can be in the way.
-    Path keepTmp = keep != null || Files.isDirectory(keepDir.getParent())
+    Path claimed = keep != null || Files.isDirectory(keepDir.getParent())
         ? outputs.optionalFolder("--keep", keepDir) : null;
-    List<NetworkRun> runs = new ArrayList<>();
-    int failed = 0;
-    long compared = 0;
-    Path work = Files.createTempDirectory("addernet-random-networks");
-    try (Progress bar = new Progress("networks", randomNetworks, " nets")) {
-      for (int i = 0; i < randomNetworks; i++) {
-        long s = seed * 1_000_003L + i;
-        IntNetwork net = RandomNetworks.create(s, peOp);
-        SplittableRandom rnd = new SplittableRandom(s);
-        var opt = AcceleratorGenerator.fit(net, 1 + rnd.nextInt(6), 1 + rnd.nextInt(6), 1 + rnd.nextInt(3));
-        Path dir = work.resolve("net" + i);
-        AcceleratorGenerator.generate(net, opt, dir);
-        int count = 2 * opt.batch() + 1;
-        int size = net.inChannels() * net.inHeight() * net.inWidth();
-        int[][] pixels = new int[count][size];
-        for (int[] img : pixels) {
-          for (int p = 0; p < size; p++) {
-            img[p] = rnd.nextInt(256);
-          }
+    NetworkCampaign.Keep kept = new NetworkCampaign.Keep() {
+      @Override
+      public Path folder() throws IOException {
+        if (claimed != null) {
+          return claimed;
         }
-        AccelCosim.Report r =
-            new AccelCosim(dir, net).run(pixels, null,
-                new AccelCosim.Options(1 + rnd.nextInt(40), (int) s, true, dir.resolve("failure.fst")), n -> {});
-        compared += r.compared();
-        String kept = null;
-        if (r.mismatches() > 0) {
-          failed++;
-          if (keepTmp == null) {
-            Files.createDirectories(keepDir.getParent());
-            keepTmp = outputs.optionalFolder("--keep", keepDir);
-          }
-          moveTree(dir, keepTmp.resolve(net.name()));
-          Path dest = keepDir.resolve(net.name());
-          kept = dest.toString();
-          System.err.println("\n" + net.name() + " (" + opt + "): " + r.firstMismatch().describe() + "; RTL kept in " + dest);
-        } else {
-          Outputs.deleteTree(dir);
-        }
-        runs.add(new NetworkRun(s, net.name(), opt.rows(), opt.cols(), opt.batch(), count,
-            r.compared(), r.mismatches(),
-            r.firstMismatch() == null ? null : r.firstMismatch().describe(), kept));
-        bar.step();
+        Files.createDirectories(keepDir.getParent());
+        return outputs.optionalFolder("--keep", keepDir);
       }
-    } finally {
-      Outputs.deleteTree(work);
+
+      @Override
+      public Path shown() {
+        return keepDir;
+      }
+    };
+    NetworkCampaign.NetworksReport r;
+    try (Progress bar = new Progress("networks", randomNetworks, " nets")) {
+      r = NetworkCampaign.run(seed, randomNetworks, peOp, kept, bar::step, System.err);
     }
     System.out.printf("%d random networks, %d values compared layer by layer, %d failed%n",
-        randomNetworks, compared, failed);
-    return finish(new NetworksReport(seed, randomNetworks, failed, compared, runs), null, failed == 0);
-  }
-
-  /** Moves a folder, copying it when it lies on another file system than the system's temporary folder. */
-  private static void moveTree(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to);
-    } catch (IOException e) {
-      try (var s = Files.walk(from)) {
-        for (Path p : s.toList()) {
-          Files.copy(p, to.resolve(from.relativize(p).toString()));
-        }
-      }
-      Outputs.deleteTree(from);
-    }
+        randomNetworks, r.compared(), r.failed());
+    return finish(r, null, r.failed() == 0);
   }
 }

@@ -159,7 +159,7 @@ final class GenerateCommand implements Callable<Integer> {
             + " largest array that fits the " + b.device.id + " is chosen)");
       }
       Outputs.check("generate", force, List.of(model), "--out", out);
-      ModelPackage pkg = readPackage(model);
+      ModelPackage pkg = addernet.export.PackageLoader.read(model);
       IntNetwork net = pkg.network();
       if (WeightMemory.fromWord(weights) == null) {
         throw new UserError("--weights must be rom, stream or spram, got '" + weights + "'");
@@ -249,19 +249,6 @@ final class GenerateCommand implements Callable<Integer> {
     }
   }
 
-  static IntNetwork readModel(Path dir) {
-    return readPackage(dir).network();
-  }
-
-  static ModelPackage readPackage(Path dir) {
-    try {
-      return ModelPackage.read(dir);
-    } catch (PackageException e) {
-      // The reader names files inside the package; say which package, unless it already does.
-      String msg = String.valueOf(e.getMessage());
-      throw new UserError(msg.startsWith(dir.toString()) ? msg : dir + ": " + msg, e);
-    }
-  }
 
   /**
    * The PE operation an {@code --op} value names: its word, or {@code mac}, the hardware's name

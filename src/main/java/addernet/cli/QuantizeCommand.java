@@ -2,27 +2,17 @@ package addernet.cli;
 
 import addernet.io.UserError;
 import addernet.data.FashionMnist;
-import addernet.data.ImageSet;
-import addernet.export.ModelPackage;
+import addernet.data.IdxFormatException;
+import addernet.export.PackageException;
 import addernet.io.Outputs;
-import addernet.nn.Workers;
-import addernet.quant.FloatPass;
-import addernet.quant.IntEval;
-import addernet.quant.IntLayer;
-import addernet.quant.IntNetwork;
 import addernet.quant.Qat;
 import addernet.quant.QatConfig;
 import addernet.quant.QuantConfig;
-import addernet.quant.Quantizer;
-import addernet.quant.Scales;
-import addernet.train.Checkpoint;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import addernet.quant.QuantizePipeline;
+import addernet.quant.QuantizeReport;
+import addernet.train.CheckpointException;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,8 +51,6 @@ import picocli.CommandLine.Option;
       ""
     })
 final class QuantizeCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
   @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
       description = "checkpoint folder written by 'addernet train'")
   Path checkpoint;
@@ -150,7 +138,6 @@ final class QuantizeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintStream err = System.err;
-    long start = System.nanoTime();
     QuantConfig config;
     QatConfig qat;
     try {
@@ -170,106 +157,20 @@ final class QuantizeCommand implements Callable<Integer> {
       throw new UserError("--golden must be in 1..1000, got " + golden);
     }
     Path dataDir = data == null ? FashionMnist.DEFAULT_DIR : data;
+    QuantizePipeline.Config stage = new QuantizePipeline.Config(checkpoint, out, config, layerBits, qat, golden,
+        testLimit, trainLimit, dataDir, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
     // The package and its report are one transaction, claimed before minutes of work and
     // committed together at the end.
-    try (Outputs outputs = Outputs.begin("quantize", force, List.of(checkpoint, dataDir));
-        Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {
+    try (Outputs outputs = Outputs.begin("quantize", force, List.of(checkpoint, dataDir))) {
       Path pkgDir = outputs.folder("--out", out);
       Path reportFile = outputs.file("--report", report);
-      Checkpoint ck = Checkpoint.load(checkpoint);
-      // Fine-tuning sees the same kind of images as training did.
-      qat = new QatConfig(qat.epochs(), qat.batch(), qat.learningRate(), qat.momentum(), qat.weightDecay(),
-          qat.eta(), ck.recipe().augment().flip(), qat.seed());
-      FashionMnist.Split split = FashionMnist.read(dataDir);
-      split.requireFits(ck.network().name(), ck.network().inputShape().channels(),
-          ck.network().inputShape().height(), ck.network().inputShape().width(), ck.network().classes());
-      ImageSet test = testLimit == null ? split.test() : split.test().head(testLimit);
-      ImageSet train = trainLimit == null ? split.train() : split.train().head(trainLimit);
-      err.printf("quantizing %s (epoch %d) to %d bits%s%n", ck.network().name(), ck.epoch(), bits,
-          layerBits.isEmpty() ? "" : " with " + layerBits);
-
-      double floatAccuracy = FloatPass.accuracy(ck.network(), test, ck.normalization(), workers);
-      err.printf("float test accuracy: %.2f%%%n", 100 * floatAccuracy);
-      Scales scales = Quantizer.calibrate(ck.network(), ck.normalization(), train, config, workers);
-      IntNetwork net = quantize(ck, scales, config);
-      Double ptqAccuracy = null;
-      if (qatEpochs > 0) {
-        ptqAccuracy = intAccuracy(net, test, workers, "post-training");
-        err.printf("post-training %d-bit accuracy: %.2f%%; fine-tuning %d epoch(s)%n", bits, 100 * ptqAccuracy, qatEpochs);
-        fineTune(ck, scales, config, qat, train, workers);
-        // The input scales stay (the weights now sit on their grid); the logit range may move.
-        Scales fresh = Quantizer.calibrate(ck.network(), ck.normalization(), train, config, workers);
-        scales = new Scales(scales.input(), fresh.logit());
-        net = quantize(ck, scales, config);
-      }
-      double quantAccuracy = intAccuracy(net, test, workers, "integer test");
-      err.printf("quantized test accuracy: %.2f%% (float %.2f%%)%n", 100 * quantAccuracy, 100 * floatAccuracy);
-
-      int n = Math.min(golden, split.test().count());
-      int[][] pixels = new int[n][];
-      int[] labels = new int[n];
-      for (int i = 0; i < n; i++) {
-        pixels[i] = IntEval.pixels(split.test(), i);
-        labels[i] = split.test().label(i);
-      }
-      Map<String, Object> provenance = new LinkedHashMap<>();
-      provenance.put("tool", "addernet quantize");
-      provenance.put("checkpoint", checkpoint.toString());
-      provenance.put("checkpoint_epoch", ck.epoch());
-      provenance.put("bits", bits);
-      provenance.put("layer_bits", new LinkedHashMap<>(layerBits));
-      provenance.put("qat_epochs", qatEpochs);
-      provenance.put("calibration_images", calibrationImages);
-      provenance.put("clip_rule", clipPercentile == 0 ? "mse" : "percentile " + clipPercentile);
-      if (net.layers().stream().anyMatch(l -> l.op() != addernet.quant.PeOp.ADDER)) {
-        provenance.put("mac_weight_scale", macWeightScale);
-      }
-      provenance.put("input_normalization", Map.of("mean", ck.normalization().mean(), "std", ck.normalization().std()));
-      provenance.put("float_accuracy", floatAccuracy);
-      provenance.put("quantized_accuracy", quantAccuracy);
-      provenance.put("test_images", test.count());
-      new ModelPackage(net, scales, provenance, ModelPackage.Golden.of(net, pixels, labels)).writeInto(pkgDir);
-      ModelPackage.read(pkgDir); // a package that its own reader refuses is a bug: fail here, not later
-
-      ObjectNode r = JSON.createObjectNode();
-      r.put("network", net.name());
-      r.put("checkpoint", checkpoint.toString());
-      r.put("package", out.toString());
-      r.put("bits", bits);
-      r.putPOJO("layer_bits", layerBits);
-      r.put("qat_epochs", qatEpochs);
-      r.put("test_images", test.count());
-      r.put("float_accuracy", floatAccuracy);
-      if (ptqAccuracy != null) {
-        r.put("post_training_accuracy", ptqAccuracy);
-      }
-      r.put("quantized_accuracy", quantAccuracy);
-      r.put("accuracy_drop_points", 100 * (floatAccuracy - quantAccuracy));
-      r.put("input_shift", net.inputShift());
-      r.put("logit_bits", net.logitBits());
-      r.put("logit_scale", scales.logit());
-      ArrayNode ls = r.putArray("layers");
-      var stages = addernet.quant.FloatStage.of(ck.network());
-      for (int i = 0; i < net.layers().size(); i++) {
-        IntLayer l = net.layers().get(i);
-        ObjectNode o = ls.addObject();
-        o.put("name", l.name());
-        o.put("data_bits", l.dataBits());
-        o.put("acc_bits", net.accBits(i));
-        o.put("k", l.k());
-        o.put("operation", l.op().word());
-        o.put("scale", scales.input(i));
-        o.put("weight_scale", Quantizer.weightScale(stages.get(i), i, scales.input(i),
-            l.dataBits(), ck.normalization(), config));
-        o.put("requant_shift", l.requant().shift());
-        o.put("requant_terms", l.requant().maxTerms());
-      }
-      r.put("adder_ops_per_image", net.adderOpsPerImage());
-      r.put("seconds", (System.nanoTime() - start) / 1e9);
+      QuantizeReport r = QuantizePipeline.run(stage, pkgDir, plain() ? new PlainObserver() : new BarObserver(), err);
       outputs.writeJson(reportFile, r);
       outputs.commit();
       err.printf("wrote %s and %s%n", out, report);
       return 0;
+    } catch (IdxFormatException | CheckpointException | PackageException e) {
+      throw new UserError(e.getMessage(), e);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage(), e);
     } catch (IOException e) {
@@ -277,41 +178,61 @@ final class QuantizeCommand implements Callable<Integer> {
     }
   }
 
-  private static IntNetwork quantize(Checkpoint ck, Scales scales, QuantConfig config) {
-    return Quantizer.quantize(ck.network(), ck.normalization(), scales, config);
-  }
+  /** In a log: no bars, one line at the end of every fine-tuning epoch. */
+  private static final class PlainObserver implements QuantizePipeline.Observer {
+    @Override
+    public QuantizePipeline.Pass pass(String what, int count) {
+      return new QuantizePipeline.Pass() {
+        @Override
+        public void accept(int image) {}
 
-  private double intAccuracy(IntNetwork net, ImageSet test, Workers workers, String what) {
-    if (plain()) {
-      return IntEval.accuracy(net, test, workers, i -> {});
+        @Override
+        public void close() {}
+      };
     }
-    try (ProgressBar bar = bar(what, test.count())) {
-      return IntEval.accuracy(net, test, workers, i -> bar.step());
-    }
-  }
 
-  private void fineTune(Checkpoint ck, Scales scales, QuantConfig config, QatConfig qat, ImageSet train,
-      Workers workers) {
-    Qat q = new Qat(ck.network(), ck.normalization(), scales, config);
-    if (plain()) {
-      q.run(qat, train, workers, (e, s, steps, loss, acc) -> {
+    @Override
+    public Qat.Progress fineTuning(int epochs) {
+      return (e, s, steps, loss, acc) -> {
         if (s == steps) {
-          System.err.printf("QAT epoch %d/%d: loss %.4f, train acc %.2f%%%n", e, qat.epochs(), loss, 100 * acc);
+          System.err.printf("QAT epoch %d/%d: loss %.4f, train acc %.2f%%%n", e, epochs, loss, 100 * acc);
         }
-      });
-      return;
+      };
     }
-    ProgressBar[] bar = new ProgressBar[1];
-    q.run(qat, train, workers, (e, s, steps, loss, acc) -> {
-      if (s == 1) {
-        bar[0] = bar("QAT epoch " + e + "/" + qat.epochs(), steps);
-      }
-      bar[0].stepTo(s);
-      bar[0].setExtraMessage(String.format(" loss %.3f acc %.1f%%", loss, 100 * acc));
-      if (s == steps) {
-        bar[0].close();
-      }
-    });
+  }
+
+  /** On a terminal: a bar per pass and per fine-tuning epoch. */
+  private static final class BarObserver implements QuantizePipeline.Observer {
+    @Override
+    public QuantizePipeline.Pass pass(String what, int count) {
+      ProgressBar bar = bar(what, count);
+      return new QuantizePipeline.Pass() {
+        @Override
+        public void accept(int image) {
+          bar.step();
+        }
+
+        @Override
+        public void close() {
+          bar.close();
+        }
+      };
+    }
+
+    @Override
+    public Qat.Progress fineTuning(int epochs) {
+      ProgressBar[] bar = new ProgressBar[1];
+      return (e, s, steps, loss, acc) -> {
+        if (s == 1) {
+          bar[0] = bar("QAT epoch " + e + "/" + epochs, steps);
+        }
+        bar[0].stepTo(s);
+        bar[0].setExtraMessage(String.format(" loss %.3f acc %.1f%%", loss, 100 * acc));
+        if (s == steps) {
+          bar[0].close();
+        }
+      };
+    }
   }
 
   private static ProgressBar bar(String task, long max) {

@@ -67,9 +67,26 @@ public record ModelPackage(
 
   // ---------------------------------------------------------------- writing
 
-  /** Writes the package into {@code dir} atomically: a failure leaves nothing half-written. */
-  public void write(Path dir) {
-    Outputs.writeFolder("quantize", dir, false, java.util.List.of(), this::writeInto);
+  /**
+   * Writes the package as the new folder {@code dir}, whose parent must exist: into a hidden
+   * sibling first, renamed into place when complete, so that a failure leaves nothing half-written.
+   * Claiming the folder (replacing an earlier output, the output marker) is the caller's.
+   */
+  public void write(Path dir) throws IOException {
+    Path parent = dir.toAbsolutePath().getParent();
+    if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new java.nio.file.FileAlreadyExistsException(dir.toString());
+    }
+    // Not createTempDirectory: its owner-only permissions would stay with the package.
+    Path tmp = Files.createDirectory(parent.resolve(
+        "." + dir.getFileName() + ".partial-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
+    try {
+      writeInto(tmp);
+      Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      Outputs.deleteTree(tmp);
+      throw e;
+    }
   }
 
   /**

@@ -27,7 +27,7 @@ public final class FloatPass {
 
   /** Images {@code from .. from+n} of {@code set} as the float network's input (N x C x H x W). */
   public static float[] normalized(ImageSet set, int from, int n, Normalization norm) {
-    int plane = set.rows() * set.cols();
+    int plane = set.pixelsPerImage();
     float[] out = new float[n * plane];
     for (int i = 0; i < out.length; i++) {
       out[i] = norm.apply(set.pixels()[from * plane + i] & 0xff);

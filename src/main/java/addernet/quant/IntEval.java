@@ -10,7 +10,7 @@ public final class IntEval {
   private IntEval() {}
 
   public static int[] pixels(ImageSet set, int index) {
-    int plane = set.rows() * set.cols();
+    int plane = set.pixelsPerImage();
     int[] p = new int[plane];
     for (int i = 0; i < plane; i++) {
       p[i] = set.pixels()[index * plane + i] & 0xff;

@@ -78,7 +78,7 @@ public final class Qat {
     }
     CosineSchedule schedule = new CosineSchedule(config.learningRate(), (long) steps * config.epochs());
     SplittableRandom random = new SplittableRandom(config.seed());
-    int plane = train.rows() * train.cols();
+    int plane = train.pixelsPerImage();
     float[] images = new float[config.batch() * plane];
     int[] labels = new int[config.batch()];
     float[][] master = new float[stages.size()][];
@@ -187,16 +187,19 @@ public final class Qat {
       SplittableRandom random) {
     int rows = set.rows();
     int cols = set.cols();
-    int plane = rows * cols;
+    int image = set.pixelsPerImage();
     for (int b = 0; b < labels.length; b++) {
       int idx = order[from + b];
       labels[b] = set.label(idx);
       // Flips when the training recipe used them; no shifts (they would pad with background).
       boolean flip = flips && random.nextBoolean();
-      for (int y = 0; y < rows; y++) {
-        for (int x = 0; x < cols; x++) {
-          int sx = flip ? cols - 1 - x : x;
-          out[b * plane + y * cols + x] = inputLut[set.pixels()[idx * plane + y * cols + sx] & 0xff];
+      for (int c = 0; c < set.channels(); c++) {
+        int base = c * rows * cols;
+        for (int y = 0; y < rows; y++) {
+          for (int x = 0; x < cols; x++) {
+            int sx = flip ? cols - 1 - x : x;
+            out[b * image + base + y * cols + x] = inputLut[set.pixels()[idx * image + base + y * cols + sx] & 0xff];
+          }
         }
       }
     }

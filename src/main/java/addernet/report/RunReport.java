@@ -22,6 +22,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import static addernet.report.Html.esc;
+import static addernet.report.Html.img;
+import static addernet.report.Html.nj;
+import static addernet.report.Html.pct;
+import static addernet.report.Html.pj;
+import static addernet.report.Html.ratio;
+import static addernet.report.Html.row;
+import static addernet.report.Html.safe;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,69 +69,17 @@ public final class RunReport {
 
   static final String ADDER_NET = "lenet5-adder";
   static final String CNN_TWIN = "lenet5-cnn";
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .enable(SerializationFeature.INDENT_OUTPUT);
-
-  /** One titled part of the page with its JSON twin. */
-  private static final class Section {
-    final String id;
-    final String title;
-    final StringBuilder html = new StringBuilder();
-    final ObjectNode json = JSON.createObjectNode();
-    final List<String> missing = new ArrayList<>();
-
-    Section(String id, String title) {
-      this.id = id;
-      this.title = title;
-    }
-
-    void missing(String expected) {
-      missing.add(expected);
-      html.append("<p class=\"missing\">not in this run: expected ").append(esc(expected)).append("</p>\n");
-    }
-
-    void unreadable(Path file, Exception e) {
-      String msg = file.getFileName() + ": " + e.getMessage();
-      json.withArray("unreadable").add(msg);
-      html.append("<p class=\"missing\">could not read ").append(esc(msg)).append("</p>\n");
-    }
-
-    /** The JSON files that parse, in order; the others are named as unreadable. */
-    Map<Path, JsonNode> read(List<Path> files) {
-      Map<Path, JsonNode> out = new LinkedHashMap<>();
-      for (Path f : files) {
-        try {
-          out.put(f, JSON.readTree(f.toFile()));
-        } catch (IOException e) {
-          unreadable(f, e);
-        }
-      }
-      return out;
-    }
-  }
+  private static final ObjectMapper JSON = Section.JSON;
 
   private final Path run;
   private final Path out;
+  private final RunFolder folder;
   private final List<Section> sections = new ArrayList<>();
-  private final Summary summary = new Summary();
-
-  /** Figures for the plain-text summary, filled while the sections are built. */
-  private static final class Summary {
-    Double floatAccuracy;
-    final Map<Integer, Double> ptq = new TreeMap<>(java.util.Comparator.reverseOrder());
-    final Map<Integer, Double> qat = new TreeMap<>(java.util.Comparator.reverseOrder());
-    final List<String> mismatches = new ArrayList<>();
-    String luts;
-    final List<String> fmax = new ArrayList<>();
-    final List<String> weights = new ArrayList<>();
-    String energy;
-    final List<String> missing = new ArrayList<>();
-  }
-
+  private final RunSummary summary = new RunSummary();
   private RunReport(Path run, Path out) {
     this.run = run;
     this.out = out;
+    this.folder = new RunFolder(run);
   }
 
   /**
@@ -133,47 +90,21 @@ public final class RunReport {
     RunReport r = new RunReport(run, out);
     r.sections.add(r.training());
     r.sections.add(r.weights());
-    r.sections.add(r.quantization());
-    r.sections.add(r.hardware());
-    r.sections.add(r.cosim());
+    r.sections.add(QuantizationSection.build(r.folder, out, r.summary));
+    r.sections.add(HardwareSection.build(r.folder, out, r.summary));
+    r.sections.add(CosimSection.build(r.folder, out, r.summary));
     r.sections.add(r.energy());
     r.writeJson();
     r.writeHtml();
     return r.summaryText();
   }
 
-  // ------------------------------------------------------------------ discovery
-
-  private List<Path> files(String glob) throws IOException {
-    List<Path> found = new ArrayList<>();
-    try (var s = Files.newDirectoryStream(run, glob)) {
-      s.forEach(p -> {
-        if (Files.isRegularFile(p)) {
-          found.add(p);
-        }
-      });
-    }
-    found.sort(null);
-    return found;
-  }
-
-  /** {@code <run>/<folder>/<name>} for every sub-folder that has it, sorted. */
-  private List<Path> inSubfolders(String name) throws IOException {
-    try (Stream<Path> s = Files.list(run)) {
-      return s.filter(Files::isDirectory).map(d -> d.resolve(name)).filter(Files::isRegularFile).sorted().toList();
-    }
-  }
-
-  private String rel(Path p) {
-    return run.relativize(p).toString();
-  }
-
   // ------------------------------------------------------------------ sections
 
   private Section training() throws IOException {
-    Section s = new Section("training", "Training: adder net and CNN twin");
+    Section s = new Section("training", "Training: adder net and CNN twin", out);
     Map<String, List<EpochMetrics>> nets = new LinkedHashMap<>();
-    for (Path f : inSubfolders("metrics.json")) {
+    for (Path f : folder.inSubfolders("metrics.json")) {
       try {
         nets.put(f.getParent().getFileName().toString(), List.of(JSON.readValue(f.toFile(), EpochMetrics[].class)));
       } catch (IOException e) {
@@ -204,15 +135,15 @@ public final class RunReport {
           String.format(Locale.ROOT, "%.4f", last.trainLoss())));
     });
     s.html.append("</table>\n");
-    chart(s, "training-accuracy.png", "test accuracy per epoch",
+    s.chart("training-accuracy.png", "test accuracy per epoch",
         p -> Charts.epochLines(p, "Test accuracy", "test accuracy (%)", acc));
-    chart(s, "training-loss.png", "training loss per epoch",
+    s.chart("training-loss.png", "training loss per epoch",
         p -> Charts.epochLines(p, "Training loss", "train loss (cross-entropy)", loss));
     return s;
   }
 
   private Section weights() throws IOException {
-    Section s = new Section("weights", "Trained weights: Laplace or Gaussian?");
+    Section s = new Section("weights", "Trained weights: Laplace or Gaussian?", out);
     s.html.append("<p>The AdderNet paper reports adder-layer weights to be Laplacian and"
         + " CNN weights Gaussian. Both distributions are fitted by maximum likelihood (Laplace:"
         + " median and mean absolute deviation; Gaussian: mean and standard deviation); the"
@@ -222,7 +153,7 @@ public final class RunReport {
         + " every weight. For comparison with the starting point: this project initializes adder"
         + " weights from a standard normal and CNN weights uniformly in +-1/sqrt(fan-in)"
         + " (nn.Conv2d), so a Laplace shape of adder weights is the training's doing.</p>\n");
-    List<Path> checkpoints = inSubfolders(Checkpoint.MANIFEST);
+    List<Path> checkpoints = folder.inSubfolders(Checkpoint.MANIFEST);
     List<String> found = new ArrayList<>();
     for (Path f : checkpoints) {
       String folder = f.getParent().getFileName().toString();
@@ -280,7 +211,7 @@ public final class RunReport {
       o.put("better_fit", fit.betterFit());
       jl.add(o);
       String png = "weights-" + safe(folder) + "-" + e.getKey() + ".png";
-      if (draw(s, png, file -> Charts.histogramWithFits(file, folder + " " + e.getKey(), e.getValue(), fit))) {
+      if (s.draw(png, file -> Charts.histogramWithFits(file, folder + " " + e.getKey(), e.getValue(), fit))) {
         pictures.add(png);
       }
     }
@@ -300,7 +231,7 @@ public final class RunReport {
     summary.weights.add(String.format(Locale.ROOT, "%s %s (KS D %.3f Laplace, %.3f Gaussian)",
         folder, all.betterFit(), all.ksLaplace(), all.ksNormal()));
     String pooledPng = "weights-" + safe(folder) + "-pooled.png";
-    chart(s, pooledPng, folder + " weights pooled",
+    s.chart(pooledPng, folder + " weights pooled",
         png -> Charts.histogramWithFits(png, folder + ", all weighted layers pooled", pooled, all));
     s.html.append("<div class=\"small\">");
     for (String png : pictures) {
@@ -318,255 +249,18 @@ public final class RunReport {
         String.format(Locale.ROOT, "%.4f", f.ksNormal()), f.betterFit());
   }
 
-  private Section quantization() throws IOException {
-    Section s = new Section("quantization", "Accuracy: float vs fixed point");
-    List<Path> reports = files("quantize-*.json");
-    if (reports.isEmpty()) {
-      s.missing("quantize-8bit.json, quantize-6bit.json, quantize-4bit.json");
-      return s;
-    }
-    ArrayNode jr = s.json.putArray("reports");
-    s.html.append("<table><tr><th>report</th><th>network</th><th>bits</th><th>QAT epochs</th>"
-        + "<th>test images</th><th>float</th><th>post-training</th><th>after QAT</th></tr>\n");
-    Map<String, Map<String, Double>> bars = new LinkedHashMap<>();
-    List<String> categories = new ArrayList<>(List.of("float"));
-    TreeMap<Integer, String> bitCategories = new TreeMap<>(java.util.Comparator.reverseOrder());
-    for (Map.Entry<Path, JsonNode> report : s.read(reports).entrySet()) {
-      Path f = report.getKey();
-      JsonNode r = report.getValue();
-      int bits = r.path("bits").asInt();
-      int qat = r.path("qat_epochs").asInt(0);
-      Double fl = num(r, "float_accuracy");
-      Double q = num(r, "quantized_accuracy");
-      Double ptq = qat > 0 ? num(r, "post_training_accuracy") : q;
-      Double afterQat = qat > 0 ? q : null;
-      ObjectNode o = jr.addObject();
-      o.put("file", rel(f));
-      o.put("network", r.path("network").asText(""));
-      o.put("bits", bits);
-      o.put("qat_epochs", qat);
-      o.set("layer_bits", r.path("layer_bits"));
-      o.put("test_images", r.path("test_images").asInt());
-      putNum(o, "float_accuracy", fl);
-      putNum(o, "post_training_accuracy", ptq);
-      putNum(o, "qat_accuracy", afterQat);
-      s.html.append(row(rel(f), r.path("network").asText(""), bits + bitsNote(r), String.valueOf(qat),
-          String.valueOf(r.path("test_images").asInt()), pct(fl), pct(ptq), pct(afterQat)));
-      String cat = bits + "-bit";
-      bitCategories.put(bits, cat);
-      if (fl != null) {
-        bars.computeIfAbsent("without QAT", k -> new LinkedHashMap<>()).put("float", 100 * fl);
-        summary.floatAccuracy = summary.floatAccuracy == null ? fl : summary.floatAccuracy;
-      }
-      if (ptq != null) {
-        bars.computeIfAbsent("without QAT", k -> new LinkedHashMap<>()).put(cat, 100 * ptq);
-        summary.ptq.putIfAbsent(bits, ptq);
-      }
-      if (afterQat != null) {
-        bars.computeIfAbsent("with QAT", k -> new LinkedHashMap<>()).put(cat, 100 * afterQat);
-        summary.qat.putIfAbsent(bits, afterQat);
-      }
-    }
-    s.html.append("</table>\n");
-    for (int b : List.of(8, 6, 4)) {
-      if (!bitCategories.containsKey(b)) {
-        s.missing("quantize-" + b + "bit.json");
-      }
-    }
-    categories.addAll(bitCategories.values());
-    if (!bars.isEmpty()) {
-      chart(s, "quantization-accuracy.png", "test accuracy, float and fixed point",
-          p -> Charts.groupedBars(p, "Test accuracy", "accuracy (%), axis not from 0", categories, bars,
-              false, false));
-    }
-    return s;
-  }
-
-  private static String bitsNote(JsonNode r) {
-    JsonNode lb = r.path("layer_bits");
-    return lb.isObject() && lb.size() > 0 ? " " + lb : "";
-  }
-
-  private Section hardware() throws IOException {
-    Section s = new Section("hardware", "Hardware resources: adder PEs vs MAC twin");
-    List<Path> reports = files("synth-*.json");
-    if (reports.isEmpty()) {
-      s.missing("synth-*.json (e.g. synth-array8x8.json from 'addernet synth --mac-twin --report')");
-      return s;
-    }
-    ArrayNode jr = s.json.putArray("reports");
-    for (Map.Entry<Path, JsonNode> report : s.read(reports).entrySet()) {
-      Path f = report.getKey();
-      JsonNode r = report.getValue();
-      ObjectNode o = jr.addObject();
-      o.put("file", rel(f));
-      o.put("rtl", r.path("rtl").asText(""));
-      o.put("target", r.path("target").asText(""));
-      s.html.append("<h3>").append(esc(rel(f))).append(": ").append(esc(r.path("rtl").asText("")))
-          .append(", target ").append(esc(r.path("target").asText(""))).append("</h3>\n");
-      s.html.append("<table><tr><th>design</th><th>flow</th><th>module</th><th>LUTs</th><th>FFs</th>"
-          + "<th>carries</th><th>BRAM</th><th>DSP</th><th>multipliers</th></tr>\n");
-      ArrayNode runs = o.putArray("runs");
-      // flow -> design -> module -> resources, for the ratios below
-      Map<String, Map<String, JsonNode>> byFlow = new LinkedHashMap<>();
-      List<String[]> pnrRows = new ArrayList<>();
-      for (JsonNode e : r.path("runs")) {
-        String design = e.path("design").asText("?");
-        String flow = e.path("flow").asText("?");
-        runs.add(e);
-        byFlow.computeIfAbsent(flow, k -> new LinkedHashMap<>()).put(design, e.path("modules"));
-        e.path("modules").fields().forEachRemaining(m -> s.html.append(row(design, flow, m.getKey(),
-            intText(m.getValue(), "luts"), intText(m.getValue(), "flip_flops"), intText(m.getValue(), "carries"),
-            intText(m.getValue(), "block_rams"), intText(m.getValue(), "dsps"),
-            e.path("multiplier_cells").asText("—"))));
-        JsonNode pnr = e.path("pnr");
-        if (pnr.isObject()) {
-          Double fmax = num(pnr, "fmax_mhz");
-          StringBuilder util = new StringBuilder();
-          pnr.path("utilisation").fields().forEachRemaining(u ->
-              util.append(util.length() == 0 ? "" : ", ").append(u.getKey()).append(' ').append(u.getValue().asText()));
-          pnrRows.add(new String[] {design, flow, pnr.path("device").asText("—"), pnr.path("package").asText("—"),
-              fmax == null ? "—" : String.format(Locale.ROOT, "%.1f", fmax), util.toString()});
-          if (fmax != null) {
-            summary.fmax.add(String.format(Locale.ROOT, "%s %.1f MHz (%s)", design, fmax, pnr.path("device").asText("?")));
-          }
-        }
-      }
-      s.html.append("</table>\n");
-      ratios(s, o, byFlow, rel(f));
-      if (pnrRows.isEmpty()) {
-        s.missing("a \"pnr\" entry (device, fmax_mhz) in the runs of " + rel(f) + ": place and route not in this report");
-      } else {
-        s.html.append("<h4>Place and route</h4><table><tr><th>design</th><th>flow</th><th>device</th>"
-            + "<th>package</th><th>Fmax (MHz)</th><th>utilisation</th></tr>\n");
-        pnrRows.forEach(p -> s.html.append(row(p)));
-        s.html.append("</table>\n");
-      }
-    }
-    return s;
-  }
-
-  /** adder/MAC ratios for every flow that has both designs and every module both have. */
-  private void ratios(Section s, ObjectNode o, Map<String, Map<String, JsonNode>> byFlow, String file) throws IOException {
-    ArrayNode jr = o.putArray("adder_over_mac");
-    Map<String, Map<String, Double>> bars = new LinkedHashMap<>();
-    List<String> flows = new ArrayList<>();
-    StringBuilder t = new StringBuilder("<table><tr><th>flow</th><th>module</th><th>LUTs adder / MAC</th>"
-        + "<th>FFs adder / MAC</th><th>LUT ratio</th><th>FF ratio</th></tr>\n");
-    for (Map.Entry<String, Map<String, JsonNode>> f : byFlow.entrySet()) {
-      JsonNode adder = null;
-      JsonNode mac = null;
-      for (Map.Entry<String, JsonNode> d : f.getValue().entrySet()) {
-        String name = d.getKey().toLowerCase(Locale.ROOT);
-        if (name.equals("adder")) {
-          adder = d.getValue();
-        } else if (name.contains("mac")) {
-          mac = d.getValue();
-        }
-      }
-      if (adder == null || mac == null) {
-        continue;
-      }
-      flows.add(f.getKey());
-      for (var it = adder.fields(); it.hasNext();) {
-        var m = it.next();
-        JsonNode b = mac.path(m.getKey());
-        if (!b.isObject()) {
-          continue;
-        }
-        long la = m.getValue().path("luts").asLong();
-        long lb = b.path("luts").asLong();
-        long fa = m.getValue().path("flip_flops").asLong();
-        long fb = b.path("flip_flops").asLong();
-        if (la == 0 && lb == 0) {
-          continue;
-        }
-        ObjectNode x = jr.addObject();
-        x.put("flow", f.getKey());
-        x.put("module", m.getKey());
-        x.put("adder_luts", la);
-        x.put("mac_luts", lb);
-        Double lr = lb > 0 ? (double) la / lb : null;
-        Double fr = fb > 0 ? (double) fa / fb : null;
-        putNum(x, "lut_ratio", lr);
-        putNum(x, "ff_ratio", fr);
-        t.append(row(f.getKey(), m.getKey(), la + " / " + lb, fa + " / " + fb, ratio(lr), ratio(fr)));
-        if (m.getKey().equals("(total)")) {
-          bars.computeIfAbsent("adder", k -> new LinkedHashMap<>()).put(f.getKey(), (double) la);
-          bars.computeIfAbsent("MAC twin", k -> new LinkedHashMap<>()).put(f.getKey(), (double) lb);
-          if (summary.luts == null) {
-            summary.luts = String.format(Locale.ROOT, "%d adder vs %d MAC, ratio %s (%s, %s; DSP adder %d, MAC %d)",
-                la, lb, ratio(lr), file, f.getKey(), m.getValue().path("dsps").asLong(), b.path("dsps").asLong());
-          }
-        }
-      }
-    }
-    if (flows.isEmpty()) {
-      s.missing("an \"adder\" and a \"mac twin\" design synthesised with the same flow in " + file
-          + " (synth --mac-twin)");
-      return;
-    }
-    s.html.append(t).append("</table>\n");
-    String png = "hardware-" + safe(file.replace(".json", "")) + ".png";
-    chart(s, png, "LUTs of the whole design, adder vs MAC twin, per flow",
-        p -> Charts.groupedBars(p, "LUTs, adder vs MAC twin", "LUTs", flows, bars, false));
-  }
-
-  private Section cosim() throws IOException {
-    Section s = new Section("cosim", "Co-simulation: RTL against the Java integer reference");
-    List<Path> reports = files("cosim-*.json");
-    if (reports.isEmpty()) {
-      s.missing("cosim-*.json (reports of 'addernet cosim --report')");
-      return s;
-    }
-    ArrayNode jr = s.json.putArray("reports");
-    s.html.append("<table><tr><th>report</th><th>design</th><th>images / tiles</th><th>values compared</th>"
-        + "<th>mismatches</th><th>RTL accuracy</th><th>reference accuracy</th><th>cycles/image (x ideal)</th>"
-        + "<th>first mismatch</th></tr>\n");
-    for (Map.Entry<Path, JsonNode> report : s.read(reports).entrySet()) {
-      Path f = report.getKey();
-      JsonNode r = report.getValue();
-      ObjectNode o = jr.addObject();
-      o.put("file", rel(f));
-      r.fields().forEachRemaining(e -> {
-        if (e.getValue().isValueNode()) {
-          o.set(e.getKey(), e.getValue());
-        }
-      });
-      o.set("first_mismatch", r.path("first_mismatch"));
-      String design = r.has("network") ? r.path("network").asText() + ", " + r.path("rows").asText() + "x"
-          + r.path("cols").asText() + " array" : r.path("rows").asText("?") + "x" + r.path("cols").asText("?")
-          + " bare array, " + r.path("data_bits").asText("?") + "-bit";
-      String count = r.has("images") ? r.path("images").asText() + " images"
-          + (r.path("layers_compared").asBoolean() ? ", every layer" : "")
-          + (r.path("stall_percent").asInt() > 0 ? ", " + r.path("stall_percent").asInt() + "% stalls" : "")
-          : r.has("tiles") ? r.path("tiles").asText() + " tiles" : "—";
-      Double cyc = num(r, "cycles_per_image");
-      Double over = num(r, "cycles_over_ideal");
-      JsonNode first = r.path("first_mismatch");
-      s.html.append(row(rel(f), design, count, r.path("compared").asText("—"), r.path("mismatches").asText("—"),
-          pct(num(r, "rtl_accuracy")), pct(num(r, "reference_accuracy")),
-          cyc == null ? "—" : String.format(Locale.ROOT, "%.0f (%.2f)", cyc, over == null ? Double.NaN : over),
-          first.isMissingNode() || first.isNull() ? "none" : first.toString()));
-      summary.mismatches.add(String.format("%s %s of %s", rel(f), r.path("mismatches").asText("?"),
-          r.path("compared").asText("?")));
-    }
-    s.html.append("</table>\n");
-    return s;
-  }
-
   private Section energy() throws IOException {
-    Section s = new Section("energy", "Energy per inference: ESTIMATE");
+    Section s = new Section("energy", "Energy per inference: ESTIMATE", out);
     Path pkg = run.resolve(ADDER_NET + "-8bit");
     if (!Files.isRegularFile(pkg.resolve(ModelPackage.MANIFEST))) {
-      List<Path> any = inSubfolders(ModelPackage.MANIFEST);
+      List<Path> any = folder.inSubfolders(ModelPackage.MANIFEST);
       pkg = any.isEmpty() ? null : any.get(0).getParent();
     }
     NetworkOps ops = null;
     if (pkg != null) {
       try {
         ops = NetworkOps.of(ModelPackage.read(pkg).network());
-        s.json.put("counted_from", rel(pkg));
+        s.json.put("counted_from", folder.rel(pkg));
       } catch (RuntimeException e) {
         s.unreadable(pkg, e);
       }
@@ -601,7 +295,7 @@ public final class RunReport {
     Map<String, Map<String, Double>> bars = new LinkedHashMap<>();
     r.adder().perKindPj().forEach((k, v) -> bars.computeIfAbsent(k, x -> new LinkedHashMap<>()).put("adder net", v / 1000));
     r.cnn().perKindPj().forEach((k, v) -> bars.computeIfAbsent(k, x -> new LinkedHashMap<>()).put("CNN twin", v / 1000));
-    chart(s, "energy.png", "integer arithmetic energy per inference by kind of operation (estimate)",
+    s.chart("energy.png", "integer arithmetic energy per inference by kind of operation (estimate)",
         p -> Charts.groupedBars(p, "Arithmetic energy per inference (estimate, 45 nm)", "nJ",
             List.of("adder net", "CNN twin"), bars, true));
     summary.energy = String.format(Locale.ROOT, "adder %s vs CNN %s, ratio %.3f (integer, %s; float32: %s vs %s)",
@@ -618,36 +312,6 @@ public final class RunReport {
   }
 
   // ------------------------------------------------------------------ output
-
-  @FunctionalInterface
-  private interface Drawing {
-    void draw(Path png) throws IOException;
-  }
-
-  private void chart(Section s, String png, String alt, Drawing d) throws IOException {
-    if (draw(s, png, d)) {
-      s.html.append(img(png, alt));
-    }
-  }
-
-  /**
-   * Draws one PNG. Java2D needs fonts and the FreeType library even headless; where a machine
-   * lacks them the chart is named as not drawn and the page keeps its tables, which carry the
-   * same numbers.
-   */
-  private boolean draw(Section s, String png, Drawing d) throws IOException {
-    try {
-      d.draw(out.resolve(png));
-      s.json.withArray("charts").add(png);
-      return true;
-    } catch (RuntimeException | LinkageError | InternalError e) {
-      String why = png + ": " + e;
-      s.json.withArray("charts_not_drawn").add(why);
-      s.html.append("<p class=\"missing\">chart not drawn (").append(esc(why))
-          .append("); the table has the numbers</p>\n");
-      return false;
-    }
-  }
 
   private void writeJson() throws IOException {
     ObjectNode root = JSON.createObjectNode();
@@ -693,52 +357,10 @@ public final class RunReport {
   }
 
   private String summaryText() {
-    StringBuilder t = new StringBuilder();
-    t.append(String.format("%-22s %s%n", "run", run));
-    StringBuilder acc = new StringBuilder();
-    acc.append("float ").append(summary.floatAccuracy == null ? "—" : pct(summary.floatAccuracy));
-    summary.ptq.forEach((b, a) -> acc.append(", ").append(b).append("-bit ").append(pct(a)));
-    summary.qat.forEach((b, a) -> acc.append(", ").append(b).append("-bit QAT ").append(pct(a)));
-    t.append(String.format("%-22s %s%n", "test accuracy",
-        summary.floatAccuracy == null && summary.ptq.isEmpty() ? "not in this run" : acc));
-    t.append(String.format("%-22s %s%n", "weights fit better",
-        summary.weights.isEmpty() ? "not in this run" : String.join("; ", summary.weights)));
-    t.append(String.format("%-22s %s%n", "RTL mismatches",
-        summary.mismatches.isEmpty() ? "not in this run" : String.join("; ", summary.mismatches)));
-    t.append(String.format("%-22s %s%n", "LUTs adder vs MAC", summary.luts == null ? "not in this run" : summary.luts));
-    t.append(String.format("%-22s %s%n", "Fmax", summary.fmax.isEmpty() ? "not in this run" : String.join("; ", summary.fmax)));
-    t.append(String.format("%-22s %s%n", "energy/inference", summary.energy == null ? "—" : summary.energy + ", ESTIMATE"));
-    if (!summary.missing.isEmpty()) {
-      t.append(String.format("%-22s %d expected input(s) missing, each named in the report (%s)%n", "not in this run",
-          summary.missing.size(),
-          String.join(", ", sections.stream().filter(x -> !x.missing.isEmpty()).map(x -> x.id).toList())));
-    }
-    return t.toString();
+    return summary.text(run, sections);
   }
 
   // ------------------------------------------------------------------ small helpers
-
-  /** Everything that goes into the page from a file passes here, in text and in attributes alike. */
-  static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
-        .replace("'", "&#39;");
-  }
-
-  private static String row(String... cells) {
-    StringBuilder sb = new StringBuilder("<tr>");
-    for (String c : cells) {
-      sb.append("<td>").append(esc(c)).append("</td>");
-    }
-    return sb.append("</tr>\n").toString();
-  }
-
-  private static String img(String png, String alt) {
-    return "<img src=\"" + esc(png) + "\" alt=\"" + esc(alt) + "\">\n";
-  }
-
-  private static String safe(String s) {
-    return s.replaceAll("[^A-Za-z0-9._-]", "_");
-  }
 
   private static double[] toDouble(float[] w) {
     double[] d = new double[w.length];
@@ -748,36 +370,5 @@ public final class RunReport {
     return d;
   }
 
-  private static Double num(JsonNode n, String field) {
-    JsonNode v = n.path(field);
-    return v.isNumber() ? v.asDouble() : null;
-  }
 
-  private static void putNum(ObjectNode o, String field, Double v) {
-    if (v == null) {
-      o.putNull(field);
-    } else {
-      o.put(field, v);
-    }
-  }
-
-  private static String intText(JsonNode n, String field) {
-    return n.path(field).isNumber() ? String.valueOf(n.path(field).asLong()) : "—";
-  }
-
-  static String pct(Double fraction) {
-    return fraction == null ? "—" : String.format(Locale.ROOT, "%.2f%%", 100 * fraction);
-  }
-
-  private static String ratio(Double r) {
-    return r == null ? "—" : String.format(Locale.ROOT, "%.3f", r);
-  }
-
-  private static String pj(double pj) {
-    return String.format(Locale.ROOT, "%,.1f", pj);
-  }
-
-  private static String nj(double pj) {
-    return String.format(Locale.ROOT, "%,.1f nJ", pj / 1000);
-  }
 }

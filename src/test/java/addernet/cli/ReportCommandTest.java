@@ -51,7 +51,8 @@ class ReportCommandTest {
         {"rtl": "array4x4", "target": "ice40", "runs": [
           {"design": "adder", "flow": "synth_ice40", "multiplier_cells": 0,
            "modules": {"(total)": {"luts": 300, "flip_flops": 200, "carries": 90, "block_rams": 0, "dsps": 0}},
-           "pnr": {"device": "hx8k", "package": "ct256", "fmax_mhz": 123.4, "utilisation": {"ICESTORM_LC": 400}}},
+           "pnr": {"device": "hx8k", "pkg": "ct256", "fmax_mhz": 123.4,
+                   "utilisation": {"ICESTORM_LC": {"used": 400, "available": 7680}}}},
           {"design": "mac twin", "flow": "synth_ice40", "multiplier_cells": 16,
            "modules": {"(total)": {"luts": 1200, "flip_flops": 250, "carries": 120, "block_rams": 0, "dsps": 0}}}]}""");
     return run;
@@ -90,6 +91,8 @@ class ReportCommandTest {
     assertEquals(3, sections.path("training").path("networks").path("lenet5-adder").size());
     assertFalse(sections.path("cosim").path("missing").isEmpty());
     assertTrue(html.contains("<td>123.4</td>"), "Fmax of the pnr entry shown");
+    assertTrue(html.contains("<td>ct256</td>"), "package of the pnr entry shown");
+    assertTrue(html.contains("<td>ICESTORM_LC 400/7680</td>"), "utilisation of the pnr entry shown");
     JsonNode ratio = sections.path("hardware").path("reports").get(0).path("adder_over_mac").get(0);
     assertEquals(300.0 / 1200.0, ratio.path("lut_ratio").asDouble(), 1e-12);
     assertEquals(200.0 / 250.0, ratio.path("ff_ratio").asDouble(), 1e-12);

@@ -78,7 +78,7 @@ class ModelPackageTest {
         Map.of("tool", "test"), ModelPackage.Golden.of(net, pixels, new int[] {0, 1, 2}));
   }
 
-  private Path written() {
+  private Path written() throws IOException {
     Path dir = tmp.resolve("pkg");
     pkg().write(dir);
     return dir;
@@ -249,7 +249,7 @@ class ModelPackageTest {
   @Test
   void failedExportLeavesNothingBehind() throws IOException {
     Path missingParent = tmp.resolve("no/such/pkg");
-    assertThrows(UserError.class, () -> pkg().write(missingParent));
+    assertThrows(IOException.class, () -> pkg().write(missingParent));
     try (Stream<Path> s = Files.list(tmp)) {
       assertEquals(List.of(), s.toList());
     }
@@ -302,7 +302,7 @@ class ModelPackageTest {
     return new IntNetwork(net.name(), net.inChannels(), net.inHeight(), net.inWidth(), layers, net.logitBits());
   }
 
-  private Path writtenWith(IntNetwork net, String name) {
+  private Path writtenWith(IntNetwork net, String name) throws IOException {
     int[][] pixels = new int[2][144];
     for (int[] p : pixels) {
       java.util.Arrays.fill(p, 77);
@@ -535,7 +535,8 @@ class ModelPackageTest {
   @Test
   void theOutputMarkerAndOtherHiddenFilesAreIgnored() throws IOException {
     Path dir = written();
-    assertTrue(Files.isRegularFile(dir.resolve(addernet.io.Outputs.MARKER)), "write leaves the output marker");
+    // quantize leaves its output marker in the package folder it claimed.
+    Files.writeString(dir.resolve(addernet.io.Outputs.MARKER), "x");
     Files.writeString(dir.resolve(".DS_Store"), "x");
     Files.createDirectories(dir.resolve("weights/.cache/deep"));
     Files.writeString(dir.resolve("weights/.cache/deep/notes.txt"), "x");

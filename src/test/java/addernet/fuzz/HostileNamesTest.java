@@ -141,7 +141,7 @@ class HostileNamesTest {
     }
   }
 
-  private Path writePackage() {
+  private Path writePackage() throws IOException {
     IntNetwork net = RandomNetworks.create(1, PeOp.ADDER);
     int size = net.inChannels() * net.inHeight() * net.inWidth();
     double[] scales = new double[net.layers().size()];

@@ -74,7 +74,7 @@ class PackageFuzzTest {
   record Outcome(String what, Expect expect) {}
 
   @BeforeAll
-  static void writePackages() {
+  static void writePackages() throws IOException {
     adder = write(network(PeOp.ADDER), "adder");
     mac = write(network(PeOp.MULTIPLY), "mac");
   }
@@ -90,7 +90,7 @@ class PackageFuzzTest {
     }
   }
 
-  private static Path write(IntNetwork net, String name) {
+  private static Path write(IntNetwork net, String name) throws IOException {
     SplittableRandom rnd = new SplittableRandom(name.hashCode());
     int size = net.inChannels() * net.inHeight() * net.inWidth();
     int[][] pixels = new int[3][size];
