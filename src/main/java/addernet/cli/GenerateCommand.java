@@ -181,13 +181,14 @@ final class GenerateCommand implements Callable<Integer> {
               WeightMemory.SPRAM, Control.PLAIN);
         }
         var board = opt;
-        inFlagTerms(() -> AcceleratorGenerator.generateBoard(net, board, b, out, force, List.of(model),
-            pkg.golden() == null ? null : pkg.golden().pixels()));
+        inFlagTerms(() -> Outputs.writeFolder("generate", out, force, List.of(model),
+            dir -> AcceleratorGenerator.writeBoardInto(net, board, b, dir,
+                pkg.golden() == null ? null : pkg.golden().pixels())));
       } else {
         var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
             WeightMemory.fromWord(weights), Control.fromWord(control));
-        inFlagTerms(() -> AcceleratorGenerator.generate(net, opt, out, force, List.of(model),
-            pkg.golden() == null ? null : pkg.golden().pixels()));
+        inFlagTerms(() -> Outputs.writeFolder("generate", out, force, List.of(model),
+            dir -> AcceleratorGenerator.writeInto(net, opt, dir, pkg.golden() == null ? null : pkg.golden().pixels())));
       }
       var m = AccelManifest.read(out);
       System.out.printf(
@@ -224,7 +225,7 @@ final class GenerateCommand implements Callable<Integer> {
           accBits == null
               ? ArrayConfig.derived(rows, cols, bits, maxK, peOp)
               : new ArrayConfig(rows, cols, bits, accBits, maxK, peOp);
-      ArrayGenerator.generate(cfg, out, force);
+      Outputs.writeFolder("generate", out, force, List.of(), dir -> ArrayGenerator.writeInto(cfg, dir));
       System.out.printf(
           "generated a %dx%d %s array, %d-bit data, %d-bit accumulator (safe for K <= %d) in %s%n",
           cfg.rows(), cfg.cols(), cfg.op().word(), cfg.dataBits(), cfg.accBits(), cfg.maxK(), out);

@@ -167,7 +167,10 @@ final class QuantizeCommand implements Callable<Integer> {
       QuantizeReport r = QuantizePipeline.run(stage, pkgDir, plain() ? new PlainObserver() : new BarObserver(), err);
       outputs.writeJson(reportFile, r);
       outputs.commit();
-      err.printf("wrote %s and %s%n", out, report);
+      // The result on stdout; the stage's progress went to stderr.
+      System.out.printf("%s: %d-bit integer test accuracy %.2f%% (float %.2f%%, %d images); package %s,"
+          + " report %s%n", r.network(), r.bits(), 100 * r.quantizedAccuracy(), 100 * r.floatAccuracy(),
+          r.testImages(), out, report);
       return 0;
     } catch (IdxFormatException | CheckpointException | PackageException e) {
       throw new UserError(e.getMessage(), e);

@@ -73,20 +73,7 @@ public record ModelPackage(
    * Claiming the folder (replacing an earlier output, the output marker) is the caller's.
    */
   public void write(Path dir) throws IOException {
-    Path parent = dir.toAbsolutePath().getParent();
-    if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      throw new java.nio.file.FileAlreadyExistsException(dir.toString());
-    }
-    // Not createTempDirectory: its owner-only permissions would stay with the package.
-    Path tmp = Files.createDirectory(parent.resolve(
-        "." + dir.getFileName() + ".partial-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
-    try {
-      writeInto(tmp);
-      Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | RuntimeException e) {
-      Outputs.deleteTree(tmp);
-      throw e;
-    }
+    addernet.io.NewFolder.write(dir, this::writeInto);
   }
 
   /**

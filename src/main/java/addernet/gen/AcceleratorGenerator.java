@@ -1,6 +1,7 @@
 package addernet.gen;
 
 import addernet.quant.PeOp;
+import addernet.io.NewFolder;
 import addernet.io.Outputs;
 import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
@@ -254,41 +255,46 @@ public final class AcceleratorGenerator {
     }
   }
 
+  /** Writes the accelerator for {@code net} as the new folder {@code out}, all or nothing. */
   public static void generate(IntNetwork net, Options opt, Path out) {
-    generate(net, opt, out, false, List.of());
+    NewFolder.writeOrRefuse(out, dir -> writeInto(net, opt, dir, null));
+  }
+
+  /** As {@link #generate(IntNetwork, Options, Path)}; {@code goldenPixels} become tb/'s vectors. */
+  public static void generate(IntNetwork net, Options opt, Path out, int[][] goldenPixels) {
+    NewFolder.writeOrRefuse(out, dir -> writeInto(net, opt, dir, goldenPixels));
   }
 
   /**
-   * As {@link #generate(IntNetwork, Options, Path)}, under the output rule for the command's
-   * {@code inputs} and {@code --force} (docs/outputs.md).
+   * Writes the accelerator's files into the existing, empty folder {@code dir}, for a command that
+   * claims its outputs itself; {@code goldenPixels} (a package's golden images, or null) become
+   * tb/'s vectors.
    */
-  public static void generate(IntNetwork net, Options opt, Path out, boolean force, List<Path> inputs) {
-    generate(net, opt, out, force, inputs, null);
+  public static void writeInto(IntNetwork net, Options opt, Path dir, int[][] goldenPixels) throws IOException {
+    writeInto(config(net, opt), net, net.name(), net.adderOpsPerImage(), dir, null, goldenPixels);
+  }
+
+  /**
+   * The accelerator behind {@code board}'s shell (docs/board.md), as the new folder {@code out}:
+   * {@code opt} must stream its weights into SPRAM and have no trace port, and the weights must be
+   * bytes. The shell drives the engine's plain ports, so {@code opt}'s control is not used.
+   */
+  public static void generateBoard(IntNetwork net, Options opt, Ice40Device.Board board, Path out) {
+    NewFolder.writeOrRefuse(out, dir -> writeBoardInto(net, opt, board, dir, null));
   }
 
   /** As above; {@code goldenPixels} (a package's golden images, or null) become tb/'s vectors. */
-  public static void generate(IntNetwork net, Options opt, Path out, boolean force, List<Path> inputs,
+  public static void generateBoard(IntNetwork net, Options opt, Ice40Device.Board board, Path out,
       int[][] goldenPixels) {
-    generate(config(net, opt), net, net.name(), net.adderOpsPerImage(), out, force, inputs, null,
-        goldenPixels);
+    NewFolder.writeOrRefuse(out, dir -> writeBoardInto(net, opt, board, dir, goldenPixels));
   }
 
-  /**
-   * The accelerator behind {@code board}'s shell (docs/board.md): {@code opt} must stream its
-   * weights into SPRAM and have no trace port, and the weights must be bytes. The shell drives
-   * the engine's plain ports, so {@code opt}'s control is not used.
-   */
-  public static void generateBoard(IntNetwork net, Options opt, Ice40Device.Board board, Path out,
-      boolean force, List<Path> inputs) {
-    generateBoard(net, opt, board, out, force, inputs, null);
-  }
-
-  /** As above; {@code goldenPixels} (a package's golden images, or null) become tb/'s vectors. */
-  public static void generateBoard(IntNetwork net, Options opt, Ice40Device.Board board, Path out,
-      boolean force, List<Path> inputs, int[][] goldenPixels) {
+  /** As {@link #generateBoard}, into the existing, empty folder {@code dir}. */
+  public static void writeBoardInto(IntNetwork net, Options opt, Ice40Device.Board board, Path dir,
+      int[][] goldenPixels) throws IOException {
     AccelConfig cfg = config(net, opt.withControl(Control.PLAIN));
     checkBoard(cfg, board);
-    generate(cfg, net, net.name(), net.adderOpsPerImage(), out, force, inputs, board, goldenPixels);
+    writeInto(cfg, net, net.name(), net.adderOpsPerImage(), dir, board, goldenPixels);
   }
 
   static void checkBoard(AccelConfig cfg, Ice40Device.Board board) {
@@ -369,57 +375,53 @@ public final class AcceleratorGenerator {
    * With {@code net} (null for a twin, whose weights are not a network's) a folder without a board
    * gets tb/, the testbench for other simulators.
    */
-  private static void generate(AccelConfig cfg, IntNetwork net, String network, long opsPerImage,
-      Path out, boolean force, List<Path> inputs, Ice40Device.Board board, int[][] goldenPixels) {
-    Outputs.writeFolder(
-        "generate", out, force, inputs,
-        dir -> {
-          String digest = NetworkDigest.of(cfg.op().name(), cfg.inputShift(), cfg.logitBits(),
-              List.of(cfg.layers()));
-          if (board == null) {
-            addernet.hw.GenerateAccelerator.apply(cfg, dir.toString(), networkId(digest), IDENT_VERSION);
-          } else {
-            Path scratch = Files.createTempDirectory("addernet-board-");
-            try {
-              addernet.hw.GenerateIceBreaker.apply(cfg, uartDivisor(board), dir.toString(), scratch.toString());
-            } finally {
-              Outputs.deleteTree(scratch);
-            }
-          }
-          List<String> sources = ArrayGenerator.verilogSources(dir);
-          List<String> mems = new ArrayList<>();
-          for (int j = 0; j < cfg.cols(); j++) {
-            mems.add(addernet.hw.GenerateAccelerator.memFilePrefix() + j + ".mem");
-          }
-          mems.add(addernet.hw.GenerateAccelerator.requantFile());
-          List<AccelManifest.LayerShape> layers = new ArrayList<>();
-          for (LayerParams l : cfg.layers()) {
-            layers.add(AccelManifest.LayerShape.of(l));
-          }
-          AccelManifest m =
-              new AccelManifest(
-                  FORMAT_VERSION, board != null ? BOARD_TOP : cfg.axiControl() ? AXI_TOP : TOP, network,
-                  digest,
-                  cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
-                  cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
-                  cfg.trace(), cfg.weightMemory().name(), cfg.control().name(),
-                  cfg.issueCycles(), opsPerImage,
-                  cfg.requantizers(),
-                  cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
-                  layers, sources, mems, board == null ? null : board.id,
-                  board == null ? null : uartDivisor(board), board == null ? null : SIM_UART_DIVISOR);
-          JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
-          if (cfg.axiControl()) {
-            DriverFiles.write(dir, cfg, IDENT_VERSION, digest);
-          }
-          if (net != null) {
-            IcarusTestbench.write(dir, cfg, net, sources,
-                cfg.weightStream() ? WeightImages.stream(dir, m) : new int[0], goldenPixels, networkId(digest),
-                board == null ? null : uartDivisor(board));
-          }
-          FpgaFlow.write(dir, new FpgaFlow.Design(network, m.top(), sources, mems, board));
-          FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above
-        });
+  private static void writeInto(AccelConfig cfg, IntNetwork net, String network, long opsPerImage,
+      Path dir, Ice40Device.Board board, int[][] goldenPixels) throws IOException {
+    String digest = NetworkDigest.of(cfg.op().name(), cfg.inputShift(), cfg.logitBits(),
+        List.of(cfg.layers()));
+    if (board == null) {
+      addernet.hw.GenerateAccelerator.apply(cfg, dir.toString(), networkId(digest), IDENT_VERSION);
+    } else {
+      Path scratch = Files.createTempDirectory("addernet-board-");
+      try {
+        addernet.hw.GenerateIceBreaker.apply(cfg, uartDivisor(board), dir.toString(), scratch.toString());
+      } finally {
+        Outputs.deleteTree(scratch);
+      }
+    }
+    List<String> sources = ArrayGenerator.verilogSources(dir);
+    List<String> mems = new ArrayList<>();
+    for (int j = 0; j < cfg.cols(); j++) {
+      mems.add(addernet.hw.GenerateAccelerator.memFilePrefix() + j + ".mem");
+    }
+    mems.add(addernet.hw.GenerateAccelerator.requantFile());
+    List<AccelManifest.LayerShape> layers = new ArrayList<>();
+    for (LayerParams l : cfg.layers()) {
+      layers.add(AccelManifest.LayerShape.of(l));
+    }
+    AccelManifest m =
+        new AccelManifest(
+            FORMAT_VERSION, board != null ? BOARD_TOP : cfg.axiControl() ? AXI_TOP : TOP, network,
+            digest,
+            cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
+            cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
+            cfg.trace(), cfg.weightMemory().name(), cfg.control().name(),
+            cfg.issueCycles(), opsPerImage,
+            cfg.requantizers(),
+            cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
+            layers, sources, mems, board == null ? null : board.id,
+            board == null ? null : uartDivisor(board), board == null ? null : SIM_UART_DIVISOR);
+    JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
+    if (cfg.axiControl()) {
+      DriverFiles.write(dir, cfg, IDENT_VERSION, digest);
+    }
+    if (net != null) {
+      IcarusTestbench.write(dir, cfg, net, sources,
+          cfg.weightStream() ? WeightImages.stream(dir, m) : new int[0], goldenPixels, networkId(digest),
+          board == null ? null : uartDivisor(board));
+    }
+    FpgaFlow.write(dir, new FpgaFlow.Design(network, m.top(), sources, mems, board));
+    FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above
   }
 
   /** The NETWORK_ID register: the digest's first 32 bits (its first eight hex digits). */
@@ -458,6 +460,6 @@ public final class AcceleratorGenerator {
     AccelConfig cfg = config(m.network(),
         new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.memory(), m.controlMode()),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
-    generate(cfg, null, m.network(), m.adderOpsPerImage(), out, false, List.of(rtlDir), null, null);
+    NewFolder.writeOrRefuse(out, dir -> writeInto(cfg, null, m.network(), m.adderOpsPerImage(), dir, null, null));
   }
 }

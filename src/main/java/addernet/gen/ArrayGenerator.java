@@ -1,7 +1,7 @@
 package addernet.gen;
 
 import addernet.quant.PeOp;
-import addernet.io.Outputs;
+import addernet.io.NewFolder;
 import addernet.io.UserError;
 import addernet.fpga.FpgaFlow;
 import addernet.fpga.MeshShell;
@@ -27,36 +27,32 @@ public final class ArrayGenerator {
 
   private ArrayGenerator() {}
 
-  /** Writes the array's Verilog and {@code array.json} into {@code out}, all or nothing. */
+  /** Writes the array's Verilog and {@code array.json} as the new folder {@code out}, all or nothing. */
   public static void generate(ArrayConfig cfg, Path out) {
-    generate(cfg, out, false);
+    NewFolder.writeOrRefuse(out, dir -> writeInto(cfg, dir));
   }
 
-  /** As {@link #generate(ArrayConfig, Path)}; {@code force} replaces an earlier output (docs/outputs.md). */
-  public static void generate(ArrayConfig cfg, Path out, boolean force) {
-    Outputs.writeFolder(
-        "generate", out, force, List.of(),
-        dir -> {
-          addernet.hw.Generate.mesh(
-              cfg.rows(), cfg.cols(), cfg.dataBits(), cfg.accBits(), cfg.op().word(), dir.toString());
-          List<String> sources = verilogSources(dir);
-          if (sources.isEmpty()) {
-            throw new IOException("the Chisel generator wrote no Verilog");
-          }
-          JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), ArrayManifest.of(cfg, sources));
-          Files.createDirectories(dir.resolve(FpgaFlow.DIR));
-          Files.writeString(
-              dir.resolve(MeshShell.FILE),
-              MeshShell.verilog(Files.readString(dir.resolve(TOP + ".sv")), TOP));
-          List<String> fpgaSources = new ArrayList<>(sources);
-          fpgaSources.add(MeshShell.FILE);
-          FpgaFlow.write(
-              dir,
-              new FpgaFlow.Design(
-                  "mesh" + cfg.rows() + "x" + cfg.cols() + "_" + cfg.op().word(), MeshShell.TOP,
-                  fpgaSources, List.of()));
-          FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above
-        });
+  /** As {@link #generate}, into the existing, empty folder {@code dir}, for a command that claims it. */
+  public static void writeInto(ArrayConfig cfg, Path dir) throws IOException {
+    addernet.hw.Generate.mesh(
+        cfg.rows(), cfg.cols(), cfg.dataBits(), cfg.accBits(), cfg.op().word(), dir.toString());
+    List<String> sources = verilogSources(dir);
+    if (sources.isEmpty()) {
+      throw new IOException("the Chisel generator wrote no Verilog");
+    }
+    JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), ArrayManifest.of(cfg, sources));
+    Files.createDirectories(dir.resolve(FpgaFlow.DIR));
+    Files.writeString(
+        dir.resolve(MeshShell.FILE),
+        MeshShell.verilog(Files.readString(dir.resolve(TOP + ".sv")), TOP));
+    List<String> fpgaSources = new ArrayList<>(sources);
+    fpgaSources.add(MeshShell.FILE);
+    FpgaFlow.write(
+        dir,
+        new FpgaFlow.Design(
+            "mesh" + cfg.rows() + "x" + cfg.cols() + "_" + cfg.op().word(), MeshShell.TOP,
+            fpgaSources, List.of()));
+    FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above
   }
 
   /**

@@ -38,7 +38,7 @@ class BoardShellTest {
     net = pkg.network();
     rtl = tmp.resolve("board");
     AcceleratorGenerator.generateBoard(net, new AcceleratorGenerator.Options(2, 2, 2, false, WeightMemory.SPRAM, Control.PLAIN),
-        Ice40Device.Board.ICEBREAKER, rtl, false, List.of());
+        Ice40Device.Board.ICEBREAKER, rtl);
   }
 
   /** The first {@code count} golden images, back to back. */

@@ -28,7 +28,7 @@ class BoardFolderIcarusTest {
     ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     Path rtl = tmp.resolve("board");
     AcceleratorGenerator.generateBoard(pkg.network(), new AcceleratorGenerator.Options(2, 2, 2, false, WeightMemory.SPRAM, Control.PLAIN),
-        Ice40Device.Board.ICEBREAKER, rtl, false, List.of(), pkg.golden().pixels());
+        Ice40Device.Board.ICEBREAKER, rtl, pkg.golden().pixels());
     // What a user types: the folder's sources in accel.json's order and the testbench, nothing
     // defined. The SPRAM primitive's model must be there for it (the chip's is a yosys cell).
     List<String> cmd = new ArrayList<>(List.of("iverilog", "-g2012", "-o", tmp.resolve("tb.vvp").toString(),

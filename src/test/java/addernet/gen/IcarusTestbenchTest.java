@@ -34,8 +34,7 @@ class IcarusTestbenchTest {
     ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     IntNetwork net = pkg.network();
     Path rtl = tmp.resolve("tiny");
-    AcceleratorGenerator.generate(net, AcceleratorGenerator.Options.of(2, 2, 2).withTrace(false), rtl, false,
-        List.of(), pkg.golden().pixels());
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.Options.of(2, 2, 2).withTrace(false), rtl, pkg.golden().pixels());
     // tb/pixels.hex holds the package's golden images, in order.
     List<String> pixels = Files.readAllLines(rtl.resolve("tb/pixels.hex"));
     int size = pkg.golden().pixels()[0].length;
@@ -62,8 +61,7 @@ class IcarusTestbenchTest {
   void theShippedLenet5GoldenVectorsPassOnIcarusOverAxi() throws Exception {
     ModelPackage pkg = ModelPackage.read(Path.of("model/lenet5-adder-8bit"));
     Path rtl = tmp.resolve("lenet");
-    AcceleratorGenerator.generate(pkg.network(), AcceleratorGenerator.Options.of(8, 8, 8).withTrace(false), rtl,
-        false, List.of(), pkg.golden().pixels());
+    AcceleratorGenerator.generate(pkg.network(), AcceleratorGenerator.Options.of(8, 8, 8).withTrace(false), rtl, pkg.golden().pixels());
     Run ok = runIcarus(rtl);
     assertEquals(0, ok.code(), ok.out());
     assertTrue(ok.out().contains("PASS: 16 images, 160 logits match"), ok.out());
@@ -89,8 +87,7 @@ class IcarusTestbenchTest {
     ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     Path rtl = tmp.resolve("plain");
     AcceleratorGenerator.generate(pkg.network(),
-        AcceleratorGenerator.Options.of(2, 2, 2).withTrace(false).withControl(Control.PLAIN), rtl, false, List.of(),
-        pkg.golden().pixels());
+        AcceleratorGenerator.Options.of(2, 2, 2).withTrace(false).withControl(Control.PLAIN), rtl, pkg.golden().pixels());
     assertTrue(Files.readString(rtl.resolve("tb/tb_accelerator.sv")).contains("Accelerator dut ("));
     Run ok = runIcarus(rtl);
     assertEquals(0, ok.code(), ok.out());

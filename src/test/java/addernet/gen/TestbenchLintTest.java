@@ -36,16 +36,14 @@ class TestbenchLintTest {
     ModelPackage pkg = ModelPackage.read(Path.of("model/tiny-adder-8bit"));
     IntNetwork net = pkg.network();
     Path axi = tmp.resolve("axi");
-    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, true, WeightMemory.STREAM, Control.AXI), axi, false, List.of(),
-        pkg.golden().pixels());
+    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, true, WeightMemory.STREAM, Control.AXI), axi, pkg.golden().pixels());
     assertLintsClean(axi);
     Path plain = tmp.resolve("plain");
-    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, true, WeightMemory.STREAM, Control.PLAIN), plain,
-        false, List.of(), pkg.golden().pixels());
+    AcceleratorGenerator.generate(net, new AcceleratorGenerator.Options(2, 2, 2, true, WeightMemory.STREAM, Control.PLAIN), plain, pkg.golden().pixels());
     assertLintsClean(plain);
     Path board = tmp.resolve("board");
     AcceleratorGenerator.generateBoard(net, new AcceleratorGenerator.Options(2, 2, 2, false, WeightMemory.SPRAM, Control.PLAIN),
-        Ice40Device.Board.ICEBREAKER, board, false, List.of(), pkg.golden().pixels());
+        Ice40Device.Board.ICEBREAKER, board, pkg.golden().pixels());
     assertLintsClean(board);
   }
 }
