@@ -245,15 +245,8 @@ final class SpecParser {
     int[] io = channels(w[2], where);
     int stride = 1;
     String shortcut = null;
-    java.util.Set<String> seen = new java.util.HashSet<>();
-    for (int i = 3; i < w.length; i++) {
-      String[] kv = w[i].split("=", 2);
-      if (kv.length != 2) {
-        throw new SpecException(where + ": expected key=value, got '" + w[i] + "'");
-      }
-      if (!seen.add(kv[0])) {
-        throw new SpecException(where + ": option '" + kv[0] + "' is given twice");
-      }
+    for (java.util.Map.Entry<String, String> o : options(w, where).entrySet()) {
+      String[] kv = {o.getKey(), o.getValue()};
       switch (kv[0]) {
         case "stride" -> stride = positive(kv[1], "stride", where);
         case "shortcut" -> {
@@ -378,15 +371,8 @@ final class SpecParser {
     int kernel = 0;
     int stride = 1;
     int padding = 0;
-    java.util.Set<String> seen = new java.util.HashSet<>();
-    for (int i = 3; i < w.length; i++) {
-      String[] kv = w[i].split("=", 2);
-      if (kv.length != 2) {
-        throw new SpecException(where + ": expected key=value, got '" + w[i] + "'");
-      }
-      if (!seen.add(kv[0])) {
-        throw new SpecException(where + ": option '" + kv[0] + "' is given twice");
-      }
+    for (java.util.Map.Entry<String, String> o : options(w, where).entrySet()) {
+      String[] kv = {o.getKey(), o.getValue()};
       switch (kv[0]) {
         case "kernel" -> kernel = positive(kv[1], "kernel", where);
         case "stride" -> stride = positive(kv[1], "stride", where);
@@ -413,6 +399,21 @@ final class SpecParser {
     }
     Shape out = checkedShape(io[1], oh / stride + 1, ow / stride + 1, where, "output");
     return new LayerSpec(lineNo, Kind.CONV, op, io[0], io[1], kernel, stride, padding, in, out);
+  }
+
+  /** A layer line's key=value words after its third, each key once, in order. */
+  private static java.util.Map<String, String> options(String[] w, String where) {
+    java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
+    for (int i = 3; i < w.length; i++) {
+      String[] kv = w[i].split("=", 2);
+      if (kv.length != 2) {
+        throw new SpecException(where + ": expected key=value, got '" + w[i] + "'");
+      }
+      if (options.put(kv[0], kv[1]) != null) {
+        throw new SpecException(where + ": option '" + kv[0] + "' is given twice");
+      }
+    }
+    return options;
   }
 
   private static int nonNegative(String s, String where) {
