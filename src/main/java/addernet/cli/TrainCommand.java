@@ -3,6 +3,7 @@ package addernet.cli;
 import addernet.io.UserError;
 import addernet.data.FashionMnist;
 import addernet.data.ImageSet;
+import addernet.data.Normalization;
 import addernet.io.Outputs;
 import addernet.nn.NetworkSpec;
 import addernet.nn.Workers;
@@ -129,6 +130,14 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--train-limit", description = "use only the first N training images (quick runs)")
   Integer trainLimit;
 
+  @Option(names = "--normalize", paramLabel = "MEAN,STD|M1,..,Mc/S1,..,Sc|per-channel",
+      description = "input = (pixel / 255 - mean) / std: one pair for every channel, one pair per channel,"
+          + " or per-channel: each channel's own statistics over the training images (default: one pair,"
+          + " the mean and std of all training pixels; mean 0 when the first layer zero-pads, so that"
+          + " its padding is pixel 0 as in hardware). The quantizer folds a per-channel mean into any"
+          + " first layer, a per-channel std only into a multiplying one")
+  String normalize;
+
   @Option(names = "--resume", description = "continue the checkpoint in --out with its own recipe")
   boolean resume;
 
@@ -144,6 +153,12 @@ final class TrainCommand implements Callable<Integer> {
     if (resume && force) {
       throw new UserError("--resume continues the run in --out and --force starts it over; give one of them");
     }
+    if (resume && normalize != null) {
+      throw new UserError("--normalize: a resumed run keeps the input normalization it was started with;"
+          + " leave --normalize out with --resume");
+    }
+    Normalization given = normalize == null || normalize.equals("per-channel")
+        ? null : Normalization.parse("--normalize", normalize);
     if (resume && !Checkpoint.exists(out)) {
       throw new UserError("--resume: no checkpoint in " + out);
     }
@@ -188,7 +203,10 @@ final class TrainCommand implements Callable<Integer> {
           throw new UserError("--pkkd-feature-weight, --pkkd-output-weight and --pkkd-temperature need --pkkd");
         }
         Recipe chosen = recipe;
-        trainer = setting(() -> Trainer.start(spec, chosen, train, split.test(), workers));
+        Normalization norm = given != null ? given
+            : normalize != null ? train.channelStatistics() : Trainer.defaultNormalization(spec, train);
+        norm.requireChannels("--normalize", spec.input().channels());
+        trainer = setting(() -> Trainer.start(spec, chosen, train, split.test(), norm, workers));
       }
       err.printf("training %s on %d images (%d steps of %d per epoch), %d thread%s, %s kernels%n",
           spec.name(), train.count(), trainer.stepsPerEpoch(), trainer.recipe().batch(), workers.threads(),

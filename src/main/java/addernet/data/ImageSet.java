@@ -140,6 +140,29 @@ public record ImageSet(
     return new Normalization(mean, Math.sqrt(Math.max(sq / n - mean * mean, 1e-12)));
   }
 
+  /** Mean and standard deviation of each channel's pixels scaled to [0, 1] (one pair per channel). */
+  public Normalization channelStatistics() {
+    double[] mean = new double[channels];
+    double[] std = new double[channels];
+    int plane = rows * cols;
+    for (int c = 0; c < channels; c++) {
+      double s = 0;
+      double sq = 0;
+      for (int i = 0; i < count; i++) {
+        int from = i * pixelsPerImage() + c * plane;
+        for (int j = from; j < from + plane; j++) {
+          double v = (pixels[j] & 0xff) / 255.0;
+          s += v;
+          sq += v * v;
+        }
+      }
+      double n = (double) count * plane;
+      mean[c] = s / n;
+      std[c] = Math.sqrt(Math.max(sq / n - mean[c] * mean[c], 1e-12));
+    }
+    return Normalization.perChannel(mean, std);
+  }
+
   /**
    * Writes images {@code order[from..from+batch)} as normalized floats, one image after another,
    * and their labels. With {@code augment} each image is flipped left-right with probability 1/2
@@ -156,7 +179,7 @@ public record ImageSet(
       int[] outLabels) {
     int plane = rows * cols;
     int image = pixelsPerImage();
-    float background = norm.apply(0);
+    norm.requireChannels(name, channels);
     for (int b = 0; b < batch; b++) {
       int idx = order[from + b];
       outLabels[b] = label(idx);
@@ -165,6 +188,7 @@ public record ImageSet(
       int dy = augment.shift() > 0 ? random.nextInt(-augment.shift(), augment.shift() + 1) : 0;
       int dx = augment.shift() > 0 ? random.nextInt(-augment.shift(), augment.shift() + 1) : 0;
       for (int c = 0; c < channels; c++) {
+        float background = norm.apply(c, 0);
         int src = idx * image + c * plane;
         int dst = b * image + c * plane;
         for (int y = 0; y < rows; y++) {
@@ -176,7 +200,7 @@ public record ImageSet(
               continue;
             }
             int px = flip ? cols - 1 - sx : sx;
-            out[dst + y * cols + x] = norm.apply(pixels[src + sy * cols + px] & 0xff);
+            out[dst + y * cols + x] = norm.apply(c, pixels[src + sy * cols + px] & 0xff);
           }
         }
       }

@@ -25,7 +25,8 @@ import java.util.Map;
  *   <li>{@code format} "addernet-checkpoint", {@code version} 1;
  *   <li>{@code network} (name) and {@code spec} (the spec file's text, which rebuilds the
  *       network), {@code input} {channels, height, width}, {@code classes};
- *   <li>{@code input_normalization} {mean, std}: input = (pixel / 255 - mean) / std;
+ *   <li>{@code input_normalization} {mean, std}: input = (pixel / 255 - mean) / std, two numbers
+ *       for every channel alike or two arrays of one number per input channel;
  *   <li>{@code epoch} (completed epochs), {@code recipe}, {@code metrics} (one entry per epoch);
  *   <li>{@code layers}: per layer {@code index}, {@code type} (conv, fc, batchnorm, relu,
  *       maxpool, flatten) and its fields: conv {operation (adder|multiply), in, out, kernel,
@@ -63,6 +64,7 @@ public record Checkpoint(
 
   public Checkpoint {
     metrics = List.copyOf(metrics);
+    normalization.requireChannels(network.name(), network.inputShape().channels());
   }
 
   /** Whether {@code dir} already holds a checkpoint. */

@@ -77,7 +77,6 @@ final class CheckpointReader {
     Recipe recipe = json.value(STRICT, withPlainOptions(json.object(root, "recipe", "recipe")), "recipe", Recipe.class);
     int epoch = json.integer(root, "epoch", "epoch", 0, recipe.epochs(), " (the recipe's epochs)");
     List<EpochMetrics> metrics = metrics(root, epoch);
-    Normalization norm = normalization(json.object(root, "input_normalization", "input_normalization"));
     try {
       spec.requireFits(1, 1, Runtime.getRuntime().maxMemory());
     } catch (SpecException e) {
@@ -86,6 +85,7 @@ final class CheckpointReader {
     JsonNode in = json.object(root, "input", "input");
     String fromSpec = " (from the spec)";
     int channels = spec.input().channels();
+    Normalization norm = normalization(json.object(root, "input_normalization", "input_normalization"), channels);
     int height = spec.input().height();
     int width = spec.input().width();
     json.integer(in, "channels", "input.channels", channels, channels, fromSpec);
@@ -167,10 +167,35 @@ final class CheckpointReader {
     return out;
   }
 
-  private Normalization normalization(JsonNode n) {
-    double mean = json.number(n, "mean", "input_normalization.mean", false);
-    double std = json.number(n, "std", "input_normalization.std", true);
-    return new Normalization(mean, std);
+  /** A number each (every channel alike) or, both, arrays of one number per input channel. */
+  private Normalization normalization(JsonNode n, int channels) {
+    JsonNode m = n.get("mean");
+    if (m == null || !m.isArray()) {
+      double mean = json.number(n, "mean", "input_normalization.mean", false);
+      double std = json.number(n, "std", "input_normalization.std", true);
+      return new Normalization(mean, std);
+    }
+    double[] mean = numbers(n, "mean", channels, false);
+    double[] std = numbers(n, "std", channels, true);
+    return Normalization.perChannel(mean, std);
+  }
+
+  private double[] numbers(JsonNode n, String key, int channels, boolean positive) {
+    String field = "input_normalization." + key;
+    JsonNode a = json.array(n, key, field);
+    if (a.size() != channels) {
+      throw json.bad(field, "must hold one number per input channel (" + channels + "), holds " + a.size());
+    }
+    double[] v = new double[channels];
+    for (int c = 0; c < channels; c++) {
+      JsonNode x = a.get(c);
+      if (!x.isNumber() || !Double.isFinite(x.doubleValue()) || (positive && !(x.doubleValue() > 0))) {
+        throw json.bad(field + "[" + c + "]",
+            "must be a " + (positive ? "positive " : "") + "finite number, got " + StrictJson.shown(x));
+      }
+      v[c] = x.doubleValue();
+    }
+    return v;
   }
 
   /** The stored layer list must say exactly what the spec's network is, field by field. */

@@ -1,5 +1,6 @@
 package addernet.train;
 
+import addernet.data.Normalization;
 import addernet.nn.BatchNorm;
 import addernet.nn.Conv2d;
 import addernet.nn.Dense;
@@ -55,8 +56,18 @@ final class CheckpointWriter {
     in.put("width", network.inputShape().width());
     root.put("classes", network.classes());
     ObjectNode norm = root.putObject("input_normalization");
-    norm.put("mean", ck.normalization().mean());
-    norm.put("std", ck.normalization().std());
+    Normalization n = ck.normalization();
+    if (n.uniform()) {
+      norm.put("mean", n.mean());
+      norm.put("std", n.std());
+    } else {
+      ArrayNode means = norm.putArray("mean");
+      ArrayNode stds = norm.putArray("std");
+      for (int c = 0; c < n.pairs(); c++) {
+        means.add(n.mean(c));
+        stds.add(n.std(c));
+      }
+    }
     root.put("epoch", ck.epoch());
     root.set("recipe", JSON.valueToTree(ck.recipe()));
     root.set("metrics", JSON.valueToTree(ck.metrics()));

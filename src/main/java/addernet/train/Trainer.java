@@ -130,11 +130,32 @@ public final class Trainer {
   /** A new network with weights drawn from the recipe's seed. */
   public static Trainer start(
       NetworkSpec spec, Recipe recipe, ImageSet train, ImageSet test, Workers workers) {
+    return start(spec, recipe, train, test, defaultNormalization(spec, train), workers);
+  }
+
+  /**
+   * The training images' mean and std over all pixels, except that a network whose first layer
+   * zero-pads gets mean 0: its padding is then pixel 0 both in the float network (normalized 0)
+   * and in the hardware, which pads with raw pixel 0 (docs/quantization.md), so such a network
+   * stays quantizable.
+   */
+  public static Normalization defaultNormalization(NetworkSpec spec, ImageSet train) {
+    Normalization all = train.statistics();
+    NetworkSpec.LayerSpec first = spec.layers().get(0);
+    boolean pads = first.kind() == NetworkSpec.Kind.CONV && first.padding() > 0;
+    return pads ? new Normalization(0, all.std()) : all;
+  }
+
+  /** A new network fed through {@code normalization}. */
+  public static Trainer start(
+      NetworkSpec spec, Recipe recipe, ImageSet train, ImageSet test, Normalization normalization,
+      Workers workers) {
+    normalization.requireChannels(spec.name(), spec.input().channels());
     spec.requireFits(recipe.batch(), EVAL_BATCH, Runtime.getRuntime().maxMemory());
     Network network = Network.build(spec, recipe.seed());
     network.restartRunningStatistics();
     return new Trainer(
-        network, recipe, train, test, train.statistics(), workers, 0, List.of(), Map.of());
+        network, recipe, train, test, normalization, workers, 0, List.of(), Map.of());
   }
 
   /** Continues from a checkpoint with its recipe, weights, momentum and metrics. */

@@ -59,8 +59,10 @@ final class WeightClamp {
           int perCopy = channels / inputShifts;
           for (int c = 0; c < channels; c++) {
             float f = Recipe.shiftFactor(c / perCopy);
-            lo[c] = f * norm.apply(0);
-            hi[c] = f * norm.apply(255);
+            // Channel c is image channel c mod perCopy of copy c / perCopy; a channel's extremes
+            // are pixels 0 and 255 through its own normalization.
+            lo[c] = f * norm.apply(c % perCopy, 0);
+            hi[c] = f * norm.apply(c % perCopy, 255);
           }
           out[i] = new float[][] {lo, hi};
         } else if (afterForward) {

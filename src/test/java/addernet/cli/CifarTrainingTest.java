@@ -60,4 +60,45 @@ class CifarTrainingTest {
     assertEquals(0, e.code(), e.err());
     assertTrue(e.out().contains(String.format("test accuracy %.2f%% on 96 images", 100 * accuracy)), e.out());
   }
+
+  @Test
+  void perChannelNormalizationIsEachPlanesOwnStatisticsAndSurvivesTheCheckpoint() throws Exception {
+    Path data = Files.createDirectory(dir.resolve("cifar"));
+    byte[] train = batch(64, 4);
+    Files.write(data.resolve("data_batch_1.bin"), train);
+    Files.write(data.resolve("test_batch.bin"), batch(16, 5));
+    Path spec = Files.writeString(dir.resolve("rgb.spec"), String.join("\n",
+        "input 3x32x32", "conv multiply 3->4 kernel=3 stride=4 padding=1", "batchnorm", "relu",
+        "avgpool", "conv multiply 4->10 kernel=1", "batchnorm"));
+    Path out = dir.resolve("run");
+    Outcome t = CliRun.run("train", "--model", spec.toString(), "--data", data.toString(), "--out", out.toString(),
+        "--epochs", "1", "--batch", "16", "--normalize", "per-channel", "--no-progress", "--threads", "1");
+    assertEquals(0, t.code(), t.err());
+    JsonNode norm = new ObjectMapper().readTree(out.resolve("checkpoint.json").toFile()).get("input_normalization");
+    for (int c = 0; c < 3; c++) {
+      // the plane's statistics computed here from the records the test wrote
+      double s = 0;
+      double sq = 0;
+      for (int i = 0; i < 64; i++) {
+        for (int p = 0; p < 1024; p++) {
+          double v = (train[i * Cifar10.RECORD_BYTES + 1 + c * 1024 + p] & 0xff) / 255.0;
+          s += v;
+          sq += v * v;
+        }
+      }
+      double mean = s / (64 * 1024);
+      double std = Math.sqrt(sq / (64 * 1024) - mean * mean);
+      assertEquals(mean, norm.get("mean").get(c).asDouble(), 1e-9, "mean of plane " + c);
+      assertEquals(std, norm.get("std").get(c).asDouble(), 1e-9, "std of plane " + c);
+    }
+    // the checkpoint reads back (evaluate loads it) and feeds the same per-channel numbers
+    Outcome e = CliRun.run("evaluate", "--checkpoint", out.toString(), "--data", data.toString());
+    assertEquals(0, e.code(), e.err());
+    Outcome given = CliRun.run("train", "--model", spec.toString(), "--data", data.toString(), "--out",
+        dir.resolve("two").toString(), "--epochs", "1", "--batch", "16", "--normalize", "0.5,0.5/0.25,0.25",
+        "--no-progress");
+    assertEquals(2, given.code(), given.out() + given.err());
+    assertTrue(given.err().contains("2 per-channel pairs but the images have 3 channels"), given.err());
+    assertTrue(!Files.exists(dir.resolve("two").resolve("checkpoint.json")), "nothing trained");
+  }
 }
