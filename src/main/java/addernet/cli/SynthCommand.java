@@ -3,6 +3,9 @@ package addernet.cli;
 import addernet.fpga.Ice40Device;
 import addernet.io.Outputs;
 import addernet.io.UserError;
+import addernet.synth.AsicFlow;
+import addernet.synth.AsicReport;
+import addernet.synth.AsicSummary;
 import addernet.synth.SynthFlow;
 import addernet.synth.SynthSummary;
 import addernet.synth.Yosys;
@@ -57,14 +60,23 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  addernet synth --rtl build/array8x8 --target ice40 --mac-twin --report synth.json",
-      "  addernet synth --rtl build/lenet4x4 --target ice40 --mac-twin --twin-rtl build/cnn4x4"
+      "  addernet synth --rtl build/lenet4x4 --target ice40 --mac-twin --twin-rtl build/cnn4x4",
+      "  addernet synth --rtl build/lenet4x4 --target asic --mac-twin --liberty cells.lib"
     })
 final class SynthCommand implements Callable<Integer> {
   @Option(names = "--rtl", required = true, description = "A folder written by 'addernet generate'.")
   Path rtl;
 
-  @Option(names = "--target", defaultValue = "ice40", description = "generic, ice40 or xc7 (default ${DEFAULT-VALUE}).")
+  @Option(names = "--target", defaultValue = "ice40",
+      description = "generic, ice40, xc7 or asic (default ${DEFAULT-VALUE}). asic: yosys' CMOS gate model"
+          + " (transistors per module and in total) and, with --liberty, a standard-cell library's area and"
+          + " longest path; memories stay black boxes, counted in bits (docs/asic.md).")
   String target;
+
+  @Option(names = "--liberty", paramLabel = "FILE",
+      description = "With --target asic: a Liberty (.lib) standard-cell library to map onto: cell area per"
+          + " module and in total, and the longest combinational path from its timing.")
+  Path liberty;
 
   @Option(names = "--mac-twin", description = "Also synthesise the multiply-accumulate twin of the array or accelerator.")
   boolean macTwin;
@@ -99,8 +111,26 @@ final class SynthCommand implements Callable<Integer> {
     if (twinRtl != null) {
       inputs.add(twinRtl);
     }
+    if (liberty != null && !target.equals("asic")) {
+      throw new UserError("--liberty maps onto standard cells; it goes with --target asic, not " + target);
+    }
+    if (target.equals("asic") && twinRtl != null) {
+      throw new UserError("--twin-rtl compares FPGA flows; with --target asic use --mac-twin");
+    }
+    if (liberty != null) {
+      inputs.add(liberty);
+    }
     try (Outputs outputs = Outputs.begin("synth", force, inputs)) {
       Path reportFile = report == null ? null : outputs.file("--report", report);
+      if (target.equals("asic")) {
+        AsicReport asic = AsicFlow.run(new AsicFlow.Config(rtl, macTwin, liberty), System.out);
+        AsicSummary.print(asic, System.out);
+        if (reportFile != null) {
+          outputs.writeJson(reportFile, asic);
+        }
+        outputs.commit();
+        return 0;
+      }
       SynthFlow.Result result = SynthFlow.run(config(), System.out);
       SynthSummary.print(result, System.out);
       if (reportFile != null) {
@@ -124,7 +154,7 @@ final class SynthCommand implements Callable<Integer> {
           case "generic" -> List.of(Yosys.Target.GENERIC);
           case "ice40" -> List.of(Yosys.Target.ICE40_NO_DSP, Yosys.Target.ICE40);
           case "xc7" -> List.of(Yosys.Target.XC7_NO_DSP, Yosys.Target.XC7);
-          default -> throw new UserError("--target must be generic, ice40 or xc7, got " + target);
+          default -> throw new UserError("--target must be generic, ice40, xc7 or asic, got " + target);
         };
     return new SynthFlow.Config(rtl, flows, macTwin, twinRtl, !noPnr, device, freq);
   }

@@ -157,21 +157,9 @@ public final class SynthFlow {
       if (macTwin) {
         twinDir = PrivateDir.create("addernet-mac-twin-");
       }
-      if (macTwin && arrayCfg != null && arrayCfg.op() == PeOp.ADDER) {
+      if (macTwin && (accel != null || arrayCfg.op() == PeOp.ADDER)) {
         twin = twinDir.path().resolve("rtl");
-        int accBits = PeOp.MULTIPLY.accumulatorBits(arrayCfg.dataBits(), arrayCfg.maxK());
-        ArrayGenerator.generate(
-            new ArrayConfig(arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits,
-                arrayCfg.maxK(), PeOp.MULTIPLY),
-            twin);
-        twinShape = String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
-            arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits, arrayCfg.accBits());
-      } else if (macTwin && accel != null) {
-        twin = twinDir.path().resolve("rtl");
-        AcceleratorGenerator.twin(rtl, PeOp.MULTIPLY, twin);
-        var tm = AccelManifest.read(twin);
-        twinShape = String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
-            tm.rows(), tm.cols(), tm.dataBits(), tm.accBits(), accel.accBits());
+        twinShape = macTwin(rtl, arrayCfg, accel, twin);
       }
       for (Yosys.Target flow : flows) {
         Run adder = placeAndRoute(synth("adder", rtl, sources, top, flow), rtl, flow);
@@ -203,6 +191,27 @@ public final class SynthFlow {
     SynthReport report = new SynthReport(rtl.toString(), targetName(flows), runs, ratios, whole,
         figures.activationBitsNeeded(), figures.activationBitsStored(), figures.requantizers());
     return new Result(report, flows, arrayCfg != null, twinShape, figures, comparisons);
+  }
+
+  /**
+   * Generates into {@code twin} the multiply-accumulate twin of the bare array {@code arrayCfg}
+   * or of the accelerator {@code accel} in {@code rtl}: the same shape with MAC PEs and the MAC's
+   * accumulator width. Returns the line that says what the twin is.
+   */
+  static String macTwin(Path rtl, ArrayConfig arrayCfg, AccelManifest accel, Path twin) {
+    if (arrayCfg != null) {
+      int accBits = PeOp.MULTIPLY.accumulatorBits(arrayCfg.dataBits(), arrayCfg.maxK());
+      ArrayGenerator.generate(
+          new ArrayConfig(arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits,
+              arrayCfg.maxK(), PeOp.MULTIPLY),
+          twin);
+      return String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
+          arrayCfg.rows(), arrayCfg.cols(), arrayCfg.dataBits(), accBits, arrayCfg.accBits());
+    }
+    AcceleratorGenerator.twin(rtl, PeOp.MULTIPLY, twin);
+    var tm = AccelManifest.read(twin);
+    return String.format("mac twin: %dx%d MAC PEs, %d-bit data, %d-bit accumulators (adder: %d)",
+        tm.rows(), tm.cols(), tm.dataBits(), tm.accBits(), accel.accBits());
   }
 
   /** The --target word of a list of flows, as the report names it. */

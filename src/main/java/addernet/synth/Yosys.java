@@ -3,6 +3,7 @@ package addernet.synth;
 import addernet.io.UserError;
 import addernet.tool.ExternalTool;
 import addernet.tool.PrivateDir;
+import addernet.tool.ToolFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,19 +116,42 @@ public final class Yosys {
    * too, so an interrupted run leaves one folder, swept by the next.
    */
   private static List<String> run(Path dir, List<String> sources, String passes, List<String> writers) {
+    return run(dir, sources, List.of(), null, passes, writers);
+  }
+
+  /**
+   * As {@link #run(Path, List, String, List)}, with {@code blackBoxes} (sources read as module
+   * interfaces only, {@code read_verilog -lib}) and a Liberty file, copied in as {@link #LIBERTY}
+   * and read first, when {@code liberty} is not null.
+   */
+  private static List<String> run(Path dir, List<String> sources, List<String> blackBoxes, Path liberty,
+      String passes, List<String> writers) {
     Path yosys = executable();
     try (PrivateDir work = PrivateDir.create(TEMP_PREFIX)) {
-      for (String s : sources) {
+      List<String> all = new ArrayList<>(sources);
+      all.addAll(blackBoxes);
+      for (String s : all) {
         work.copyIn(dir.resolve(s), s);
       }
       for (String data : dataFiles(dir)) {
-        if (!sources.contains(data)) {
+        if (!all.contains(data)) {
           work.copyIn(dir.resolve(data), data);
         }
       }
-      StringBuilder script = new StringBuilder("read_verilog -sv");
+      StringBuilder script = new StringBuilder();
+      if (liberty != null) {
+        work.copyIn(liberty, LIBERTY);
+        script.append("read_liberty -lib ").append(LIBERTY).append("; ");
+      }
+      script.append(sources.isEmpty() ? "design -reset" : "read_verilog -sv");
       for (String s : sources) {
-        script.append(" \"").append(s.startsWith("./") ? s.substring(2) : s).append('"');
+        script.append(" \"").append(plain(s)).append('"');
+      }
+      if (!blackBoxes.isEmpty()) {
+        script.append("; read_verilog -lib");
+        for (String s : blackBoxes) {
+          script.append(" \"").append(plain(s)).append('"');
+        }
       }
       script.append("; ").append(passes);
       List<Path> files = new ArrayList<>();
@@ -153,6 +177,83 @@ public final class Yosys {
       throw new UserError("cannot run yosys: " + e.getMessage(), e);
     }
   }
+
+  private static String plain(String source) {
+    return source.startsWith("./") ? source.substring(2) : source;
+  }
+
+  /** The name a Liberty file has inside yosys' private folder: a user's path never reaches it. */
+  static final String LIBERTY = "cells.lib";
+
+  // ---------------------------------------------------------------- ASIC mapping
+
+  /**
+   * Flip-flops of every kind become plain positive-edge D flip-flops (enables and synchronous
+   * resets turn into gates), the one sequential cell both the CMOS model and any Liberty library
+   * have; the designs have no asynchronous reset.
+   */
+  private static final String PLAIN_FLIP_FLOPS = "dfflegalize -cell $_DFF_P_ 01";
+
+  /**
+   * The {@code stat} listing, per module, of the design synthesised keeping its hierarchy and
+   * mapped onto yosys' CMOS gate model ({@code abc -g cmos2}, {@code stat -tech cmos}: transistor
+   * counts of the gates), or onto the cells of {@code liberty} ({@code stat -liberty}: cell area)
+   * when it is not null. {@code memories} are read as black boxes: an ASIC takes them from a
+   * memory compiler, not from gates.
+   */
+  public static String asicStat(Path dir, List<String> logic, List<String> memories, String top, Path liberty) {
+    String map = liberty == null
+        ? "abc -g cmos2; opt_clean"
+        : "dfflibmap -liberty " + LIBERTY + "; abc -liberty " + LIBERTY + "; opt_clean";
+    String stat = liberty == null ? "stat -tech cmos" : "stat -liberty " + LIBERTY;
+    return run(dir, logic, memories, liberty, "synth -top " + top + "; " + PLAIN_FLIP_FLOPS + "; " + map,
+        List.of("tee -q -o %s " + stat)).get(0);
+  }
+
+  /**
+   * ABC's timing report of the flattened design mapped onto {@code liberty}: its line {@code
+   * Delay = D ps} is the longest combinational path between flip-flops, inputs and outputs
+   * (memories' ports count as inputs and outputs).
+   */
+  public static String asicTiming(Path dir, List<String> logic, List<String> memories, String top, Path liberty) {
+    return run(dir, logic, memories, liberty,
+        "synth -top " + top + " -flatten; " + PLAIN_FLIP_FLOPS + "; dfflibmap -liberty " + LIBERTY,
+        List.of("tee -q -o %s abc -liberty " + LIBERTY + " -script \"+strash;dch,-f;map;topo;stime,-p\"")).get(0);
+  }
+
+  /**
+   * Refuses a Liberty file that yosys cannot read, with yosys' own first error line, before any
+   * synthesis.
+   */
+  public static void checkLiberty(Path liberty) {
+    try {
+      run(liberty.getParent() == null ? Path.of(".") : liberty.getParent(), List.of(), List.of(), liberty,
+          "read_liberty -lib " + LIBERTY, List.of("tee -q -o %s stat"));
+    } catch (ToolFailure e) {
+      String first = "";
+      try {
+        String log = e.log() == null ? "" : Files.readString(e.log());
+        first = log.lines().filter(l -> l.startsWith("ERROR:")).findFirst().orElse("");
+      } catch (IOException io) {
+        // the failure's own message then says what there is
+      }
+      throw new UserError("--liberty " + liberty + ": yosys cannot read it: "
+          + (first.isEmpty() ? e.getMessage() : first.replace(LIBERTY, liberty.getFileName().toString())), e);
+    }
+  }
+
+  /** Bits the design's memories hold: yosys' memory count after elaboration, whole hierarchy. */
+  public static long memoryBits(Path dir, List<String> sources, String top) {
+    String text = statText(dir, sources, "hierarchy -top " + top, "stat");
+    long bits = 0;
+    Matcher m = MEMORY_BITS.matcher(text.substring(Math.max(0, text.lastIndexOf("=== design hierarchy ==="))));
+    while (m.find()) {
+      bits = Long.parseLong(m.group(1));
+    }
+    return bits;
+  }
+
+  private static final Pattern MEMORY_BITS = Pattern.compile("Number of memory bits:\\s+(\\d+)");
 
   /** Prefix of the private folders yosys runs in. */
   static final String TEMP_PREFIX = "addernet-yosys-";
