@@ -34,6 +34,9 @@ public final class Conv2d implements Layer {
   private float[] partials = new float[0];
   private double exponent = 1;
 
+  // Null unless the network is being profiled (Network#time).
+  private PhaseClock clock;
+
   public Conv2d(
       String name,
       Operation operation,
@@ -117,6 +120,16 @@ public final class Conv2d implements Layer {
 
   public double exponent() {
     return exponent;
+  }
+
+  /** Reports this layer's phases as node {@code node} to {@code timer}; null stops it. */
+  void time(LayerTimer timer, int node) {
+    clock = timer == null ? null : new PhaseClock(timer, node);
+  }
+
+  /** The clock's reading when profiling, else 0 (no reading taken). */
+  private static long now(PhaseClock clock) {
+    return clock == null ? 0 : System.nanoTime();
   }
 
   /** {min, max} of the input of the last TRAIN forward (for the weight clamp). */
@@ -207,17 +220,28 @@ public final class Conv2d implements Layer {
     int block = exponent == 1 ? blockImages(batch) : 0;
     float[] w = weight.value();
     float[] y = output.data();
+    PhaseClock clock = this.clock;
+    if (clock != null) {
+      clock.begin();
+    }
     if (block == 0) {
       if (patches.length < k * m) {
         patches = new float[k * m];
       }
       float[] x = input.data();
+      long t = now(clock);
       workers.forRange(
           k, 1, (long) k * m, (from, to) -> unfold(x, batch, 0, batch, patches, m, from, to));
+      if (clock != null) {
+        t = clock.lap(LayerTimer.Phase.UNFOLD, t);
+      }
       if (exponent == 1) {
         operation.forward(patches, k, m, w, outChannels, y, workers);
       } else {
         LpKernels.forward(patches, k, m, w, outChannels, y, (float) exponent, workers);
+      }
+      if (clock != null) {
+        clock.lap(LayerTimer.Phase.FORWARD_KERNEL, t);
       }
     } else {
       float[] x = input.data();
@@ -232,10 +256,20 @@ public final class Conv2d implements Layer {
               int n0 = b * block;
               int n1 = Math.min(batch, n0 + block);
               int cols = (n1 - n0) * ohw;
+              long t = now(clock);
               unfold(x, batch, n0, n1, c, cols, 0, k);
+              if (clock != null) {
+                t = clock.lap(LayerTimer.Phase.UNFOLD, t);
+              }
               operation.forwardColumns(c, 0, cols, k, cols, w, outChannels, y, n0 * ohw, m);
+              if (clock != null) {
+                clock.lap(LayerTimer.Phase.FORWARD_KERNEL, t);
+              }
             }
           });
+    }
+    if (clock != null) {
+      clock.end();
     }
     trainedBatch = mode == Mode.TRAIN ? batch : 0;
     trainedBlock = block;
@@ -257,18 +291,36 @@ public final class Conv2d implements Layer {
     if (needInputGradient && (inputGrad == null || !inputGrad.sameLayout(inputShape, batch))) {
       inputGrad = new Tensor(inputShape, batch);
     }
+    PhaseClock clock = this.clock;
+    if (clock != null) {
+      clock.begin();
+    }
     if (trainedBlock == 0) {
+      long t = now(clock);
       operation.weightGradient(patches, k, m, w, outChannels, g, weight.grad(), workers);
+      if (clock != null) {
+        t = clock.lap(LayerTimer.Phase.WEIGHT_GRADIENT, t);
+      }
       if (!needInputGradient) {
+        if (clock != null) {
+          clock.end();
+        }
         return null;
       }
       if (patchGrad.length < k * m) {
         patchGrad = new float[k * m];
       }
       operation.patchGradient(patches, k, m, w, outChannels, g, patchGrad, workers);
+      if (clock != null) {
+        t = clock.lap(LayerTimer.Phase.INPUT_GRADIENT, t);
+      }
       float[] gx = inputGrad.data();
       workers.forRange(
           batch, 1, (long) k * m, (from, to) -> fold(patchGrad, m, 0, from, to, gx));
+      if (clock != null) {
+        clock.lap(LayerTimer.Phase.FOLD, t);
+        clock.end();
+      }
       return inputGrad;
     }
     // Per block: unfold again from the input (cheaper than keeping the whole patch matrix, which
@@ -295,15 +347,29 @@ public final class Conv2d implements Layer {
             int n0 = b * block;
             int n1 = Math.min(batch, n0 + block);
             int cols = (n1 - n0) * ohw;
+            long t = now(clock);
             unfold(x, batch, n0, n1, c, cols, 0, k);
+            if (clock != null) {
+              t = clock.lap(LayerTimer.Phase.UNFOLD, t);
+            }
             operation.weightGradientColumns(
                 c, 0, cols, k, cols, w, outChannels, g, n0 * ohw, m, part, b * ok);
+            if (clock != null) {
+              t = clock.lap(LayerTimer.Phase.WEIGHT_GRADIENT, t);
+            }
             if (gx != null) {
               operation.patchGradientColumns(c, 0, cols, k, cols, w, outChannels, g, n0 * ohw, m, gc);
+              if (clock != null) {
+                t = clock.lap(LayerTimer.Phase.INPUT_GRADIENT, t);
+              }
               fold(gc, cols, n0, n0, n1, gx);
+              if (clock != null) {
+                clock.lap(LayerTimer.Phase.FOLD, t);
+              }
             }
           }
         });
+    long sums = now(clock);
     // The blocks' shares summed in block order, so the thread split cannot change the bits.
     float[] gw = weight.grad();
     workers.forRange(
@@ -319,6 +385,10 @@ public final class Conv2d implements Layer {
             gw[i] = s;
           }
         });
+    if (clock != null) {
+      clock.lap(LayerTimer.Phase.WEIGHT_GRADIENT, sums);
+      clock.end();
+    }
     return needInputGradient ? inputGrad : null;
   }
 
