@@ -32,12 +32,14 @@ public final class KernelPeak {
 
   private static double best(Workers workers, boolean adder, double seconds) {
     int threads = workers.threads();
-    // One pass over the rows is 12 * ROWS lane-vectors; size a try to about a fifth of the time.
-    long reps = 2000;
+    // Tries start at one pass over the rows, so the loop is compiled before the tries that
+    // count, and double until a try takes a twentieth of the time; at least 3 such tries.
+    long reps = 1;
     double best = 0;
+    int full = 0;
     long end = System.nanoTime() + (long) (seconds * 1e9);
     float[] sink = new float[threads * L];
-    do {
+    while (full < 3 || System.nanoTime() < end) {
       long rr = reps;
       long t0 = System.nanoTime();
       workers.forRange(threads, 1, Long.MAX_VALUE, (from, to) -> {
@@ -47,12 +49,13 @@ public final class KernelPeak {
         }
       });
       double dt = (System.nanoTime() - t0) / 1e9;
-      double rate = (double) threads * rr * ROWS * 12 * L / dt;
-      best = Math.max(best, rate);
-      if (dt < seconds / 10) {
+      if (dt < seconds / 20) {
         reps *= 2;
+      } else {
+        full++;
+        best = Math.max(best, (double) threads * rr * ROWS * 12 * L / dt);
       }
-    } while (System.nanoTime() < end);
+    }
     if (Float.isNaN(sink[0])) {
       throw new IllegalStateException("peak loop produced NaN");
     }
