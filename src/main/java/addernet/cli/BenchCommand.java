@@ -72,12 +72,7 @@ final class BenchCommand implements Runnable {
     @Option(names = "--data", description = "Fashion-MNIST directory; random images if it is missing")
     Path data;
 
-    @Option(names = "--peer", paramLabel = "torch", description = {
-        "also time PyTorch (Debian's python3-torch, run by /usr/bin/python3) training the same graph,",
-        "built from the spec's nodes: the CNN twin with native layers (same batch and threads) and the",
-        "adder net with the official adder layer (unfold + broadcast |x-w| sum, at --peer-adder-batch);",
-        "its rounds alternate with ours; the bench refuses a peer whose parameter counts differ from",
-        "ours, and skips it with a message when torch is missing"})
+    @Option(names = "--peer", paramLabel = "torch", description = "also time PyTorch (Debian's python3-torch, run by /usr/bin/python3) training the same graph, built from the spec's nodes: the CNN twin with native layers (same batch and threads) and the adder net with the official adder layer (unfold + broadcast |x-w| sum, at --peer-adder-batch), its rounds alternating with ours; a peer whose parameter counts differ from ours is refused, and the peer is skipped with a message when torch is missing")
     String peer;
 
     @Option(names = "--peer-adder-batch", description = "batch of the official-adder net (its broadcast tensors grow by outputs x patch rows per image; default: --batch, at most 16)")
