@@ -384,9 +384,9 @@ public final class Conv2d implements Layer {
               t = clock.lap(LayerTimer.Phase.WEIGHT_GRADIENT, t);
             }
             if (gx != null) {
-              // The block's output gradient rows lie a whole batch apart in G (a multiple of 4 KiB
-              // for a batch of 32 x 32 maps); the input gradient reads all of them for every patch row, so they
-              // are gathered next to each other at the padded row length.
+              // The block's output gradient rows lie a whole batch apart in G (a multiple of
+              // 4 KiB for a batch of 32 x 32 maps); the input gradient reads all of them for every
+              // patch row, so they are gathered next to each other at the padded row length.
               for (int oo = 0; oo < outChannels; oo++) {
                 System.arraycopy(g, oo * m + n0 * ohw, gb, oo * cs, cols);
               }
