@@ -72,8 +72,20 @@ final class BenchCommand implements Runnable {
     @Option(names = "--data", description = "Fashion-MNIST directory; random images if it is missing")
     Path data;
 
-    @Option(names = "--peer", paramLabel = "torch", description = "also time PyTorch (Debian's python3-torch, run by /usr/bin/python3) training LeNet-5-BN with native convolutions and with unfold-and-broadcast adder layers, same batch and threads, its rounds alternating with ours; skipped with a message when torch is missing")
+    @Option(names = "--peer", paramLabel = "torch", description = "also time PyTorch (Debian's python3-torch, run by /usr/bin/python3) training the same graph, built from the spec's nodes: the CNN twin with native layers (same batch and threads) and the adder net with the official adder layer (unfold + broadcast |x-w| sum, at --peer-adder-batch), its rounds alternating with ours; a peer whose parameter counts differ from ours is refused, and the peer is skipped with a message when torch is missing")
     String peer;
+
+    @Option(names = "--peer-adder-batch", description = "batch of the official-adder net (its broadcast tensors grow by outputs x patch rows per image; default: --batch, at most 16)")
+    Integer peerAdderBatch;
+
+    @Option(names = "--peer-adder-steps", defaultValue = "1", description = "official-adder steps per round, 0 to leave it out (default: ${DEFAULT-VALUE})")
+    int peerAdderSteps;
+
+    @Option(names = "--peer-timeout", defaultValue = "900", description = "seconds to wait for any one answer of the peer (its warm-up, one round) before stopping it (default: ${DEFAULT-VALUE})")
+    double peerTimeout;
+
+    @Option(names = "--profile", description = "after the rounds, time every node's phases over --round-steps steps of each net, and measure the machine's peak for the adder and multiply inner loops")
+    boolean profile;
 
     @Option(names = "--report", description = "write the figures as JSON to this file")
     Path report;
@@ -92,7 +104,9 @@ final class BenchCommand implements Runnable {
       }
       try (Outputs outputs = Outputs.begin("bench train", force, inputs);
           Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
-          TorchComparison torch = peer == null ? null : TorchComparison.open(peer, batch, workers.threads(), warmup, System.err)) {
+          TorchComparison torch = peer == null ? null : TorchComparison.open(peer, batch, workers.threads(), warmup,
+              new TorchComparison.Options(peerAdderBatch == null ? Math.min(batch, 16) : peerAdderBatch,
+                  peerAdderSteps, peerTimeout), System.err)) {
         Path reportFile = report == null ? null : outputs.file("--report", report);
         NetworkSpec first = NetworkSpec.resolve(model);
         NetworkSpec twin = twinOf(first);
@@ -100,7 +114,8 @@ final class BenchCommand implements Runnable {
         ImageSet images;
         Path dir = data == null ? FashionMnist.DEFAULT_DIR : data;
         if (Files.isDirectory(dir)) {
-          images = FashionMnist.read(dir).train();
+          images = FashionMnist.read(dir).train().fitted(first.name(), first.input().channels(),
+              first.input().height(), first.input().width(), first.classes());
           source = "fashion-mnist train";
         } else {
           images = randomImages(first, 4096);
@@ -123,7 +138,7 @@ final class BenchCommand implements Runnable {
         // Both nets warm up first, then their timed rounds alternate, so that a slow spell of the
         // machine (these are shared virtual machines) falls on both and the ratio holds.
         List<NetworkSpec> specs = List.of(first, twin);
-        List<Runnable> steps = new ArrayList<>();
+        List<Stepper> steps = new ArrayList<>();
         for (NetworkSpec s : specs) {
           steps.add(warmedUp(s, images, workers));
         }
@@ -137,7 +152,7 @@ final class BenchCommand implements Runnable {
             rates[n][r] = (double) roundSteps * batch / ((System.nanoTime() - t0) / 1e9);
           }
           if (torch != null) {
-            torch.round(roundSteps);
+            torch.round(first, twin, roundSteps);
           }
         }
         for (int n = 0; n < specs.size(); n++) {
@@ -166,6 +181,9 @@ final class BenchCommand implements Runnable {
         root.put("ratio_to_twin", ratio);
         if (torch != null) {
           torch.report(first, rates[0], twin, rates[1], root, System.out);
+        }
+        if (profile) {
+          BenchProfile.run(specs, steps, roundSteps, batch, workers, root.putObject("profile"), System.out);
         }
         if (reportFile != null) {
           outputs.writeJson(reportFile, root);
@@ -198,8 +216,16 @@ final class BenchCommand implements Runnable {
       return sorted[sorted.length / 2];
     }
 
+    /** A trainer and one training step of it at a time. */
+    record Stepper(Trainer trainer, Runnable step) implements Runnable {
+      @Override
+      public void run() {
+        step.run();
+      }
+    }
+
     /** One training step of {@code spec} at a time, after --warmup-seconds of them. */
-    private Runnable warmedUp(NetworkSpec spec, ImageSet images, Workers workers) {
+    private Stepper warmedUp(NetworkSpec spec, ImageSet images, Workers workers) {
       Recipe recipe = new Recipe(1, batch, Recipe.DEFAULT_LEARNING_RATE, Recipe.DEFAULT_MOMENTUM,
           Recipe.DEFAULT_WEIGHT_DECAY, Recipe.DEFAULT_ETA, 1, Recipe.DEFAULT_AUGMENTATION);
       Trainer trainer = Trainer.start(spec, recipe, images, images.head(Math.min(images.count(), 1000)), workers);
@@ -225,7 +251,7 @@ final class BenchCommand implements Runnable {
       do {
         step.run();
       } while (System.nanoTime() < end);
-      return step;
+      return new Stepper(trainer, step);
     }
 
     private static ImageSet randomImages(NetworkSpec spec, int count) {

@@ -18,6 +18,9 @@ public final class Network {
   // How many nodes read each node's output.
   private final int[] readers;
 
+  // Null unless a profile is being taken: then every pass reads the clock around every node.
+  private LayerTimer timer;
+
   private Network(NetworkSpec spec, List<Layer> layers) {
     this.spec = spec;
     this.layers = Collections.unmodifiableList(layers);
@@ -108,6 +111,19 @@ public final class Network {
     return spec.classes();
   }
 
+  /**
+   * Sends the wall time of every node's forward and backward (and of a convolution's phases) to
+   * {@code timer} from the next pass on; null stops it.
+   */
+  public void time(LayerTimer timer) {
+    this.timer = timer;
+    for (int i = 0; i < layers.size(); i++) {
+      if (layers.get(i) instanceof Conv2d c) {
+        c.time(timer, i);
+      }
+    }
+  }
+
   /** Runs all layers; the result is class scores (classes x 1 x 1), owned by the last layer. */
   public Tensor forward(Tensor input, Mode mode, Workers workers) {
     return forward(input, mode, workers, null);
@@ -130,11 +146,13 @@ public final class Network {
     // Every node's output stays valid to the end of the pass: each layer runs once per pass.
     Tensor[] out = new Tensor[layers.size()];
     for (int i = 0; i < layers.size(); i++) {
+      long t0 = timer == null ? 0 : System.nanoTime();
       Layer l = layers.get(i);
       Tensor x = tensor(out, input, spec.layers().get(i).input());
       if (layerInputs != null) {
         layerInputs[i] = x;
       }
+      int node = i;
       if (fusesWithNext(i)) {
         out[i + 1] = ((BatchNorm) l).forwardWithRelu(x, mode, workers);
         i++;
@@ -142,6 +160,9 @@ public final class Network {
         out[i] = add.forward(x, tensor(out, input, spec.layers().get(i).inputs()[1]), workers);
       } else {
         out[i] = l.forward(x, mode, workers);
+      }
+      if (timer != null) {
+        timer.record(node, LayerTimer.Phase.FORWARD, System.nanoTime() - t0);
       }
     }
     return out[layers.size() - 1];
@@ -180,35 +201,48 @@ public final class Network {
     Tensor[] grad = new Tensor[layers.size()];
     grad[layers.size() - 1] = scoreGradient;
     for (int i = layers.size() - 1; i >= 0; i--) {
-      Tensor g = grad[i];
-      if (i > 0 && fusesWithNext(i - 1)) {
-        int from = spec.layers().get(i - 1).input();
-        give(grad, from, ((BatchNorm) layers.get(i - 1)).backwardThroughRelu(g, from != NetworkSpec.NETWORK_INPUT, workers));
-        i--;
-        continue;
+      long t0 = timer == null ? 0 : System.nanoTime();
+      int node = backwardNode(i, grad, workers, outputGradients);
+      if (timer != null) {
+        timer.record(node, LayerTimer.Phase.BACKWARD, System.nanoTime() - t0);
       }
-      if (outputGradients != null && outputGradients[i] != null) {
-        if (!(layers.get(i) instanceof Conv2d || layers.get(i) instanceof Dense)
-            || i == layers.size() - 1) {
-          throw new IllegalArgumentException(
-              "an output gradient can be added only at a weighted layer with a layer after it, not at layer " + i);
-        }
-        // Into a copy: after an add, the same gradient tensor also serves the other branch.
-        float[] d = g.data().clone();
-        float[] e = outputGradients[i].data();
-        for (int j = 0; j < d.length; j++) {
-          d[j] += e[j];
-        }
-        g = new Tensor(g.shape(), g.batch(), d);
-      }
-      int[] inputs = spec.layers().get(i).inputs();
-      if (layers.get(i) instanceof Add) {
-        give(grad, inputs[0], g);
-        give(grad, inputs[1], g);
-        continue;
-      }
-      give(grad, inputs[0], layers.get(i).backward(g, inputs[0] != NetworkSpec.NETWORK_INPUT, workers));
+      i = node;
     }
+  }
+
+  /**
+   * The backward of node i, or of the fused batch norm and ReLU ending at i; returns the node
+   * that ran (i - 1 for a fused pair).
+   */
+  private int backwardNode(int i, Tensor[] grad, Workers workers, Tensor[] outputGradients) {
+    Tensor g = grad[i];
+    if (i > 0 && fusesWithNext(i - 1)) {
+      int from = spec.layers().get(i - 1).input();
+      give(grad, from, ((BatchNorm) layers.get(i - 1)).backwardThroughRelu(g, from != NetworkSpec.NETWORK_INPUT, workers));
+      return i - 1;
+    }
+    if (outputGradients != null && outputGradients[i] != null) {
+      if (!(layers.get(i) instanceof Conv2d || layers.get(i) instanceof Dense)
+          || i == layers.size() - 1) {
+        throw new IllegalArgumentException(
+            "an output gradient can be added only at a weighted layer with a layer after it, not at layer " + i);
+      }
+      // Into a copy: after an add, the same gradient tensor also serves the other branch.
+      float[] d = g.data().clone();
+      float[] e = outputGradients[i].data();
+      for (int j = 0; j < d.length; j++) {
+        d[j] += e[j];
+      }
+      g = new Tensor(g.shape(), g.batch(), d);
+    }
+    int[] inputs = spec.layers().get(i).inputs();
+    if (layers.get(i) instanceof Add) {
+      give(grad, inputs[0], g);
+      give(grad, inputs[1], g);
+      return i;
+    }
+    give(grad, inputs[0], layers.get(i).backward(g, inputs[0] != NetworkSpec.NETWORK_INPUT, workers));
+    return i;
   }
 
   /**
