@@ -201,7 +201,7 @@ public final class TorchImport {
           if (shortcutReported.add(block)) {
             errors.add(where(spec, ls) + " gives block " + block + " a conv shortcut, but the file has no key '"
                 + block + ".downsample.0." + field(ls) + "': its block has an identity shortcut (the block's input"
-                + " as it is); keep the block's shape and write shortcut=identity");
+                + " as it is); write shortcut=identity on that line (the block must then keep its shape)");
           }
         } else {
           errors.add(where(spec, ls) + ", node " + ls.name() + ": the file has no key for it; expected "
