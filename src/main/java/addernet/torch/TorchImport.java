@@ -22,7 +22,8 @@ import java.util.Map;
  * an adder layer takes an {@code adder2d} ({@code .adder}, an fc one with kernel 1), a multiply
  * conv an {@code nn.Conv2d}, a multiply fc an {@code nn.Linear} (or a 1x1 {@code nn.Conv2d}), a
  * batch norm an {@code nn.BatchNorm1d/2d}. Every mismatch is collected and reported together,
- * each naming the key, its shape, the spec line and what that line expects.
+ * each naming the key, its shape, the spec line and what that line expects. A branching network
+ * is matched by node name instead ({@link #loadByName}).
  */
 public final class TorchImport {
   /** How many mismatches one message lists before it only counts the rest. */

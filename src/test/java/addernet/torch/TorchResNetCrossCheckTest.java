@@ -48,8 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TorchResNetCrossCheckTest {
   static final double LOGIT_TOL = 1e-4;
   /**
-   * Gradients pass back through 19 weighted layers and 21 batch norms in train mode on 4 images,
-   * each a float32 sum in a different order here and in PyTorch; 20 batch-norm backward passes
+   * Gradients pass back through 22 weighted layers and 22 batch norms in train mode on 4 images,
+   * each a float32 sum in a different order here and in PyTorch; the batch-norm backward passes
    * with batch statistics of 4 images amplify rounding more than a forward pass does, most for the
    * small gradients of the first layers. The worst measured is about 1e-4 (logits: under 1e-5);
    * 1e-3 leaves room for another summation order and still fails any wrong formula, index, shortcut
