@@ -1,6 +1,7 @@
 package addernet.torch;
 
 import addernet.data.Normalization;
+import addernet.nn.AvgPool;
 import addernet.nn.BatchNorm;
 import addernet.nn.Conv2d;
 import addernet.nn.Dense;
@@ -41,8 +42,7 @@ public final class TorchExport {
     }
     LinkedHashMap<String, TorchTensor> sd = new LinkedHashMap<>();
     List<String> modules = new ArrayList<>();
-    // true while the activations are [N, C, 1, 1] after a flatten, false while [N, C].
-    boolean flat = false;
+    // true while the activations are [N, C, H, W] (or [N, C, 1, 1] after a flatten), false while [N, C].
     boolean fourD = true;
     for (Layer l : net.layers()) {
       if (l instanceof Conv2d c) {
@@ -96,17 +96,19 @@ public final class TorchExport {
         modules.add("nn.ReLU(),");
       } else if (l instanceof MaxPool m) {
         modules.add("nn.MaxPool2d(" + m.size() + "),");
+      } else if (l instanceof AvgPool a) {
+        modules.add("nn.AvgPool2d(" + a.size() + "),");
       } else if (l instanceof Flatten f) {
         // [N, C, H, W] -> [N, C*H*W, 1, 1]: the feature order is PyTorch's flatten order.
         modules.add("nn.Flatten(),");
         modules.add(String.format(Locale.ROOT, "nn.Unflatten(1, (%d, 1, 1)),", f.outputShape().channels()));
-        flat = true;
         fourD = true;
       } else {
         throw new IllegalArgumentException("no PyTorch module for " + l.describe());
       }
     }
-    if (fourD && flat) {
+    if (fourD) {
+      // [N, classes, 1, 1] -> [N, classes], whether or not the net had a flatten.
       modules.add("nn.Flatten(),");
     }
     return new Exported(sd, python(net, norm, source, stateDictName, modules));

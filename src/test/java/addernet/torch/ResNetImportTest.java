@@ -186,6 +186,18 @@ class ResNetImportTest {
   }
 
   @Test
+  void aChainWithAnAveragePoolExportsAsASequentialAndImportsBack() {
+    NetworkSpec chain = NetworkSpec.parse("pooled", String.join("\n", "input 1x8x8", "conv adder 1->4 kernel=3 padding=1",
+        "batchnorm", "relu", "avgpool", "conv multiply 4->10 kernel=1", "batchnorm"));
+    Network net = randomNet(chain);
+    TorchExport.Exported ex = TorchExport.of(net, NORM, "t", "t.pt");
+    assertTrue(ex.python().contains("nn.AvgPool2d(8),"), ex.python());
+    assertTrue(ex.python().strip().endsWith("nn.Flatten(),  # 6\n    )"), "scores leave as [N, 10]: " + ex.python());
+    assertTrue(ex.stateDict().containsKey("4.weight"), "keys by Sequential position: " + ex.stateDict().keySet());
+    assertValuesEqual(net, TorchImport.load(chain, ex.stateDict(), "t.pt").network());
+  }
+
+  @Test
   void aRefusedImportWritesNothing() throws Exception {
     LinkedHashMap<String, TorchTensor> sd = stateOf(OFFICIAL);
     sd.remove("bn2.running_var");
