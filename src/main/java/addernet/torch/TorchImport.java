@@ -11,9 +11,12 @@ import addernet.nn.NetworkSpec.LayerSpec;
 import addernet.nn.Operation;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Puts a PyTorch state_dict into a network built from a spec (docs/torch.md, "Import"). The
@@ -163,7 +166,7 @@ public final class TorchImport {
     }
     List<String> errors = new ArrayList<>();
     // A block whose shortcut differs is one mistake on one spec line, however many keys show it.
-    java.util.Set<String> shortcutReported = new java.util.HashSet<>();
+    Set<String> shortcutReported = new HashSet<>();
     for (Module m : modules.values()) {
       Integer i = nodes.get(m.prefix());
       if (i != null && hasParameters(spec.layers().get(i))) {
@@ -182,7 +185,7 @@ public final class TorchImport {
       } else if (i != null) {
         LayerSpec ls = spec.layers().get(i);
         errors.add(shown + ": " + where(spec, ls) + " names node " + m.prefix() + " a "
-            + ls.kind().name().toLowerCase(java.util.Locale.ROOT) + ", which has no parameters");
+            + ls.kind().name().toLowerCase(Locale.ROOT) + ", which has no parameters");
       } else {
         errors.add(shown + ": " + spec.name() + " has no node named " + m.prefix()
             + " (a module's name is its keys' text before the last dot)");
