@@ -228,7 +228,8 @@ public record NetworkSpec(String name, String text, Shape input, List<LayerSpec>
   }
 
   /** The specs shipped in the jar under {@code model/}. */
-  public static final List<String> SHIPPED = List.of("lenet5-adder", "lenet5-cnn", "resnet20-adder", "resnet20-cnn");
+  public static final List<String> SHIPPED =
+      List.of("lenet5-adder", "lenet5-cnn", "resnet20-adder", "resnet20-cnn", "resnet20-official");
 
   /**
    * Reads a spec from a file path (anything ending in .spec or naming an existing file) or, by

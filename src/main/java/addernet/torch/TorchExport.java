@@ -1,6 +1,7 @@
 package addernet.torch;
 
 import addernet.data.Normalization;
+import addernet.nn.AvgPool;
 import addernet.nn.BatchNorm;
 import addernet.nn.Conv2d;
 import addernet.nn.Dense;
@@ -36,11 +37,12 @@ public final class TorchExport {
    * @param stateDictName the .pt file's name, for the Python file's usage note
    */
   public static Exported of(Network net, Normalization norm, String source, String stateDictName) {
-    net.spec().requireChain("export");
+    if (!net.spec().isChain()) {
+      return GraphExport.of(net, norm, source, stateDictName);
+    }
     LinkedHashMap<String, TorchTensor> sd = new LinkedHashMap<>();
     List<String> modules = new ArrayList<>();
-    // true while the activations are [N, C, 1, 1] after a flatten, false while [N, C].
-    boolean flat = false;
+    // true while the activations are [N, C, H, W] (or [N, C, 1, 1] after a flatten), false while [N, C].
     boolean fourD = true;
     for (Layer l : net.layers()) {
       if (l instanceof Conv2d c) {
@@ -94,17 +96,19 @@ public final class TorchExport {
         modules.add("nn.ReLU(),");
       } else if (l instanceof MaxPool m) {
         modules.add("nn.MaxPool2d(" + m.size() + "),");
+      } else if (l instanceof AvgPool a) {
+        modules.add("nn.AvgPool2d(" + a.size() + "),");
       } else if (l instanceof Flatten f) {
         // [N, C, H, W] -> [N, C*H*W, 1, 1]: the feature order is PyTorch's flatten order.
         modules.add("nn.Flatten(),");
         modules.add(String.format(Locale.ROOT, "nn.Unflatten(1, (%d, 1, 1)),", f.outputShape().channels()));
-        flat = true;
         fourD = true;
       } else {
         throw new IllegalArgumentException("no PyTorch module for " + l.describe());
       }
     }
-    if (fourD && flat) {
+    if (fourD) {
+      // [N, classes, 1, 1] -> [N, classes], whether or not the net had a flatten.
       modules.add("nn.Flatten(),");
     }
     return new Exported(sd, python(net, norm, source, stateDictName, modules));
@@ -112,37 +116,16 @@ public final class TorchExport {
 
   private static String python(Network net, Normalization norm, String source, String stateDictName,
       List<String> modules) {
-    // Names come from files and folders the user chose; they reach the Python only as escaped string
-    // literals, never inside a docstring or comment where a newline or quote would end it.
-    StringBuilder sb = new StringBuilder();
-    sb.append(WRITTEN_BY).append("; SOURCE below names the checkpoint.\n");
-    sb.append("\"\"\"The network NAME as an nn.Sequential of the official AdderNet layer (adder2d of\n")
-        .append("huawei-noah/AdderNet, adder.py) and PyTorch modules; its state_dict is STATE_DICT, the .pt file\n")
-        .append("beside this one.\n\n")
-        .append("    model = build(\"path/to/AdderNet/adder.py\")\n")
-        .append("    model.load_state_dict(torch.load(STATE_DICT))\n")
-        .append("    model.eval()\n\n")
-        .append("Inputs are [N, ").append(net.inputShape().channels()).append(", ").append(net.inputShape().height())
-        .append(", ").append(net.inputShape().width()).append("] with x = (pixel / 255 - MEAN) / STD; outputs are [N, ")
-        .append(net.classes()).append("] class scores.\n\"\"\"\n");
-    sb.append("import importlib.util\n\nimport torch.nn as nn\n\n");
-    sb.append("NAME = ").append(pythonString(net.name())).append('\n');
-    sb.append("SOURCE = ").append(pythonString(source)).append('\n');
-    sb.append("STATE_DICT = ").append(pythonString(stateDictName)).append('\n');
-    sb.append("MEAN = ").append(norm.mean()).append('\n');
-    sb.append("STD = ").append(norm.std()).append("\n\n\n");
+    StringBuilder sb = header(net, norm, source, stateDictName, "an nn.Sequential", "");
     sb.append("def build(adder_py):\n");
     sb.append("    \"\"\"The network, with adder2d taken from the official adder.py at path adder_py.\"\"\"\n");
-    sb.append("    spec = importlib.util.spec_from_file_location(\"adder\", adder_py)\n");
-    sb.append("    module = importlib.util.module_from_spec(spec)\n");
-    sb.append("    spec.loader.exec_module(module)\n");
-    sb.append("    adder2d = module.adder2d\n");
+    sb.append(LOAD_ADDER);
     sb.append("    return nn.Sequential(\n");
     for (int i = 0; i < modules.size(); i++) {
       String m = modules.get(i);
       int hash = m.indexOf('#');
       // A layer's description is made of numbers and keywords; anything else is kept out of the comment.
-      String line = hash < 0 ? m : m.substring(0, hash) + m.substring(hash).replaceAll("[^A-Za-z0-9 #>=,_.()x-]", "?");
+      String line = hash < 0 ? m : m.substring(0, hash) + comment(m.substring(hash));
       sb.append("        ").append(line);
       if (hash < 0) {
         sb.append("  # ").append(i);
@@ -153,6 +136,48 @@ public final class TorchExport {
     }
     sb.append("    )\n");
     return sb.toString();
+  }
+
+  /**
+   * The Python file up to its code: the marker line, the docstring, the imports and the constants
+   * NAME, SOURCE, STATE_DICT, MEAN and STD.
+   *
+   * @param form what build returns, for the docstring
+   * @param imports further import lines
+   */
+  static StringBuilder header(Network net, Normalization norm, String source, String stateDictName, String form,
+      String imports) {
+    // Names come from files and folders the user chose; they reach the Python only as escaped string
+    // literals, never inside a docstring or comment where a newline or quote would end it.
+    StringBuilder sb = new StringBuilder();
+    sb.append(WRITTEN_BY).append("; SOURCE below names the checkpoint.\n");
+    sb.append("\"\"\"The network NAME as ").append(form).append(" of the official AdderNet layer (adder2d of\n")
+        .append("huawei-noah/AdderNet, adder.py) and PyTorch modules; its state_dict is STATE_DICT, the .pt file\n")
+        .append("beside this one.\n\n")
+        .append("    model = build(\"path/to/AdderNet/adder.py\")\n")
+        .append("    model.load_state_dict(torch.load(STATE_DICT))\n")
+        .append("    model.eval()\n\n")
+        .append("Inputs are [N, ").append(net.inputShape().channels()).append(", ").append(net.inputShape().height())
+        .append(", ").append(net.inputShape().width()).append("] with x = (pixel / 255 - MEAN) / STD; outputs are [N, ")
+        .append(net.classes()).append("] class scores.\n\"\"\"\n");
+    sb.append("import importlib.util\n\nimport torch.nn as nn\n").append(imports).append('\n');
+    sb.append("NAME = ").append(pythonString(net.name())).append('\n');
+    sb.append("SOURCE = ").append(pythonString(source)).append('\n');
+    sb.append("STATE_DICT = ").append(pythonString(stateDictName)).append('\n');
+    sb.append("MEAN = ").append(norm.mean()).append('\n');
+    sb.append("STD = ").append(norm.std()).append("\n\n\n");
+    return sb;
+  }
+
+  /** The lines of build that load adder2d from the file at adder_py. */
+  static final String LOAD_ADDER = "    spec = importlib.util.spec_from_file_location(\"adder\", adder_py)\n"
+      + "    module = importlib.util.module_from_spec(spec)\n"
+      + "    spec.loader.exec_module(module)\n"
+      + "    adder2d = module.adder2d\n";
+
+  /** A comment from a layer's description: numbers and keywords; anything else becomes '?'. */
+  static String comment(String text) {
+    return text.replaceAll("[^A-Za-z0-9 #>=,_.()x-]", "?");
   }
 
   /** {@code s} as a Python string literal of printable ASCII: every other character is an escape. */

@@ -11,9 +11,12 @@ import addernet.nn.NetworkSpec.LayerSpec;
 import addernet.nn.Operation;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Puts a PyTorch state_dict into a network built from a spec (docs/torch.md, "Import"). The
@@ -22,7 +25,8 @@ import java.util.Map;
  * an adder layer takes an {@code adder2d} ({@code .adder}, an fc one with kernel 1), a multiply
  * conv an {@code nn.Conv2d}, a multiply fc an {@code nn.Linear} (or a 1x1 {@code nn.Conv2d}), a
  * batch norm an {@code nn.BatchNorm1d/2d}. Every mismatch is collected and reported together,
- * each naming the key, its shape, the spec line and what that line expects.
+ * each naming the key, its shape, the spec line and what that line expects. A branching network
+ * is matched by node name instead ({@link #loadByName}).
  */
 public final class TorchImport {
   /** How many mismatches one message lists before it only counts the rest. */
@@ -84,7 +88,9 @@ public final class TorchImport {
    * @param source the file name, for messages
    */
   public static Result load(NetworkSpec spec, Map<String, TorchTensor> state, String source) {
-    spec.requireChain("import");
+    if (!spec.isChain()) {
+      return loadByName(spec, state, source);
+    }
     List<Module> modules = group(state);
     Network net = Network.build(spec, 0);
     List<String> errors = new ArrayList<>();
@@ -122,17 +128,156 @@ public final class TorchImport {
       errors.add(spec.name() + " line " + ls.line() + " (" + lineText(spec, ls) + "): no PyTorch module left for it;"
           + " expected " + expected(ls));
     }
-    if (!errors.isEmpty()) {
-      StringBuilder sb = new StringBuilder(source + " does not fit " + spec.name() + ": ");
-      for (int i = 0; i < Math.min(LISTED, errors.size()); i++) {
-        sb.append(i == 0 ? "" : "; ").append(errors.get(i));
-      }
-      if (errors.size() > LISTED) {
-        sb.append("; and ").append(errors.size() - LISTED).append(" more");
-      }
-      throw new TorchFormatException(sb.toString());
-    }
+    refuseIfAny(errors, spec, source);
     return new Result(net, matches);
+  }
+
+  private static void refuseIfAny(List<String> errors, NetworkSpec spec, String source) {
+    if (errors.isEmpty()) {
+      return;
+    }
+    StringBuilder sb = new StringBuilder(source + " does not fit " + spec.name() + ": ");
+    for (int i = 0; i < Math.min(LISTED, errors.size()); i++) {
+      sb.append(i == 0 ? "" : "; ").append(errors.get(i));
+    }
+    if (errors.size() > LISTED) {
+      sb.append("; and ").append(errors.size() - LISTED).append(" more");
+    }
+    throw new TorchFormatException(sb.toString());
+  }
+
+  /** What nn.DataParallel puts before every key of the model it wraps. */
+  static final String DATA_PARALLEL = "module.";
+
+  /**
+   * A branching network (docs/torch.md, "Residual networks"): each node with parameters takes the
+   * module of its own name, wherever it stands in the file, as the official resnet20's modules
+   * are named by the attributes of its classes, not by the order of its forward pass.
+   */
+  private static Result loadByName(NetworkSpec spec, Map<String, TorchTensor> state, String source) {
+    Map<String, Module> modules = new LinkedHashMap<>();
+    for (Module m : group(withoutDataParallel(state, source))) {
+      modules.put(m.prefix(), m);
+    }
+    Network net = Network.build(spec, 0);
+    Map<String, Integer> nodes = new LinkedHashMap<>();
+    for (int i = 0; i < spec.layers().size(); i++) {
+      nodes.put(spec.layers().get(i).name(), i);
+    }
+    List<String> errors = new ArrayList<>();
+    // A block whose shortcut differs is one mistake on one spec line, however many keys show it.
+    Set<String> shortcutReported = new HashSet<>();
+    for (Module m : modules.values()) {
+      Integer i = nodes.get(m.prefix());
+      if (i != null && hasParameters(spec.layers().get(i))) {
+        continue;
+      }
+      String key = m.key(m.fields().keySet().iterator().next());
+      String shown = "key '" + key + "' " + m.fields().values().iterator().next().shapeText();
+      String block = blockOfShortcut(m.prefix());
+      Integer conv1 = block == null || nodes.containsKey(block + ".downsample.0") ? null : nodes.get(block + ".conv1");
+      if (conv1 != null) {
+        if (shortcutReported.add(block)) {
+          LayerSpec ls = spec.layers().get(conv1);
+          errors.add(shown + ": the file's block " + block + " has a conv shortcut (" + block + ".downsample.0 and .1)"
+              + " but " + where(spec, ls) + " gives it an identity shortcut; add shortcut=conv to that line");
+        }
+      } else if (i != null) {
+        LayerSpec ls = spec.layers().get(i);
+        errors.add(shown + ": " + where(spec, ls) + " names node " + m.prefix() + " a "
+            + ls.kind().name().toLowerCase(Locale.ROOT) + ", which has no parameters");
+      } else {
+        errors.add(shown + ": " + spec.name() + " has no node named " + m.prefix()
+            + " (a module's name is its keys' text before the last dot)");
+      }
+    }
+    List<Match> matches = new ArrayList<>();
+    for (int i = 0; i < spec.layers().size(); i++) {
+      LayerSpec ls = spec.layers().get(i);
+      if (!hasParameters(ls)) {
+        continue;
+      }
+      Module m = modules.get(ls.name());
+      if (m == null) {
+        String block = blockOfShortcut(ls.name());
+        if (block != null && modules.containsKey(block + ".conv1") && !modules.containsKey(block + ".downsample.0")
+            && !modules.containsKey(block + ".downsample.1")) {
+          if (shortcutReported.add(block)) {
+            errors.add(where(spec, ls) + " gives block " + block + " a conv shortcut, but the file has no key '"
+                + block + ".downsample.0." + field(ls) + "': its block has an identity shortcut (the block's input"
+                + " as it is); write shortcut=identity on that line (the block must then keep its shape)");
+          }
+        } else {
+          errors.add(where(spec, ls) + ", node " + ls.name() + ": the file has no key for it; expected "
+              + expectedKeys(ls));
+        }
+        continue;
+      }
+      String against = "for " + where(spec, ls);
+      int before = errors.size();
+      List<String> used = fill(m, ls, net.layers().get(i), against, errors);
+      if (errors.size() == before) {
+        matches.add(new Match(ls.line(), lineText(spec, ls), m.prefix(), m.kind().text, used));
+      }
+    }
+    refuseIfAny(errors, spec, source);
+    return new Result(net, matches);
+  }
+
+  /**
+   * The keys without nn.DataParallel's prefix when every key has it; as they are when none has;
+   * refused when only some have it (two models' keys in one file).
+   */
+  static Map<String, TorchTensor> withoutDataParallel(Map<String, TorchTensor> state, String source) {
+    String with = null;
+    String without = null;
+    for (String k : state.keySet()) {
+      if (k.startsWith(DATA_PARALLEL)) {
+        with = with == null ? k : with;
+      } else {
+        without = without == null ? k : without;
+      }
+    }
+    if (with == null) {
+      return state;
+    }
+    if (without != null) {
+      throw new TorchFormatException(source + ": some keys start with '" + DATA_PARALLEL + "' (nn.DataParallel's"
+          + " prefix), such as '" + with + "', and some do not, such as '" + without + "'; expected all or none"
+          + " (save model.module.state_dict() or model.state_dict() of one model)");
+    }
+    Map<String, TorchTensor> out = new LinkedHashMap<>();
+    state.forEach((k, v) -> out.put(k.substring(DATA_PARALLEL.length()), v));
+    return out;
+  }
+
+  private static boolean hasParameters(LayerSpec ls) {
+    return ls.kind() == Kind.CONV || ls.kind() == Kind.FC || ls.kind() == Kind.BATCHNORM;
+  }
+
+  /** {@code B} for a module named {@code B.downsample.N}, else null. */
+  private static String blockOfShortcut(String module) {
+    int at = module.lastIndexOf(".downsample.");
+    return at > 0 ? module.substring(0, at) : null;
+  }
+
+  private static String where(NetworkSpec spec, LayerSpec ls) {
+    return spec.name() + " line " + ls.line() + " (" + lineText(spec, ls) + ")";
+  }
+
+  private static String field(LayerSpec ls) {
+    return ls.operation() == Operation.ADDER ? "adder" : "weight";
+  }
+
+  private static String expectedKeys(LayerSpec ls) {
+    String p = ls.name() + ".";
+    return switch (ls.kind()) {
+      case BATCHNORM -> "'" + p + "weight', '" + p + "bias', '" + p + "running_mean' and '" + p + "running_var' of shape "
+          + shape(ls.inputShape().channels());
+      case CONV -> "'" + p + field(ls) + "' of shape " + shape(ls.out(), ls.in(), ls.kernel(), ls.kernel());
+      default -> "'" + p + field(ls) + "' of shape " + (ls.operation() == Operation.ADDER
+          ? shape(ls.out(), ls.in(), 1, 1) : shape(ls.out(), ls.in()) + " or " + shape(ls.out(), ls.in(), 1, 1));
+    };
   }
 
   private static List<Module> group(Map<String, TorchTensor> state) {
