@@ -33,6 +33,8 @@ final class HardwareSection {
       return s;
     }
     ArrayNode jr = s.json.putArray("reports");
+    boolean anyComparison = false;
+    boolean anyPnr = false;
     for (Map.Entry<Path, SynthReport> report : s.read(reports, SynthReport.class).entrySet()) {
       String file = folder.rel(report.getKey());
       SynthReport r = report.getValue();
@@ -76,26 +78,52 @@ final class HardwareSection {
         }
       }
       s.html.append("</table>\n");
-      ratios(s, o, byFlow, file, summary);
-      if (pnrRows.isEmpty()) {
-        s.missing("a \"pnr\" entry (device, fmax_mhz) in the runs of " + file + ": place and route not in this report");
-      } else {
+      boolean accelerator = r.activationBitsStored() != null
+          || r.runs() != null && r.runs().stream().anyMatch(x -> x.modules() != null && x.modules().containsKey("Requantizer"));
+      anyComparison |= ratios(s, o, byFlow, file, accelerator, summary);
+      anyPnr |= !pnrRows.isEmpty();
+      if (!pnrRows.isEmpty()) {
         s.html.append("<h4>Place and route</h4><table><tr><th>design</th><th>flow</th><th>device</th>"
             + "<th>package</th><th>Fmax (MHz)</th><th>utilisation</th></tr>\n");
         pnrRows.forEach(p -> s.html.append(row(p)));
         s.html.append("</table>\n");
       }
     }
+    // A design synthesised alone (a board build) or without place and route is a choice of the
+    // run, not a gap; the section lacks something only when no report in the run has it.
+    if (!anyComparison) {
+      s.missing("an \"adder\" and a \"mac twin\" design synthesised with the same flow in one of the synth reports"
+          + " (synth --mac-twin)");
+    }
+    if (!anyPnr) {
+      s.missing("a \"pnr\" entry (device, fmax_mhz) in the runs of a synth report: place and route not in this run");
+    }
     return s;
+  }
+
+  /** How the summary names a yosys flow: whether DSP blocks were allowed. */
+  static String flowLabel(String flow) {
+    if (flow.startsWith("synth_ice40")) {
+      return flow.contains("-dsp") ? "with DSPs" : "LUT-only";
+    }
+    if (flow.startsWith("synth_xilinx")) {
+      return flow.contains("-nodsp") ? "LUT-only" : "with DSPs";
+    }
+    return "generic gates";
   }
 
   private static String orDash(String s) {
     return s == null ? "—" : s;
   }
 
-  /** adder/MAC ratios for every flow that has both designs and every module both have. */
-  private static void ratios(Section s, ObjectNode o, Map<String, Map<String, Map<String, ModuleReport>>> byFlow,
-      String file, RunSummary summary) throws IOException {
+  /**
+   * adder/MAC ratios for every flow that has both designs and every module both have; whether
+   * there was any. The whole design's ratios go to the summary, an accelerator's and a bare
+   * array's apart.
+   */
+  private static boolean ratios(Section s, ObjectNode o, Map<String, Map<String, Map<String, ModuleReport>>> byFlow,
+      String file, boolean accelerator, RunSummary summary) throws IOException {
+    List<String> whole = new ArrayList<>();
     ArrayNode jr = o.putArray("adder_over_mac");
     Map<String, Map<String, Double>> bars = new LinkedHashMap<>();
     List<String> flows = new ArrayList<>();
@@ -141,21 +169,24 @@ final class HardwareSection {
         if (m.getKey().equals(Design.TOTAL)) {
           bars.computeIfAbsent("adder", k -> new LinkedHashMap<>()).put(f.getKey(), (double) la);
           bars.computeIfAbsent("MAC twin", k -> new LinkedHashMap<>()).put(f.getKey(), (double) lb);
-          if (summary.luts == null) {
-            summary.luts = String.format(Locale.ROOT, "%d adder vs %d MAC, ratio %s (%s, %s; DSP adder %d, MAC %d)",
-                la, lb, ratio(lr), file, f.getKey(), m.getValue().dsps(), b.dsps());
-          }
+          whole.add(String.format(Locale.ROOT, "%s %s (adder %d LUTs + %d DSP, MAC %d LUTs + %d DSP)",
+              ratio(lr), flowLabel(f.getKey()), la, m.getValue().dsps(), lb, b.dsps()));
         }
       }
     }
     if (flows.isEmpty()) {
-      s.missing("an \"adder\" and a \"mac twin\" design synthesised with the same flow in " + file
-          + " (synth --mac-twin)");
-      return;
+      return false;
+    }
+    String line = String.join("; ", whole) + " (" + file + ")";
+    if (accelerator && summary.lutsAccelerator == null) {
+      summary.lutsAccelerator = line;
+    } else if (!accelerator && summary.lutsArray == null) {
+      summary.lutsArray = line;
     }
     s.html.append(t).append("</table>\n");
     String png = "hardware-" + safe(file.replace(".json", "")) + ".png";
     s.chart(png, "LUTs of the whole design, adder vs MAC twin, per flow",
         p -> Charts.groupedBars(p, "LUTs, adder vs MAC twin", "LUTs", flows, bars, false));
+    return true;
   }
 }

@@ -15,7 +15,10 @@ final class RunSummary {
   final Map<Integer, Double> ptq = new TreeMap<>(Comparator.reverseOrder());
   final Map<Integer, Double> qat = new TreeMap<>(Comparator.reverseOrder());
   final List<String> mismatches = new ArrayList<>();
-  String luts;
+  /** The whole accelerator's adder/MAC LUT ratios, per flow, and the report they came from. */
+  String lutsAccelerator;
+  /** The same for a bare PE array. */
+  String lutsArray;
   final List<String> fmax = new ArrayList<>();
   final List<String> weights = new ArrayList<>();
   String energy;
@@ -34,7 +37,12 @@ final class RunSummary {
         weights.isEmpty() ? "not in this run" : String.join("; ", weights)));
     t.append(String.format("%-22s %s%n", "RTL mismatches",
         mismatches.isEmpty() ? "not in this run" : String.join("; ", mismatches)));
-    t.append(String.format("%-22s %s%n", "LUTs adder vs MAC", luts == null ? "not in this run" : luts));
+    // The whole design is the claim; the PE array alone is shown under it.
+    t.append(String.format("%-22s %s%n", "LUTs adder/MAC",
+        lutsAccelerator == null ? "whole accelerator not in this run" : "whole accelerator " + lutsAccelerator));
+    if (lutsArray != null) {
+      t.append(String.format("%-22s %s%n", "", "PE array " + lutsArray));
+    }
     t.append(String.format("%-22s %s%n", "Fmax", fmax.isEmpty() ? "not in this run" : String.join("; ", fmax)));
     t.append(String.format("%-22s %s%n", "energy/inference", energy == null ? "—" : energy + ", ESTIMATE"));
     if (!missing.isEmpty()) {

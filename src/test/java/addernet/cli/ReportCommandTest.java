@@ -55,6 +55,19 @@ class ReportCommandTest {
                    "utilisation": {"ICESTORM_LC": {"used": 400, "available": 7680}}}},
           {"design": "mac twin", "flow": "synth_ice40", "multiplier_cells": 16,
            "modules": {"(total)": {"luts": 1200, "flip_flops": 250, "carries": 120, "block_rams": 0, "dsps": 0}}}]}""");
+    // A whole accelerator beside its MAC twin, LUT-only and with DSPs, not placed.
+    Files.writeString(run.resolve("synth-accel.json"), """
+        {"rtl": "accel8x8", "target": "ice40", "activation_bits_stored": 105472, "runs": [
+          {"design": "adder", "flow": "synth_ice40 -top AcceleratorAxi -noflatten", "multiplier_cells": 0,
+           "modules": {"(total)": {"luts": 7786, "flip_flops": 5039, "carries": 900, "block_rams": 134, "dsps": 0},
+                       "Requantizer": {"luts": 1008, "flip_flops": 200, "carries": 90, "block_rams": 0, "dsps": 0}}},
+          {"design": "mac twin", "flow": "synth_ice40 -top AcceleratorAxi -noflatten", "multiplier_cells": 64,
+           "modules": {"(total)": {"luts": 23817, "flip_flops": 5927, "carries": 2000, "block_rams": 134, "dsps": 0},
+                       "Requantizer": {"luts": 1260, "flip_flops": 230, "carries": 99, "block_rams": 0, "dsps": 0}}},
+          {"design": "adder", "flow": "synth_ice40 -dsp -top AcceleratorAxi -noflatten", "multiplier_cells": 0,
+           "modules": {"(total)": {"luts": 7779, "flip_flops": 5039, "carries": 900, "block_rams": 134, "dsps": 0}}},
+          {"design": "mac twin", "flow": "synth_ice40 -dsp -top AcceleratorAxi -noflatten", "multiplier_cells": 64,
+           "modules": {"(total)": {"luts": 8154, "flip_flops": 5927, "carries": 950, "block_rams": 134, "dsps": 64}}}]}""");
     return run;
   }
 
@@ -93,7 +106,7 @@ class ReportCommandTest {
     assertTrue(html.contains("<td>123.4</td>"), "Fmax of the pnr entry shown");
     assertTrue(html.contains("<td>ct256</td>"), "package of the pnr entry shown");
     assertTrue(html.contains("<td>ICESTORM_LC 400/7680</td>"), "utilisation of the pnr entry shown");
-    JsonNode ratio = sections.path("hardware").path("reports").get(0).path("adder_over_mac").get(0);
+    JsonNode ratio = sections.path("hardware").path("reports").get(1).path("adder_over_mac").get(0);
     assertEquals(300.0 / 1200.0, ratio.path("lut_ratio").asDouble(), 1e-12);
     assertEquals(200.0 / 250.0, ratio.path("ff_ratio").asDouble(), 1e-12);
     // Weights: one fitted row per weighted layer of the checkpoint (conv1, fc1).
@@ -103,7 +116,21 @@ class ReportCommandTest {
     assertTrue(html.contains("ESTIMATE"));
 
     assertTrue(o.out().contains("float 83.00%, 8-bit 82.00%"), o.out());
-    assertTrue(o.out().contains("300 adder vs 1200 MAC, ratio 0.250"), o.out());
+    // The summary leads with the whole accelerator, each flow's ratio, and shows the PE array under it.
+    List<String> lines = List.of(o.out().split("\n"));
+    int at = 0;
+    while (at < lines.size() && !lines.get(at).startsWith("LUTs adder/MAC")) {
+      at++;
+    }
+    assertTrue(at + 1 < lines.size(), o.out());
+    assertTrue(lines.get(at).contains(String.format(java.util.Locale.ROOT,
+        "whole accelerator %.3f LUT-only (adder 7786 LUTs + 0 DSP, MAC 23817 LUTs + 0 DSP); %.3f with DSPs"
+            + " (adder 7779 LUTs + 0 DSP, MAC 8154 LUTs + 64 DSP) (synth-accel.json)", 7786.0 / 23817, 7779.0 / 8154)),
+        lines.get(at));
+    assertTrue(lines.get(at + 1).strip().equals(
+        "PE array 0.250 LUT-only (adder 300 LUTs + 0 DSP, MAC 1200 LUTs + 0 DSP) (synth-array.json)"), lines.get(at + 1));
+    // A report without place and route is the run's choice while another report has it.
+    assertTrue(sections.path("hardware").path("missing").isEmpty(), sections.path("hardware").toString());
     assertTrue(o.out().contains("adder 123.4 MHz (hx8k)"), o.out());
     assertTrue(o.out().contains("RTL mismatches         not in this run"), o.out());
   }
