@@ -165,6 +165,27 @@ public record IntNetwork(
     return true;
   }
 
+  /** A network with branches given to a stage that runs chains of layers only. */
+  public static final class NotAChain extends addernet.io.UserError {
+    NotAChain(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Refuses a network with branches for {@code stage}, which runs chains of conv, fc and max-pool
+   * layers, naming the first node it cannot run.
+   */
+  public void requireChain(String stage) {
+    int j = firstBranch();
+    if (j >= 0) {
+      IntNode n = nodes.get(j);
+      throw new NotAChain(name + ": " + stage + " runs chains of conv, fc and max-pool layers, each reading the one"
+          + " before; node " + j + " (" + n.name() + ") is " + (n.kind() == IntNode.Kind.LAYER
+              ? "a layer that reads node " + n.input(0) : "a " + n.kind().word()));
+    }
+  }
+
   /** The first node that is not a layer reading the one before, or -1 for a chain. */
   public int firstBranch() {
     for (int j = 0; j < nodes.size(); j++) {
