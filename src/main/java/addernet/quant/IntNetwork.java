@@ -182,7 +182,7 @@ public record IntNetwork(
       IntNode n = nodes.get(j);
       throw new NotAChain(name + ": " + stage + " runs chains of conv, fc and max-pool layers, each reading the one"
           + " before; node " + j + " (" + n.name() + ") is " + (n.kind() == IntNode.Kind.LAYER
-              ? "a layer that reads node " + n.input(0) : "a " + n.kind().word()));
+              ? "a layer that reads node " + n.input(0) : n.kind() == IntNode.Kind.ADD ? "an add" : "an average pool"));
     }
   }
 
