@@ -97,7 +97,32 @@ class ResidualQuantizerTest {
   }
 
   @Test
-  void perLayerWidthsAndQatAreRefusedForBranchingNets() {
+  void quantizedResidualNetWritesAPackageWhoseGoldenVectorsEveryNodeReproducesOnRead(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    Network net = TinyNets.network(SPEC, 3, DATA);
+    Measured m = measure(net, 8);
+    int[][] px = new int[5][];
+    int[] labels = new int[5];
+    for (int i = 0; i < 5; i++) {
+      px[i] = IntEval.pixels(DATA, 250 + i);
+      labels[i] = DATA.label(250 + i);
+    }
+    java.nio.file.Path dir = tmp.resolve("pkg");
+    new addernet.export.ModelPackage(m.net(), m.scales(), Map.of(), addernet.export.ModelPackage.Golden.of(m.net(), px,
+        labels)).write(dir);
+    addernet.export.ModelPackage back = addernet.export.ModelPackage.read(dir);
+    for (int i = 0; i < 5; i++) {
+      List<int[]> want = m.net().trace(px[i]);
+      List<int[]> got = back.network().trace(px[i]);
+      assertEquals(want.size(), got.size());
+      for (int j = 0; j < want.size(); j++) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(want.get(j), got.get(j), "image " + i + " node " + (j - 1));
+      }
+    }
+  }
+
+  @Test
+  void perLayerWidthsAreRefusedForBranchingNets() {
     Network net = TinyNets.network(SPEC, 3, DATA);
     QuantConfig cfg = QuantConfig.withBits(8).withLayerBits(Map.of("conv1", 6));
     IllegalArgumentException e;
