@@ -73,7 +73,7 @@ public final class QuantizePipeline {
       if (chain) {
         FloatStage.of(ck.network());
       } else {
-        Quantizer.graphBits(FloatGraph.of(ck.network()), config);
+        Quantizer.requireQuantizableGraph(ck.network(), ck.normalization(), config);
         if (c.qat().epochs() > 0) {
           throw new IllegalArgumentException(ck.network().name() + ": quantization-aware fine-tuning (--qat-epochs)"
               + " runs chains of layers only; quantize this network with branches post-training (without"

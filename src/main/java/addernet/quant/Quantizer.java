@@ -353,6 +353,21 @@ public final class Quantizer {
     return clip > 0 ? clip : 1; // an all-zero tensor: any scale represents it exactly
   }
 
+  /** The hardware pads with raw pixel 0, the float network with normalized 0 (pixel = mean). */
+  static void requireRawPadding(FloatStage first, Normalization norm) {
+    if (first.padding() > 0 && norm.mean() != 0) {
+      throw new IllegalArgumentException(
+          first.name() + ": zero padding in the first layer differs between raw and normalized pixels");
+    }
+  }
+
+  /** Everything {@link #calibrate} and {@link #quantize} refuse in a network with branches, before any work. */
+  static void requireQuantizableGraph(Network net, Normalization norm, QuantConfig config) {
+    FloatGraph g = FloatGraph.of(net);
+    graphBits(g, config);
+    requireRawPadding(g.nodes().get(0).stage(), norm);
+  }
+
   /** The residual nets' rule needs one data width: refuse --layer-bits rather than guess a mix. */
   static int graphBits(FloatGraph g, QuantConfig config) {
     if (!config.layerBits().isEmpty()) {
@@ -444,10 +459,8 @@ public final class Quantizer {
         case LAYER -> {
           FloatStage st = n.stage();
           boolean first = src == IntNode.NETWORK_INPUT;
-          if (first && st.padding() > 0 && norm.mean() != 0) {
-            // The hardware pads with raw pixel 0, the float network with normalized 0 (pixel = mean).
-            throw new IllegalArgumentException(
-                st.name() + ": zero padding in the first layer differs between raw and normalized pixels");
+          if (first) {
+            requireRawPadding(st, norm);
           }
           double scale = first ? firstScale(bits) : out[src];
           boolean last = j == nodes.size() - 1;
