@@ -33,52 +33,6 @@ class ResidualPackageTest {
 
   @TempDir Path tmp;
 
-  private static IntLayer layer(SplittableRandom rnd, String name, int inC, int inH, int outC, int kernel, int stride,
-      int pad, boolean relu, int outBits) {
-    int k = inC * kernel * kernel;
-    int[] w = new int[outC * k];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = rnd.nextInt(-40, 41);
-    }
-    // An adder accumulator is -sum |x - w|, about -k * 40; map that spread onto the output range.
-    double[] a = new double[outC];
-    double[] b = new double[outC];
-    for (int c = 0; c < outC; c++) {
-      a[c] = (0.5 + rnd.nextDouble()) * HI / (k * 30.0);
-      b[c] = a[c] * k * 45 + rnd.nextDouble(-HI / 2.0, HI / 2.0);
-    }
-    int top = (1 << (outBits - 1)) - 1;
-    Requant rq = Requant.fromAffine(a, b, 16, 6, relu ? 0 : -top - 1, top);
-    return new IntLayer(name, false, inC, inH, inH, outC, kernel, stride, pad, B, w, rq, false);
-  }
-
-  /**
-   * A ResNet-8 shaped integer net on 1x10x10: conv1, an identity block, a strided block with a
-   * convolution shortcut, a global 4x4 pool, a 1x1 classifier.
-   */
-  static IntNetwork residual(long seed) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    List<IntNode> n = new ArrayList<>();
-    n.add(IntNode.layer(layer(rnd, "conv1", 1, 10, 4, 3, 1, 0, true, B), -1, B)); // 0: 4x8x8
-    n.add(IntNode.layer(layer(rnd, "b1_conv1", 4, 8, 4, 3, 1, 1, true, B), 0, B)); // 1
-    n.add(IntNode.layer(layer(rnd, "b1_conv2", 4, 8, 4, 3, 1, 1, false, B), 1, B)); // 2: signed
-    n.add(IntNode.add("b1_add", 2, 0, 4, 8, 8, B, 1)); // 3
-    n.add(IntNode.layer(layer(rnd, "b2_conv1", 4, 8, 6, 3, 2, 1, true, B), 3, B)); // 4: 6x4x4
-    n.add(IntNode.layer(layer(rnd, "b2_conv2", 6, 4, 6, 3, 1, 1, false, B), 4, B)); // 5
-    n.add(IntNode.layer(layer(rnd, "b2_down", 4, 8, 6, 1, 2, 0, false, B), 3, B)); // 6
-    n.add(IntNode.add("b2_add", 5, 6, 6, 4, 4, B, 0)); // 7
-    n.add(IntNode.avgPool("pool", 7, 6, 4, 4, B, 4, IntNode.poolRequant(4, B, 16, 6))); // 8: 6x1x1
-    n.add(IntNode.layer(layer(rnd, "fc", 6, 1, 5, 1, 1, 0, false, 16), 8, 16)); // 9: logits
-    return IntNetwork.graph("res8", 1, 10, 10, n, 16);
-  }
-
-  /** Scales consistent with the nodes: each add's inputs on one scale, its output 2^shift above. */
-  static Scales scales() {
-    double[] s = {0.05, 0.04, 0.05, 0.1, 0.03, 0.1, 0.1, 0.1, 0.1, 0.01};
-    double[] in = {4.0 / 255, 0.05, 0.04, 0.1, 0.03, 0.1, 0.1};
-    return new Scales(in, 0.01, s);
-  }
-
   private static int[][] images(int count) {
     SplittableRandom rnd = new SplittableRandom(9);
     int[][] p = new int[count][100];
@@ -91,10 +45,10 @@ class ResidualPackageTest {
   }
 
   private Path written() throws IOException {
-    IntNetwork net = residual(4);
+    IntNetwork net = ResidualNets.residual(4);
     int[][] px = images(6);
     Path dir = tmp.resolve("pkg");
-    new ModelPackage(net, scales(), Map.of("tool", "test"), ModelPackage.Golden.of(net, px, new int[6])).write(dir);
+    new ModelPackage(net, ResidualNets.scales(), Map.of("tool", "test"), ModelPackage.Golden.of(net, px, new int[6])).write(dir);
     return dir;
   }
 
@@ -106,7 +60,7 @@ class ResidualPackageTest {
     assertFalse(root.has("layers"));
     assertEquals(10, root.withArray("nodes").size());
     ModelPackage back = ModelPackage.read(dir);
-    IntNetwork a = residual(4);
+    IntNetwork a = ResidualNets.residual(4);
     IntNetwork b = back.network();
     assertFalse(b.isChain());
     assertEquals(a.nodes().size(), b.nodes().size());
@@ -117,7 +71,7 @@ class ResidualPackageTest {
         assertArrayEquals(ta.get(j), tb.get(j), "node output " + (j - 1));
       }
     }
-    assertArrayEquals(scales().nodes(), back.scales().nodes());
+    assertArrayEquals(ResidualNets.scales().nodes(), back.scales().nodes());
     // Every node's golden file is there, the weights only for layers.
     for (IntNode n : a.nodes()) {
       assertTrue(Files.exists(dir.resolve("golden/" + n.name() + ".bin")), n.name());
@@ -215,7 +169,7 @@ class ResidualPackageTest {
 
   @Test
   void acceleratorRefusesAResidualNetNamingTheFirstNodeItCannotRun() {
-    IntNetwork net = residual(4);
+    IntNetwork net = ResidualNets.residual(4);
     var e = assertThrows(IntNetwork.NotAChain.class, () -> net.requireChain("the accelerator"));
     assertEquals("res8: the accelerator runs chains of conv, fc and max-pool layers, each reading the one before;"
         + " node 3 (b1_add) is an add", e.getMessage());
