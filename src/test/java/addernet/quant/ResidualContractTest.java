@@ -109,4 +109,20 @@ class ResidualContractTest {
         () -> IntNode.avgPool("p", 0, 1, 8, 8, 8, 3, rq));
     assertTrue(e.getMessage().contains("does not tile"), e.getMessage());
   }
+
+  @Test
+  void graphWhoseNodeReadsForwardOrASignedOutputIsRefused() {
+    Requant relu = new Requant(0, new int[][] {{1}}, new long[] {0}, 0, 127);
+    Requant signed = new Requant(0, new int[][] {{1}}, new long[] {0}, -32768, 32767);
+    IntLayer a = new IntLayer("a", true, 1, 1, 1, 1, 1, 1, 0, 8, new int[] {0}, relu, false);
+    IntLayer b = new IntLayer("b", true, 1, 1, 1, 1, 1, 1, 0, 8, new int[] {0}, signed, false);
+    IllegalArgumentException forward = assertThrows(IllegalArgumentException.class, () -> IntNetwork.graph("g", 1, 1, 1,
+        java.util.List.of(IntNode.layer(a, 1, 8), IntNode.layer(b, 0, 16)), 16));
+    assertTrue(forward.getMessage().contains("reads node 1, not an earlier node"), forward.getMessage());
+    IntLayer s8 = new IntLayer("s", true, 1, 1, 1, 1, 1, 1, 0, 8, new int[] {0},
+        new Requant(0, new int[][] {{1}}, new long[] {0}, -128, 127), false);
+    IllegalArgumentException fromSigned = assertThrows(IllegalArgumentException.class, () -> IntNetwork.graph("g", 1, 1,
+        1, java.util.List.of(IntNode.layer(s8, -1, 8), IntNode.layer(b, 0, 16)), 16));
+    assertTrue(fromSigned.getMessage().contains("only an add may"), fromSigned.getMessage());
+  }
 }
