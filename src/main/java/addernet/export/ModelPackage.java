@@ -3,6 +3,7 @@ package addernet.export;
 import addernet.io.FileHash;
 import addernet.io.Outputs;
 import addernet.quant.IntLayer;
+import addernet.quant.IntNode;
 import addernet.quant.IntNetwork;
 import addernet.quant.Requant;
 import addernet.quant.Scales;
@@ -35,7 +36,10 @@ public record ModelPackage(
     IntNetwork network, Scales scales, Map<String, Object> provenance, Golden golden) {
 
   public static final String FORMAT = "addernet-model-package";
+  /** The version of a chain's package (its layout has not changed since it was first written). */
   public static final int VERSION = 1;
+  /** The version of a package of nodes: a network with branches (contract section 8). */
+  public static final int GRAPH_VERSION = 2;
   public static final String MANIFEST = "manifest.json";
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -63,6 +67,10 @@ public record ModelPackage(
       throw new IllegalArgumentException(
           "scales for " + scales.input().length + " layers, network has " + network.layers().size());
     }
+    if (!network.isChain() && scales.nodes().length != network.nodes().size()) {
+      throw new IllegalArgumentException(
+          "scales for " + scales.nodes().length + " nodes, network has " + network.nodes().size());
+    }
   }
 
   // ---------------------------------------------------------------- writing
@@ -81,6 +89,10 @@ public record ModelPackage(
    * claims its outputs itself ({@code addernet.io.Outputs}) and commits the package with its report.
    */
   public void writeInto(Path dir) throws IOException {
+    if (!network.isChain()) {
+      writeGraphInto(dir);
+      return;
+    }
     Files.createDirectories(dir.resolve("weights"));
     Files.createDirectories(dir.resolve("golden"));
     Map<String, String> files = new LinkedHashMap<>();
@@ -163,6 +175,121 @@ public record ModelPackage(
     ObjectNode sums = root.putObject("files");
     files.forEach(sums::put);
     JSON.writeValue(dir.resolve(MANIFEST).toFile(), root);
+  }
+
+  /** Version 2: the nodes of a network with branches (docs/model-package.md, "Version 2"). */
+  private void writeGraphInto(Path dir) throws IOException {
+    Files.createDirectories(dir.resolve("weights"));
+    Files.createDirectories(dir.resolve("golden"));
+    Map<String, String> files = new LinkedHashMap<>();
+    ObjectNode root = JSON.createObjectNode();
+    root.put("format", FORMAT);
+    root.put("version", GRAPH_VERSION);
+    root.put("network", network.name());
+    root.put("contract", "docs/numeric-contract.md, sections 1-10");
+    ObjectNode in = root.putObject("input");
+    in.put("channels", network.inChannels());
+    in.put("height", network.inHeight());
+    in.put("width", network.inWidth());
+    in.put("pixel_bits", 8);
+    in.put("input_shift", network.inputShift());
+    root.put("classes", network.classes());
+    root.put("logit_bits", network.logitBits());
+    root.put("logit_scale", scales.logit());
+    ArrayNode nodes = root.putArray("nodes");
+    int layer = 0;
+    for (int j = 0; j < network.nodes().size(); j++) {
+      IntNode nd = network.nodes().get(j);
+      ObjectNode n = nodes.addObject();
+      n.put("name", nd.name());
+      n.put("kind", nd.kind().word());
+      ArrayNode inputs = n.putArray("inputs");
+      Arrays.stream(nd.inputs()).forEach(inputs::add);
+      switch (nd.kind()) {
+        case LAYER -> {
+          IntLayer l = nd.layer();
+          n.put("type", l.fullyConnected() ? "fc" : "conv");
+          n.put("operation", l.op().word());
+          n.put("in_channels", l.inChannels());
+          n.put("in_height", l.inHeight());
+          n.put("in_width", l.inWidth());
+          n.put("kernel", l.kernel());
+          n.put("stride", l.stride());
+          n.put("padding", l.padding());
+          n.put("pool", l.pool());
+          n.put("relu", !nd.signed());
+          n.put("data_bits", l.dataBits());
+          n.put("acc_bits", network.accBits(layer));
+          n.put("scale", scales.input(layer));
+          n.set("weights", array(dir, files, "weights/" + l.name(), l.weights(), l.dataBits(), true,
+              new int[] {l.outChannels(), l.inChannels(), l.kernel(), l.kernel()}));
+          n.set("requant", requant(l.requant()));
+          layer++;
+        }
+        case ADD -> {
+          n.put("data_bits", nd.dataBits());
+          n.put("shift", nd.shift());
+        }
+        case AVGPOOL -> {
+          n.put("in_channels", nd.channels());
+          n.put("in_height", nd.height() * nd.window());
+          n.put("in_width", nd.width() * nd.window());
+          n.put("window", nd.window());
+          n.put("data_bits", nd.dataBits());
+          n.put("sum_bits", nd.poolSumBits());
+          n.set("requant", requant(nd.poolRequant()));
+        }
+      }
+      n.put("out_channels", nd.channels());
+      n.put("out_height", nd.height());
+      n.put("out_width", nd.width());
+      n.put("out_bits", nd.outBits());
+      n.put("out_scale", j == network.nodes().size() - 1 ? scales.logit() : scales.node(j));
+    }
+    ObjectNode g = root.putObject("golden");
+    g.put("count", golden.count());
+    ArrayNode labels = g.putArray("labels");
+    ArrayNode predictions = g.putArray("predictions");
+    int size = network.inChannels() * network.inHeight() * network.inWidth();
+    for (int v = 0; v < golden.count(); v++) {
+      labels.add(golden.labels()[v]);
+      predictions.add(argmax(last(golden.traces().get(v))));
+    }
+    g.set("input", array(dir, files, "golden/input", concat(Arrays.asList(golden.pixels()), size),
+        8, false, new int[] {golden.count(), network.inChannels(), network.inHeight(), network.inWidth()}));
+    ArrayNode outs = g.putArray("outputs");
+    for (int j = 0; j < network.nodes().size(); j++) {
+      IntNode nd = network.nodes().get(j);
+      List<int[]> per = new ArrayList<>();
+      for (List<int[]> t : golden.traces()) {
+        per.add(t.get(j + 1));
+      }
+      ObjectNode o = outs.addObject();
+      o.put("node", nd.name());
+      o.set("values", array(dir, files, "golden/" + nd.name(), concat(per, nd.outSize()), nd.outBits(), true,
+          new int[] {golden.count(), nd.channels(), nd.height(), nd.width()}));
+    }
+    ObjectNode prov = root.putObject("provenance");
+    prov.setAll((ObjectNode) JSON.valueToTree(provenance));
+    ObjectNode sums = root.putObject("files");
+    files.forEach(sums::put);
+    JSON.writeValue(dir.resolve(MANIFEST).toFile(), root);
+  }
+
+  private static ObjectNode requant(Requant r) {
+    ObjectNode rq = JSON.createObjectNode();
+    rq.put("shift", r.shift());
+    rq.put("lo", r.lo());
+    rq.put("hi", r.hi());
+    rq.put("max_terms", r.maxTerms());
+    ArrayNode terms = rq.putArray("terms");
+    ArrayNode bias = rq.putArray("bias");
+    for (int c = 0; c < r.channels(); c++) {
+      ArrayNode t = terms.addArray();
+      Arrays.stream(r.terms()[c]).forEach(t::add);
+      bias.add(r.bias()[c]);
+    }
+    return rq;
   }
 
   /** Width of layer i's output: the next layer's data bits, or the logit bits for the last. */

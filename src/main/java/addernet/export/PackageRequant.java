@@ -16,12 +16,18 @@ final class PackageRequant {
 
   static Requant read(StrictJson<PackageException> json, JsonNode r, String f, int channels, boolean last,
       int outBits) {
-    int shift = json.integer(r, "shift", f + ".shift", 0, 62);
     // Contract section 7: after ReLU the clamp is the next layer's non-negative data range; the
     // last layer's is the whole logit range. Neither is a free choice.
-    int lo = last ? (int) -(1L << (outBits - 1)) : 0;
-    int hi = (int) ((1L << (outBits - 1)) - 1);
     String why = last ? " (the " + outBits + "-bit logit range)" : " (ReLU into the next layer's " + outBits + "-bit data)";
+    return read(json, r, f, channels, last, outBits, why);
+  }
+
+  /** A requantizer clamped to signed or non-negative {@code outBits}-bit data, {@code why} saying why. */
+  static Requant read(StrictJson<PackageException> json, JsonNode r, String f, int channels, boolean signed,
+      int outBits, String why) {
+    int shift = json.integer(r, "shift", f + ".shift", 0, 62);
+    int lo = signed ? (int) -(1L << (outBits - 1)) : 0;
+    int hi = (int) ((1L << (outBits - 1)) - 1);
     json.integer(r, "lo", f + ".lo", lo, lo, why);
     json.integer(r, "hi", f + ".hi", hi, hi, why);
     JsonNode terms = json.array(r, "terms", f + ".terms");

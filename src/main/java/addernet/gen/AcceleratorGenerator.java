@@ -165,6 +165,7 @@ public final class AcceleratorGenerator {
 
   /** Builds the generator's config from the network, refusing what the hardware cannot do. */
   public static AccelConfig config(IntNetwork net, Options opt) {
+    net.requireChain("the accelerator");
     // A PE column only ever serves output channels j, j + C, ...; a row only output positions
     // i, i + R, ... of the batch. Beyond the widest layer they would be dead logic.
     int widest = net.layers().stream().mapToInt(IntLayer::outChannels).max().orElseThrow();

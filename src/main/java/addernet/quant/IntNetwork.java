@@ -5,23 +5,64 @@ import java.util.List;
 
 /**
  * A quantized AdderNet (or its CNN twin, whose layers multiply) as integers only: the bit-exact
- * reference that the generated hardware must match (numeric contract, sections 5 to 7). Every
- * layer's output can be dumped.
+ * reference that the generated hardware must match (numeric contract, sections 5 to 10). Every
+ * node's output can be dumped.
+ *
+ * <p>A chain (sections 5 to 7) is built from its layers alone; its {@link #nodes} are then the
+ * layers, each reading the one before. A network with branches (section 8) is built from its
+ * nodes ({@link #graph}); {@link #layers} then lists the weighted layers in node order.
  *
  * @param inChannels channels of the input image
  * @param inHeight input height
  * @param inWidth input width
- * @param layers the layers, in order; each one's output shape is the next one's input
+ * @param layers the weighted layers, in order; in a chain each one's output shape is the next one's input
  * @param logitBits width of the last layer's clamp, the integer logits
+ * @param nodes every node in evaluation order, the last giving the logits
  */
 public record IntNetwork(
-    String name, int inChannels, int inHeight, int inWidth, List<IntLayer> layers, int logitBits) {
+    String name, int inChannels, int inHeight, int inWidth, List<IntLayer> layers, int logitBits,
+    List<IntNode> nodes) {
+
+  /** A chain of layers (sections 5 to 7). */
+  public IntNetwork(String name, int inChannels, int inHeight, int inWidth, List<IntLayer> layers, int logitBits) {
+    this(name, inChannels, inHeight, inWidth, layers, logitBits, null);
+  }
+
+  /** A network of nodes (section 8); its layers are those of its layer nodes. */
+  public static IntNetwork graph(String name, int inChannels, int inHeight, int inWidth, List<IntNode> nodes,
+      int logitBits) {
+    List<IntLayer> layers = new ArrayList<>();
+    for (IntNode n : nodes) {
+      if (n.kind() == IntNode.Kind.LAYER) {
+        layers.add(n.layer());
+      }
+    }
+    return new IntNetwork(name, inChannels, inHeight, inWidth, layers, logitBits, nodes);
+  }
 
   public IntNetwork {
     layers = List.copyOf(layers);
     if (layers.isEmpty()) {
       throw new IllegalArgumentException("a network needs at least one layer");
     }
+    if (logitBits < 2 || logitBits > 32) {
+      throw new IllegalArgumentException("logit bits must be in 2..32, got " + logitBits);
+    }
+    if (nodes == null) {
+      checkChain(inChannels, inHeight, inWidth, layers);
+      List<IntNode> chain = new ArrayList<>();
+      for (int i = 0; i < layers.size(); i++) {
+        int outBits = i + 1 < layers.size() ? layers.get(i + 1).dataBits() : logitBits;
+        chain.add(IntNode.chainLayer(layers.get(i), i - 1, outBits));
+      }
+      nodes = List.copyOf(chain);
+    } else {
+      nodes = List.copyOf(nodes);
+      checkGraph(inChannels, inHeight, inWidth, layers, nodes, logitBits);
+    }
+  }
+
+  private static void checkChain(int inChannels, int inHeight, int inWidth, List<IntLayer> layers) {
     int c = inChannels;
     int h = inHeight;
     int w = inWidth;
@@ -46,9 +87,113 @@ public record IntNetwork(
       h = l.outHeight();
       w = l.outWidth();
     }
-    if (logitBits < 2 || logitBits > 32) {
-      throw new IllegalArgumentException("logit bits must be in 2..32, got " + logitBits);
+  }
+
+  /** The rules of contract section 8; the package reader checks them first with its own words. */
+  private static void checkGraph(int inChannels, int inHeight, int inWidth, List<IntLayer> layers,
+      List<IntNode> nodes, int logitBits) {
+    if (nodes.isEmpty()) {
+      throw new IllegalArgumentException("a network needs at least one node");
     }
+    List<IntLayer> own = nodes.stream().filter(n -> n.kind() == IntNode.Kind.LAYER).map(IntNode::layer).toList();
+    if (!own.equals(layers)) {
+      throw new IllegalArgumentException("the layers must be those of the layer nodes, in node order");
+    }
+    int[] readers = new int[nodes.size()];
+    for (int j = 0; j < nodes.size(); j++) {
+      IntNode n = nodes.get(j);
+      for (int i = 0; i < n.inputs().length; i++) {
+        int src = n.input(i);
+        if (src == IntNode.NETWORK_INPUT) {
+          if (j != 0 || n.kind() != IntNode.Kind.LAYER) {
+            throw new IllegalArgumentException(n.name() + ": only node 0, a layer, reads the network input");
+          }
+          IntLayer l = n.layer();
+          if (l.inChannels() != inChannels || l.inHeight() != inHeight || l.inWidth() != inWidth) {
+            throw new IllegalArgumentException(n.name() + ": expects input " + l.inChannels() + "x" + l.inHeight()
+                + "x" + l.inWidth() + " but the network's input is " + inChannels + "x" + inHeight + "x" + inWidth);
+          }
+          continue;
+        }
+        if (src < 0 || src >= j) {
+          throw new IllegalArgumentException(n.name() + ": reads node " + src + ", not an earlier node");
+        }
+        readers[src]++;
+        IntNode from = nodes.get(src);
+        if (from.signed() && (n.kind() != IntNode.Kind.ADD)) {
+          throw new IllegalArgumentException(n.name() + ": reads the signed output of " + from.name()
+              + " (only an add may)");
+        }
+        if (from.outBits() != n.dataBits()) {
+          throw new IllegalArgumentException(n.name() + ": takes " + n.dataBits() + "-bit data, " + from.name()
+              + " gives " + from.outBits() + " bits");
+        }
+        int c = n.kind() == IntNode.Kind.LAYER ? n.layer().inChannels() : n.channels();
+        int h = n.kind() == IntNode.Kind.LAYER ? n.layer().inHeight()
+            : n.kind() == IntNode.Kind.AVGPOOL ? n.height() * n.window() : n.height();
+        int w = n.kind() == IntNode.Kind.LAYER ? n.layer().inWidth()
+            : n.kind() == IntNode.Kind.AVGPOOL ? n.width() * n.window() : n.width();
+        if (from.channels() != c || from.height() != h || from.width() != w) {
+          throw new IllegalArgumentException(n.name() + ": expects input " + c + "x" + h + "x" + w + " but "
+              + from.name() + " gives " + from.channels() + "x" + from.height() + "x" + from.width());
+        }
+      }
+      if (n.kind() == IntNode.Kind.ADD && !nodes.get(n.input(0)).signed()) {
+        throw new IllegalArgumentException(n.name() + ": an add's first input must be a signed layer output");
+      }
+    }
+    IntNode last = nodes.get(nodes.size() - 1);
+    if (!last.signed() || last.outBits() != logitBits) {
+      throw new IllegalArgumentException(last.name() + ": the last node must be a layer without ReLU clamped to the "
+          + logitBits + "-bit logits");
+    }
+    for (int j = 0; j + 1 < nodes.size(); j++) {
+      if (nodes.get(j).signed() && readers[j] != 1) {
+        throw new IllegalArgumentException(nodes.get(j).name() + ": a signed output is read by exactly one add, got "
+            + readers[j] + " readers");
+      }
+    }
+  }
+
+  /** Whether every node is a layer reading the one before: the network of sections 5 to 7. */
+  public boolean isChain() {
+    for (int j = 0; j < nodes.size(); j++) {
+      if (nodes.get(j).kind() != IntNode.Kind.LAYER || nodes.get(j).input(0) != j - 1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A network with branches given to a stage that runs chains of layers only. */
+  public static final class NotAChain extends addernet.io.UserError {
+    NotAChain(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Refuses a network with branches for {@code stage}, which runs chains of conv, fc and max-pool
+   * layers, naming the first node it cannot run.
+   */
+  public void requireChain(String stage) {
+    int j = firstBranch();
+    if (j >= 0) {
+      IntNode n = nodes.get(j);
+      throw new NotAChain(name + ": " + stage + " runs chains of conv, fc and max-pool layers, each reading the one"
+          + " before; node " + j + " (" + n.name() + ") is " + (n.kind() == IntNode.Kind.LAYER
+              ? "a layer that reads node " + n.input(0) : n.kind() == IntNode.Kind.ADD ? "an add" : "an average pool"));
+    }
+  }
+
+  /** The first node that is not a layer reading the one before, or -1 for a chain. */
+  public int firstBranch() {
+    for (int j = 0; j < nodes.size(); j++) {
+      if (nodes.get(j).kind() != IntNode.Kind.LAYER || nodes.get(j).input(0) != j - 1) {
+        return j;
+      }
+    }
+    return -1;
   }
 
   /** The input shift of section 5: pixels to the first layer's data range. */
@@ -61,7 +206,7 @@ public record IntNetwork(
   }
 
   public int classes() {
-    return layers.get(layers.size() - 1).outSize();
+    return nodes.get(nodes.size() - 1).outSize();
   }
 
   /**
@@ -86,11 +231,32 @@ public record IntNetwork(
    * [0, 2^(B-1) - 1].
    */
   public long[] inputRange(int i) {
-    if (i == 0) {
+    int src = nodeOf(i).input(0);
+    if (src == IntNode.NETWORK_INPUT) {
       return new long[] {0, 255 >> inputShift()};
     }
-    Requant prev = layers.get(i - 1).requant();
+    IntNode from = nodes.get(src);
+    if (from.kind() != IntNode.Kind.LAYER) {
+      return new long[] {0, (1L << (from.outBits() - 1)) - 1}; // an add or pool clamps to [0, hi]
+    }
+    Requant prev = from.layer().requant();
     return new long[] {Math.min(0, prev.lo()), Math.max(0, prev.hi())};
+  }
+
+  /** The node of weighted layer {@code i}. */
+  public IntNode nodeOf(int i) {
+    IntLayer l = layers.get(i);
+    for (IntNode n : nodes) {
+      if (n.layer() == l) {
+        return n;
+      }
+    }
+    throw new IllegalStateException("layer " + i + " has no node");
+  }
+
+  /** Index in {@link #nodes} of weighted layer {@code i}. */
+  public int nodeIndexOf(int i) {
+    return nodes.indexOf(nodeOf(i));
   }
 
   public long adderOpsPerImage() {
@@ -104,8 +270,8 @@ public record IntNetwork(
   }
 
   /**
-   * Every layer's output for one image: element 0 is the quantized input, element i + 1 the output
-   * of layer i (after requantization and pooling), channel-major.
+   * Every node's output for one image: element 0 is the quantized input, element j + 1 the output
+   * of node j (after requantization and pooling), channel-major. In a chain node j is layer j.
    */
   public List<int[]> trace(int[] pixels) {
     if (pixels.length != inChannels * inHeight * inWidth) {
@@ -120,11 +286,15 @@ public record IntNetwork(
       }
       x[i] = pixels[i] >> shift;
     }
-    List<int[]> out = new ArrayList<>(layers.size() + 1);
+    List<int[]> out = new ArrayList<>(nodes.size() + 1);
     out.add(x);
-    for (IntLayer l : layers) {
-      x = forward(l, x);
-      out.add(x);
+    for (IntNode n : nodes) {
+      int[] a = out.get(n.input(0) + 1);
+      out.add(switch (n.kind()) {
+        case LAYER -> forward(n.layer(), a);
+        case ADD -> n.add(a, out.get(n.input(1) + 1));
+        case AVGPOOL -> n.avgPool(a);
+      });
     }
     return out;
   }

@@ -68,8 +68,18 @@ public final class QuantizePipeline {
     Map<String, Integer> layerBits = c.layerBits();
     try (Workers workers = new Workers(c.threads())) {
       Checkpoint ck = Checkpoint.load(c.checkpoint());
-      // Before any work: the integer reference runs chains of layers only.
-      ck.network().spec().requireChain("quantization");
+      // Before any work: a network the integer reference cannot run, or QAT of one with branches.
+      boolean chain = ck.network().spec().isChain();
+      if (chain) {
+        FloatStage.of(ck.network());
+      } else {
+        Quantizer.requireQuantizableGraph(ck.network(), ck.normalization(), config);
+        if (c.qat().epochs() > 0) {
+          throw new IllegalArgumentException(ck.network().name() + ": quantization-aware fine-tuning (--qat-epochs)"
+              + " runs chains of layers only; quantize this network with branches post-training (without"
+              + " --qat-epochs)");
+        }
+      }
       // Fine-tuning sees the same kind of images as training did.
       QatConfig qat = new QatConfig(c.qat().epochs(), c.qat().batch(), c.qat().learningRate(),
           c.qat().momentum(), c.qat().weightDecay(), c.qat().eta(), ck.recipe().augment().flip(), c.qat().seed());
@@ -130,13 +140,15 @@ public final class QuantizePipeline {
       ModelPackage.read(into); // a package that its own reader refuses is a bug: fail here, not later
 
       List<QuantizeReport.Layer> layers = new ArrayList<>();
-      var stages = FloatStage.of(ck.network());
+      List<FloatStage> stages = chain ? FloatStage.of(ck.network())
+          : FloatGraph.of(ck.network()).nodes().stream().filter(x -> x.stage() != null).map(FloatGraph.Node::stage).toList();
       for (int i = 0; i < net.layers().size(); i++) {
         IntLayer l = net.layers().get(i);
         layers.add(new QuantizeReport.Layer(l.name(), l.dataBits(), net.accBits(i), l.k(),
             l.op().word(),
             scales.input(i),
-            Quantizer.weightScale(stages.get(i), i, scales.input(i), l.dataBits(), ck.normalization(), config),
+            Quantizer.weightScale(stages.get(i), firstIndex(net, i), scales.input(i), l.dataBits(), ck.normalization(),
+                config),
             l.requant().shift(), l.requant().maxTerms()));
       }
       return new QuantizeReport(net.name(), c.checkpoint().toString(), c.packagePath().toString(), bits,
@@ -144,6 +156,11 @@ public final class QuantizePipeline {
           100 * (floatAccuracy - quantAccuracy), net.inputShift(), net.logitBits(), scales.logit(), layers,
           net.adderOpsPerImage(), (System.nanoTime() - start) / 1e9);
     }
+  }
+
+  /** The layer index Quantizer.weightScale expects: 0 for the layer that reads the pixels. */
+  private static int firstIndex(IntNetwork net, int i) {
+    return net.nodeOf(i).input(0) == IntNode.NETWORK_INPUT ? 0 : Math.max(1, i);
   }
 
   private static IntNetwork quantize(Checkpoint ck, Scales scales, QuantConfig config) {

@@ -50,6 +50,9 @@ public final class Quantizer {
   /** Chooses every scale from the first {@code config.calibrationImages()} images of {@code set}. */
   public static Scales calibrate(
       Network net, Normalization norm, ImageSet set, QuantConfig config, Workers workers) {
+    if (!net.spec().isChain()) {
+      return calibrateGraph(FloatGraph.of(net), norm, set, config, workers);
+    }
     List<FloatStage> stages = FloatStage.of(net);
     int count = Math.min(config.calibrationImages(), set.count());
     int layers = stages.size();
@@ -212,6 +215,9 @@ public final class Quantizer {
 
   /** Builds the integer network (contract sections 5 to 7) with the given scales. */
   public static IntNetwork quantize(Network net, Normalization norm, Scales scales, QuantConfig config) {
+    if (!net.spec().isChain()) {
+      return quantizeGraph(FloatGraph.of(net), norm, scales, config);
+    }
     List<FloatStage> stages = FloatStage.of(net);
     if (scales.input().length != stages.size()) {
       throw new IllegalArgumentException(
@@ -239,33 +245,6 @@ public final class Quantizer {
         throw new IllegalArgumentException(
             "layer 0's scale must be " + firstScale(bits) + " (contract section 5), got " + scale);
       }
-      double weightScale = weightScale(st, s, scale, bits, norm, config);
-      GridWeights gw = toGrid(onGrid(st, s, weightScale, bits, norm), st.outChannels(), bits);
-      double g;
-      double[] correction;
-      long accMin;
-      long accMax;
-      if (st.op() == PeOp.ADDER) {
-        g = s == 0 ? scale / norm.std() : scale;
-        correction = gw.correction();
-        accMin = -(long) st.reduction() * ((1L << bits) - 1);
-        accMax = 0;
-      } else {
-        // A product needs no common grid: the accumulator's step is s_x s_w whatever the two
-        // are, and the requantization absorbs it. Sharing the input's grid (as the adder must)
-        // leaves a CNN's small weights a few levels (docs/quantization.md).
-        g = scale * weightScale;
-        double[] d = s == 0
-            ? multiplyOffsets(gw.q(), st.outChannels(), scale, weightScale, bits, norm)
-            : new double[st.outChannels()];
-        correction = new double[d.length];
-        for (int c = 0; c < d.length; c++) {
-          correction[c] = -d[c] / g; // y = g acc + d = g (acc - correction)
-        }
-        long reach = (long) st.reduction() << (2 * bits - 2);
-        accMin = -reach;
-        accMax = reach;
-      }
       boolean last = s == stages.size() - 1;
       double next;
       int lo;
@@ -279,13 +258,233 @@ public final class Quantizer {
         lo = 0;
         hi = (1 << (config.bitsOf(stages.get(s + 1).name()) - 1)) - 1;
       }
-      Requant rq = requant(st.batchNorm(), g, correction, next, config, lo, hi, accMin, accMax);
-      out.add(new IntLayer(st.name(), st.op(), st.fullyConnected(), st.inputShape().channels(),
-          st.inputShape().height(), st.inputShape().width(), st.outChannels(), st.kernel(),
-          st.stride(), st.padding(), bits, gw.q(), rq, st.pool()));
+      out.add(layer(st, s, scale, bits, next, lo, hi, norm, config));
     }
     return new IntNetwork(net.name(), net.inputShape().channels(), net.inputShape().height(),
         net.inputShape().width(), out, config.logitBits());
+  }
+
+  /**
+   * Stage {@code st} as an integer layer (sections 6 and 7): its weights on the grid of its input
+   * scale {@code scale} (layer {@code index}; 0 is the one reading the pixels, section 5), batch
+   * norm and the output scale {@code next} folded into the requantization, clamped to [lo, hi].
+   */
+  static IntLayer layer(FloatStage st, int index, double scale, int bits, double next, int lo, int hi,
+      Normalization norm, QuantConfig config) {
+    int s = index;
+    double weightScale = weightScale(st, s, scale, bits, norm, config);
+    GridWeights gw = toGrid(onGrid(st, s, weightScale, bits, norm), st.outChannels(), bits);
+    double g;
+    double[] correction;
+    long accMin;
+    long accMax;
+    if (st.op() == PeOp.ADDER) {
+      g = s == 0 ? scale / norm.std() : scale;
+      correction = gw.correction();
+      accMin = -(long) st.reduction() * ((1L << bits) - 1);
+      accMax = 0;
+    } else {
+      // A product needs no common grid: the accumulator's step is s_x s_w whatever the two
+      // are, and the requantization absorbs it. Sharing the input's grid (as the adder must)
+      // leaves a CNN's small weights a few levels (docs/quantization.md).
+      g = scale * weightScale;
+      double[] d = s == 0
+          ? multiplyOffsets(gw.q(), st.outChannels(), scale, weightScale, bits, norm)
+          : new double[st.outChannels()];
+      correction = new double[d.length];
+      for (int c = 0; c < d.length; c++) {
+        correction[c] = -d[c] / g; // y = g acc + d = g (acc - correction)
+      }
+      long reach = (long) st.reduction() << (2 * bits - 2);
+      accMin = -reach;
+      accMax = reach;
+    }
+    Requant rq = requant(st.batchNorm(), g, correction, next, config, lo, hi, accMin, accMax);
+    return new IntLayer(st.name(), st.op(), st.fullyConnected(), st.inputShape().channels(),
+        st.inputShape().height(), st.inputShape().width(), st.outChannels(), st.kernel(),
+        st.stride(), st.padding(), bits, gw.q(), rq, st.pool());
+  }
+
+  // ---------------------------------------------------------------- networks with branches
+
+  /**
+   * A uniform reservoir sample of up to {@link #SAMPLES} values per slot, with each slot's
+   * largest magnitude.
+   */
+  private static final class Reservoir {
+    final float[][] samples;
+    final int[] seen;
+    final double[] maxAbs;
+    final SplittableRandom rnd = new SplittableRandom(17);
+
+    Reservoir(int slots) {
+      samples = new float[slots][];
+      seen = new int[slots];
+      maxAbs = new double[slots];
+    }
+
+    void add(int slot, float[] values, boolean abs) {
+      if (samples[slot] == null) {
+        samples[slot] = new float[SAMPLES];
+      }
+      for (float v0 : values) {
+        float v = abs ? Math.abs(v0) : v0;
+        maxAbs[slot] = Math.max(maxAbs[slot], Math.abs(v));
+        int n = seen[slot]++;
+        if (n < SAMPLES) {
+          samples[slot][n] = v;
+        } else {
+          long j = rnd.nextLong(n + 1L);
+          if (j < SAMPLES) {
+            samples[slot][(int) j] = v;
+          }
+        }
+      }
+    }
+
+    float[] values(int slot) {
+      return samples[slot] == null ? new float[0] : Arrays.copyOf(samples[slot], Math.min(seen[slot], SAMPLES));
+    }
+  }
+
+  /** The clip of non-negative values onto 0..hi by the configured rule (MSE or a percentile). */
+  private static double clip(float[] x, double max, int hi, QuantConfig config) {
+    double clip = config.clipPercentile() > 0 ? percentile(x, config.clipPercentile()) : mseClip(x, max, hi);
+    return clip > 0 ? clip : 1; // an all-zero tensor: any scale represents it exactly
+  }
+
+  /** The hardware pads with raw pixel 0, the float network with normalized 0 (pixel = mean). */
+  static void requireRawPadding(FloatStage first, Normalization norm) {
+    if (first.padding() > 0 && norm.mean() != 0) {
+      throw new IllegalArgumentException(
+          first.name() + ": zero padding in the first layer differs between raw and normalized pixels");
+    }
+  }
+
+  /** Everything {@link #calibrate} and {@link #quantize} refuse in a network with branches, before any work. */
+  static void requireQuantizableGraph(Network net, Normalization norm, QuantConfig config) {
+    FloatGraph g = FloatGraph.of(net);
+    graphBits(g, config);
+    requireRawPadding(g.nodes().get(0).stage(), norm);
+  }
+
+  /** The residual nets' rule needs one data width: refuse --layer-bits rather than guess a mix. */
+  static int graphBits(FloatGraph g, QuantConfig config) {
+    if (!config.layerBits().isEmpty()) {
+      throw new IllegalArgumentException(g.net().name() + ": per-layer widths (--layer-bits) are for chains of"
+          + " layers; a network with branches is quantized to one width (--bits)");
+    }
+    return config.bits();
+  }
+
+  /**
+   * Scales of a network with branches (docs/quantization.md): a ReLU layer's output by the clip
+   * rule; an add's common scale s_a is its identity shortcut's scale, or for a convolution
+   * shortcut the clip of both branches' magnitudes; its output scale s_a 2^shift with the smallest
+   * shift whose range covers the clip of the sum after ReLU; a pool keeps its input's scale.
+   */
+  static Scales calibrateGraph(FloatGraph g, Normalization norm, ImageSet set, QuantConfig config, Workers workers) {
+    int bits = graphBits(g, config);
+    int hi = (1 << (bits - 1)) - 1;
+    List<FloatGraph.Node> nodes = g.nodes();
+    int count = Math.min(config.calibrationImages(), set.count());
+    Reservoir r = new Reservoir(nodes.size());
+    g.run(set, count, norm, workers, (out, batch) -> {
+      for (int j = 0; j < nodes.size(); j++) {
+        FloatGraph.Node n = nodes.get(j);
+        r.add(j, out[n.value()].data(), n.signed());
+      }
+    });
+    double[] out = new double[nodes.size()];
+    double logit = 0;
+    for (int j = 0; j < nodes.size(); j++) {
+      FloatGraph.Node n = nodes.get(j);
+      boolean last = j == nodes.size() - 1;
+      if (last) {
+        logit = Math.max(r.maxAbs[j], 1e-6) * LOGIT_HEADROOM / ((1L << (config.logitBits() - 1)) - 1);
+        out[j] = logit;
+      } else if (n.kind() == IntNode.Kind.LAYER && !n.signed()) {
+        out[j] = clip(r.values(j), r.maxAbs[j], hi, config) / hi;
+      } else if (n.kind() == IntNode.Kind.AVGPOOL) {
+        out[j] = out[n.inputs()[0]];
+      } else if (n.kind() == IntNode.Kind.ADD) {
+        int a = n.inputs()[0];
+        int b = n.inputs()[1];
+        double common;
+        if (nodes.get(b).signed()) {
+          float[] both = concat(r.values(a), r.values(b));
+          common = clip(both, Math.max(r.maxAbs[a], r.maxAbs[b]), hi, config) / hi;
+          out[b] = common;
+        } else {
+          common = out[b];
+        }
+        out[a] = common;
+        double sum = clip(r.values(j), r.maxAbs[j], hi, config);
+        int shift = 0;
+        while (shift < bits && Math.scalb(common, shift) * hi < sum) {
+          shift++;
+        }
+        out[j] = Math.scalb(common, shift);
+      }
+    }
+    List<Double> inputs = new ArrayList<>();
+    for (FloatGraph.Node n : nodes) {
+      if (n.kind() == IntNode.Kind.LAYER) {
+        int src = n.inputs()[0];
+        inputs.add(src == IntNode.NETWORK_INPUT ? firstScale(bits) : out[src]);
+      }
+    }
+    return new Scales(inputs.stream().mapToDouble(Double::doubleValue).toArray(), logit, out);
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] c = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
+  }
+
+  /** The integer network of contract section 8 with the given scales. */
+  static IntNetwork quantizeGraph(FloatGraph g, Normalization norm, Scales scales, QuantConfig config) {
+    int bits = graphBits(g, config);
+    List<FloatGraph.Node> nodes = g.nodes();
+    double[] out = scales.nodes();
+    if (out.length != nodes.size()) {
+      throw new IllegalArgumentException("scales for " + out.length + " nodes, network has " + nodes.size());
+    }
+    List<IntNode> made = new ArrayList<>();
+    for (int j = 0; j < nodes.size(); j++) {
+      FloatGraph.Node n = nodes.get(j);
+      int src = n.inputs()[0];
+      switch (n.kind()) {
+        case LAYER -> {
+          FloatStage st = n.stage();
+          boolean first = src == IntNode.NETWORK_INPUT;
+          if (first) {
+            requireRawPadding(st, norm);
+          }
+          double scale = first ? firstScale(bits) : out[src];
+          boolean last = j == nodes.size() - 1;
+          int outBits = last ? config.logitBits() : bits;
+          int top = (1 << (outBits - 1)) - 1;
+          int lo = n.signed() ? -top - 1 : 0;
+          IntLayer l = layer(st, first ? 0 : 1, scale, bits, out[j], lo, top, norm, config);
+          made.add(IntNode.layer(l, src, outBits));
+        }
+        case ADD -> {
+          int shift = Math.getExponent(out[j] / out[src]);
+          made.add(IntNode.add(n.name(), src, n.inputs()[1], n.shape().channels(), n.shape().height(),
+              n.shape().width(), bits, shift));
+        }
+        case AVGPOOL -> {
+          IntNode from = made.get(src);
+          made.add(IntNode.avgPool(n.name(), src, from.channels(), from.height(), from.width(), bits, n.window(),
+              IntNode.poolRequant(n.window(), bits, config.requantPrecision(), config.requantTerms())));
+        }
+      }
+    }
+    Network net = g.net();
+    return IntNetwork.graph(net.name(), net.inputShape().channels(), net.inputShape().height(),
+        net.inputShape().width(), made, config.logitBits());
   }
 
   /** Folds batch norm (eval form), the clipping correction and the next scale (section 7). */

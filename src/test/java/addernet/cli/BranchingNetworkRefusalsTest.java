@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The stage that runs only chains of layers (quantize) refuses a residual network in one line
- * that names the first branching node, and writes nothing; export takes it.
+ * A residual network runs through export, quantize and evaluate; the stages that run only chains
+ * of layers (QAT, the accelerator) refuse it in one line that names the first node they cannot
+ * run, and write nothing.
  */
 class BranchingNetworkRefusalsTest {
   @TempDir Path tmp;
@@ -32,7 +33,8 @@ class BranchingNetworkRefusalsTest {
   void residualCheckpoint() throws Exception {
     NetworkSpec spec = NetworkSpec.parse("r4", String.join("\n",
         "input 1x28x28",
-        "conv adder 1->4 kernel=3 padding=1",
+        // No padding: the hardware pads with raw pixel 0, the float net with the normalized 0.
+        "conv adder 1->4 kernel=3",
         "batchnorm",
         "relu",
         "block adder 4->4",
@@ -55,15 +57,39 @@ class BranchingNetworkRefusalsTest {
   }
 
   @Test
-  void quantizeRefusesAResidualNetNamingTheAdd() {
+  void quantizeWritesAVersionTwoPackageThatEvaluateRunsAndGenerateRefuses() throws Exception {
     assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed");
     Path pkg = tmp.resolve("pkg");
     Path report = tmp.resolve("q.json");
     Outcome o = CliRun.run("quantize", "--checkpoint", ck.toString(), "--test-limit", "20", "--train-limit", "64",
-        "--calibration-images", "32", "--no-progress", "--out", pkg.toString(), "--report", report.toString());
+        "--calibration-images", "32", "--golden", "4", "--no-progress", "--out", pkg.toString(), "--report",
+        report.toString());
+    assertEquals(0, o.code(), o.err());
+    assertEquals(2, new com.fasterxml.jackson.databind.ObjectMapper().readTree(pkg.resolve("manifest.json").toFile())
+        .get("version").intValue());
+    Outcome ev = CliRun.run("evaluate", "--model", pkg.toString(), "--images", "20");
+    assertEquals(0, ev.code(), ev.err());
+    assertTrue(ev.out().contains("r4 (integer reference): test accuracy"), ev.out());
+    Path accel = tmp.resolve("accel");
+    Outcome gen = CliRun.run("generate", "--model", pkg.toString(), "--rows", "2", "--cols", "2", "--out", accel.toString());
+    assertEquals(2, gen.code(), gen.err());
+    assertEquals(1, gen.err().strip().lines().count(), gen.err());
+    assertTrue(gen.err().contains("the accelerator runs chains of conv, fc and max-pool layers")
+        && gen.err().contains("(layer1_0_add) is an add"), gen.err());
+    assertFalse(Files.exists(accel));
+  }
+
+  @Test
+  void quantizationAwareFineTuningRefusesAResidualNet() {
+    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed");
+    Path pkg = tmp.resolve("pkg");
+    Outcome o = CliRun.run("quantize", "--checkpoint", ck.toString(), "--test-limit", "20", "--train-limit", "64",
+        "--calibration-images", "32", "--qat-epochs", "1", "--no-progress", "--out", pkg.toString(), "--report",
+        tmp.resolve("q.json").toString());
     assertEquals(2, o.code(), o.err());
-    assertTrue(o.err().contains("error: r4 line 5 (layer1.0.add): quantization takes a chain"), o.err());
+    assertTrue(o.err().contains("error: r4: quantization-aware fine-tuning (--qat-epochs) runs chains of layers only"),
+        o.err());
     assertFalse(Files.exists(pkg));
-    assertFalse(Files.exists(report));
+    assertFalse(Files.exists(tmp.resolve("q.json")));
   }
 }

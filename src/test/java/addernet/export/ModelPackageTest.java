@@ -231,9 +231,10 @@ class ModelPackageTest {
   @Test
   void unknownVersionIsRefusedBeforeAnythingElse() throws IOException {
     Path dir = written();
-    editManifest(dir, r -> r.put("version", 2));
+    editManifest(dir, r -> r.put("version", 3));
     PackageException e = assertThrows(PackageException.class, () -> ModelPackage.read(dir));
-    assertTrue(e.getMessage().startsWith("manifest.json: version: unsupported package version 2"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("manifest.json: version: unsupported package version 3 (this reader knows"
+        + " versions 1 and 2)"), e.getMessage());
   }
 
   @Test

@@ -148,6 +148,67 @@ class PackageFuzzTest {
     assertTrue(counts[0] > 10 && counts[1] > 120, "accepted " + counts[0] + ", refused " + counts[1]);
   }
 
+  /**
+   * A residual net's version 2 package with one value anywhere in its manifest replaced, deleted
+   * or retyped: read, or refused in one line, never another exception.
+   */
+  @Test
+  void residualPackageCorruptionsAreReadOrRefusedInOneLine() throws IOException {
+    IntNetwork net = addernet.export.ResidualNets.residual(4);
+    int[][] pixels = new int[3][100];
+    SplittableRandom px = new SplittableRandom(3);
+    for (int[] p : pixels) {
+      for (int i = 0; i < p.length; i++) {
+        p[i] = px.nextInt(256);
+      }
+    }
+    Path base = tmp.resolve("residual");
+    new ModelPackage(net, addernet.export.ResidualNets.scales(), Map.of(), ModelPackage.Golden.of(net, pixels,
+        new int[3])).write(base);
+    List<JsonNode> values = List.of(IntNode.valueOf(-1), IntNode.valueOf(0), IntNode.valueOf(1), IntNode.valueOf(2),
+        IntNode.valueOf(99), LongNode.valueOf(1L << 40), DoubleNode.valueOf(0.5), TextNode.valueOf("add"),
+        NullNode.getInstance(), BooleanNode.TRUE, JSON.createArrayNode());
+    List<String> failures = new ArrayList<>();
+    int[] counts = new int[2];
+    for (int i = 0; i < 150; i++) {
+      SplittableRandom rnd = new SplittableRandom(9000 + i);
+      Path pkg = copy(base);
+      ObjectNode root = (ObjectNode) JSON.readTree(pkg.resolve("manifest.json").toFile());
+      List<JsonNode[]> leaves = new ArrayList<>(); // {parent, key or index}
+      collect(root.get("nodes"), leaves);
+      JsonNode[] pick = leaves.get(rnd.nextInt(leaves.size()));
+      JsonNode v = rnd.nextInt(8) == 0 ? null : values.get(rnd.nextInt(values.size()));
+      if (pick[0] instanceof ObjectNode o) {
+        if (v == null) {
+          o.remove(pick[1].textValue());
+        } else {
+          o.set(pick[1].textValue(), v);
+        }
+      } else {
+        ((ArrayNode) pick[0]).set(pick[1].intValue(), v == null ? NullNode.getInstance() : v);
+      }
+      JSON.writeValue(pkg.resolve("manifest.json").toFile(), root);
+      check("residual case " + i + ": " + pick[1] + " = " + v, pkg, Expect.EITHER, failures, counts);
+    }
+    assertEquals(List.of(), failures);
+    assertTrue(counts[1] > 100, "refused only " + counts[1]);
+  }
+
+  /** Every (container, key or index) pair under {@code n}. */
+  private static void collect(JsonNode n, List<JsonNode[]> out) {
+    if (n.isObject()) {
+      n.fields().forEachRemaining(e -> {
+        out.add(new JsonNode[] {n, TextNode.valueOf(e.getKey())});
+        collect(e.getValue(), out);
+      });
+    } else if (n.isArray()) {
+      for (int i = 0; i < n.size(); i++) {
+        out.add(new JsonNode[] {n, IntNode.valueOf(i)});
+        collect(n.get(i), out);
+      }
+    }
+  }
+
   @Test
   void notAPackageAtAllIsOneLine() throws IOException {
     List<String> failures = new ArrayList<>();
