@@ -47,8 +47,8 @@ final class ImportCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "checkpoint folder to write")
   Path out;
 
-  @Option(names = "--normalize", paramLabel = "MEAN,STD",
-      description = "input = (pixel / 255 - MEAN) / STD, as the PyTorch training fed it (default: the"
+  @Option(names = "--normalize", paramLabel = "MEAN,STD|M1,..,Mc/S1,..,Sc",
+      description = "input = (pixel / 255 - MEAN) / STD, as the PyTorch training fed it, one pair or one per channel (default: the"
           + " Fashion-MNIST training set's own mean and std, which training here uses; printed)")
   String normalize;
 
@@ -65,7 +65,7 @@ final class ImportCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path dataDir = data == null ? FashionMnist.DEFAULT_DIR : data;
-    Normalization given = normalize == null ? null : parseNormalization(normalize);
+    Normalization given = normalize == null ? null : Normalization.parse("--normalize", normalize);
     NetworkSpec netSpec;
     try {
       netSpec = NetworkSpec.resolve(spec);
@@ -105,7 +105,9 @@ final class ImportCommand implements Callable<Integer> {
         }
       }
       Normalization norm = given != null ? given : split.train().statistics();
-      System.out.printf("input normalisation: input = (pixel / 255 - %s) / %s%s%n", norm.mean(), norm.std(),
+      norm.requireChannels("--normalize", imported.network().inputShape().channels());
+      System.out.printf("input normalisation: %s%s%n", norm.uniform()
+          ? "input = (pixel / 255 - " + norm.mean() + ") / " + norm.std() : "per input channel, " + norm,
           given != null ? " (--normalize)" : " (the training set's mean and std, as training here uses;"
               + " --normalize MEAN,STD to change)");
       Double accuracy = null;
@@ -124,7 +126,9 @@ final class ImportCommand implements Callable<Integer> {
       report.put("source", torch.toAbsolutePath().normalize().toString());
       report.put("source_sha256", sha256(torch));
       report.put("spec", netSpec.name());
-      report.put("input_normalization", Map.of("mean", norm.mean(), "std", norm.std()));
+      report.put("input_normalization", norm.uniform() ? Map.of("mean", norm.mean(), "std", norm.std())
+          : Map.of("mean", java.util.stream.IntStream.range(0, norm.pairs()).mapToObj(norm::mean).toList(),
+              "std", java.util.stream.IntStream.range(0, norm.pairs()).mapToObj(norm::std).toList()));
       report.put("normalization_given", given != null);
       report.put("float_test_accuracy", accuracy);
       report.put("matches", imported.matches());
@@ -133,24 +137,6 @@ final class ImportCommand implements Callable<Integer> {
       System.out.printf("checkpoint of %s in %s (quantize it with: addernet quantize --checkpoint %s ...)%n",
           Names.shown(netSpec.name()), Names.shown(out), Names.shown(out));
       return 0;
-    }
-  }
-
-  static Normalization parseNormalization(String text) {
-    String[] p = text.split(",", -1);
-    String expected = "--normalize: expected MEAN,STD (two numbers, STD > 0, e.g. 0.2860,0.3530), got '" + text + "'";
-    if (p.length != 2) {
-      throw new UserError(expected);
-    }
-    try {
-      double mean = Double.parseDouble(p[0].strip());
-      double std = Double.parseDouble(p[1].strip());
-      if (!Double.isFinite(mean) || !Double.isFinite(std) || !(std > 0)) {
-        throw new UserError(expected);
-      }
-      return new Normalization(mean, std);
-    } catch (NumberFormatException e) {
-      throw new UserError(expected, e);
     }
   }
 

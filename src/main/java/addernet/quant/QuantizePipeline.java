@@ -69,6 +69,13 @@ public final class QuantizePipeline {
     try (Workers workers = new Workers(c.threads())) {
       Checkpoint ck = Checkpoint.load(c.checkpoint());
       // Before any work: a network the integer reference cannot run, or QAT of one with branches.
+      if (!ck.normalization().uniform()) {
+        // The integer reference takes raw pixels; one mean and std fold into the first layer's
+        // weights and requantization, one per channel would need a scale per input channel.
+        throw new addernet.io.UserError(ck.network().name() + " was trained with a per-channel input normalization ("
+            + ck.normalization() + "); quantization folds one mean and std into the first layer: train it with"
+            + " --normalize MEAN,STD");
+      }
       boolean chain = ck.network().spec().isChain();
       if (chain) {
         FloatStage.of(ck.network());

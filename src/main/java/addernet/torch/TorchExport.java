@@ -164,8 +164,20 @@ public final class TorchExport {
     sb.append("NAME = ").append(pythonString(net.name())).append('\n');
     sb.append("SOURCE = ").append(pythonString(source)).append('\n');
     sb.append("STATE_DICT = ").append(pythonString(stateDictName)).append('\n');
-    sb.append("MEAN = ").append(norm.mean()).append('\n');
-    sb.append("STD = ").append(norm.std()).append("\n\n\n");
+    if (norm.uniform()) {
+      sb.append("MEAN = ").append(norm.mean()).append('\n');
+      sb.append("STD = ").append(norm.std()).append("\n\n\n");
+    } else {
+      // One pair per input channel, in channel order, as torchvision's Normalize takes them.
+      StringBuilder m = new StringBuilder();
+      StringBuilder d = new StringBuilder();
+      for (int c = 0; c < norm.pairs(); c++) {
+        m.append(c == 0 ? "" : ", ").append(norm.mean(c));
+        d.append(c == 0 ? "" : ", ").append(norm.std(c));
+      }
+      sb.append("MEAN = [").append(m).append("]  # per input channel\n");
+      sb.append("STD = [").append(d).append("]  # per input channel\n\n\n");
+    }
     return sb;
   }
 

@@ -94,6 +94,17 @@ class CifarTrainingTest {
     // the checkpoint reads back (evaluate loads it) and feeds the same per-channel numbers
     Outcome e = CliRun.run("evaluate", "--checkpoint", out.toString(), "--data", data.toString());
     assertEquals(0, e.code(), e.err());
+    // export writes the pairs for the PyTorch side; quantize, which folds one pair, refuses them
+    Path pt = dir.resolve("rgb.pt");
+    Outcome x = CliRun.run("export", "--torch", out.toString(), "--out", pt.toString());
+    assertEquals(0, x.code(), x.err());
+    assertTrue(Files.readString(dir.resolve("rgb.py")).contains("MEAN = [" + norm.get("mean").get(0).asDouble() + ", "),
+        "per-channel means in the Python file");
+    Outcome q = CliRun.run("quantize", "--checkpoint", out.toString(), "--data", data.toString(), "--bits", "8",
+        "--out", dir.resolve("pkg").toString(), "--report", dir.resolve("q.json").toString(), "--no-progress");
+    assertEquals(2, q.code(), q.err());
+    assertTrue(q.err().contains("was trained with a per-channel input normalization"), q.err());
+    assertTrue(!Files.exists(dir.resolve("pkg")), "nothing written");
     Outcome given = CliRun.run("train", "--model", spec.toString(), "--data", data.toString(), "--out",
         dir.resolve("two").toString(), "--epochs", "1", "--batch", "16", "--normalize", "0.5,0.5/0.25,0.25",
         "--no-progress");
