@@ -179,6 +179,10 @@ int main(int argc, char** argv) {
     top->s_axis_tvalid = 0;
     top->m_axis_tready = 0;
     if (reset_after > 0 && !finished) {
+#ifdef HAS_WEIGHT_FETCH
+      // The reset port resets the whole system, the memory's pending bursts with it.
+      mem.queue.clear();
+#endif
       top->reset = 1;
       tick();
       tick();

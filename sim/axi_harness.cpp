@@ -283,6 +283,9 @@ int main(int argc, char** argv) {
       S.cycles = 0;
       S.abort_at = 0;
       S.stall = 0;
+#ifdef HAS_WEIGHT_FETCH
+      mem.stall = 0;
+#endif
       for (int32_t i = 0; i < count; i++) {
         int32_t kind = ops[3 * i], a = ops[3 * i + 1], b = ops[3 * i + 2];
         int32_t result = 0;
