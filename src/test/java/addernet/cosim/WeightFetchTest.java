@@ -92,6 +92,35 @@ class WeightFetchTest {
   }
 
   @Test
+  void rowsOfTwoBeatsOnTenColumnsGiveTheReferenceLogits() {
+    // Ten 8-bit columns fill a beat and a quarter: every row is two beats (docs, "The image").
+    Path wide = tmp.resolve("wide");
+    AcceleratorGenerator.generate(tiny, AcceleratorGenerator.fit(tiny, 2, 10, 2).withWeights(WeightMemory.FETCH)
+        .withControl(Control.PLAIN).withTrace(false), wide);
+    assertEquals(2, AccelManifest.read(wide).weightImage().rowBeats());
+    try (AccelSimulator sim = new AccelSimulator(wide, null)) {
+      for (int batch = 0; batch < 2; batch++) {
+        int[][] imgs = images(tiny, 2, 300 + batch);
+        assertLogits(tiny, imgs, sim.run(AcceleratorCosimTest.pixelsOf(imgs), 30 * batch, 4, false));
+      }
+    }
+  }
+
+  @Test
+  void lenetOnFourByFourWithFetchedWeightsGivesTheReferenceLogits() {
+    IntNetwork lenet = ModelPackage.read(Path.of("model/lenet5-adder-8bit")).network();
+    Path dir = tmp.resolve("lenet");
+    AcceleratorGenerator.generate(lenet, AcceleratorGenerator.fit(lenet, 4, 4, 4).withWeights(WeightMemory.FETCH)
+        .withTrace(false), dir);
+    try (AccelSimulator sim = new AccelSimulator(dir, null)) {
+      for (int batch = 0; batch < 2; batch++) {
+        int[][] imgs = images(lenet, 4, 500 + batch);
+        assertLogits(lenet, imgs, sim.run(AcceleratorCosimTest.pixelsOf(imgs), 20 * batch, 6, false));
+      }
+    }
+  }
+
+  @Test
   void theImageAtAnotherAlignedBaseIsReadFromThere() {
     try (AccelSimulator sim = new AccelSimulator(axi, null)) {
       byte[] image = AccelSimulator.weightImage(axi, AccelManifest.read(axi));
