@@ -86,8 +86,9 @@ class WeightFetch(cfg: AccelConfig) extends Module {
   io.axi.arburst := 1.U // INCR
   io.axi.arvalid := arValid
   io.axi.rready := true.B
-  private val unused_rlast = WireDefault(io.axi.rlast)
-  dontTouch(unused_rlast)
+  // The master counts beats, and EXOKAY is as good as OKAY: rlast and rresp's low bit go unread.
+  private val unused_rlast_exokay = WireDefault(io.axi.rlast ## io.axi.rresp(0))
+  dontTouch(unused_rlast_exokay)
   io.ready := !active && !arValid && outstanding === 0.U && !stuck
   io.stuck := stuck
 

@@ -159,6 +159,37 @@ class WeightFetchFolderTest {
   }
 
   @Test
+  void anEditedLayerOffsetOrAMissingImageIsRefusedNamingTheField() throws Exception {
+    Path dir = tmp.resolve("edited");
+    IntNetwork net = ModelPackage.read(TINY).network();
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 2, 2).withWeights(WeightMemory.FETCH), dir);
+    Path json = dir.resolve("accel.json");
+    String text = Files.readString(json);
+    long second = AccelManifest.read(dir).weightImage().offsets().get(1);
+    Files.writeString(json, text.replaceFirst("\\[ 0, " + second + ",", "[ 0, " + (second + 8) + ","));
+    addernet.io.UserError e = org.junit.jupiter.api.Assertions.assertThrows(addernet.io.UserError.class,
+        () -> AccelManifest.read(dir));
+    assertTrue(e.getMessage().contains("weightImage.offsets[1]") && e.getMessage().contains("128"), e.getMessage());
+    Files.writeString(json, text.replace("\"weightMemory\" : \"fetch\"", "\"weightMemory\" : \"rom\""));
+    e = org.junit.jupiter.api.Assertions.assertThrows(addernet.io.UserError.class, () -> AccelManifest.read(dir));
+    assertTrue(e.getMessage().contains("weightImage"), e.getMessage());
+  }
+
+  @Test
+  void fetchFoldersPassVerilatorLintWithAllWarningsOnBothTops() {
+    IntNetwork net = ModelPackage.read(TINY).network();
+    for (Path dir : List.of(tmp.resolve("fetch2x2"), tmp.resolve("fetch2x10"))) {
+      AccelManifest m = AccelManifest.read(dir);
+      assertEquals("", addernet.cosim.Verilator.lint(dir, m.sources(), m.top()), dir.toString());
+    }
+    Path plain = tmp.resolve("plain");
+    AcceleratorGenerator.generate(net, AcceleratorGenerator.fit(net, 2, 10, 2).withWeights(WeightMemory.FETCH)
+        .withControl(Control.PLAIN).withTrace(false), plain);
+    AccelManifest m = AccelManifest.read(plain);
+    assertEquals("", addernet.cosim.Verilator.lint(plain, m.sources(), m.top()));
+  }
+
+  @Test
   void runIcarusRefusesAFetchFolderNamingCosim() throws Exception {
     Path dir = tmp.resolve("fetch2x2");
     Process p = new ProcessBuilder("sh", dir.resolve("tb/run-icarus").toString()).redirectErrorStream(true).start();
