@@ -86,9 +86,10 @@ class WeightFetch(cfg: AccelConfig) extends Module {
   io.axi.arburst := 1.U // INCR
   io.axi.arvalid := arValid
   io.axi.rready := true.B
-  // The master counts beats, and EXOKAY is as good as OKAY: rlast and rresp's low bit go unread.
-  private val unused_rlast_exokay = WireDefault(io.axi.rlast ## io.axi.rresp(0))
-  dontTouch(unused_rlast_exokay)
+  // The master counts beats, and EXOKAY is as good as OKAY: rlast and rresp's low bit go unread,
+  // and so do a beat's bytes beyond a narrow mesh's row and above a weight's bits.
+  private val unused_rlast_exokay_rdata = WireDefault(io.axi.rlast ## io.axi.rresp(0) ## io.axi.rdata)
+  dontTouch(unused_rlast_exokay_rdata)
   io.ready := !active && !arValid && outstanding === 0.U && !stuck
   io.stuck := stuck
 

@@ -326,18 +326,11 @@ int main(int argc, char** argv) {
     if (hdr[0] <= 0 && hdr[0] != -1 && hdr[0] != -4) break;
     if (!read_exact(hdr + 1, 4 * sizeof(int32_t))) return 2;
     if (hdr[0] == -4) {
-      int32_t error_beat;
-      if (!read_exact(&error_beat, sizeof error_beat) || hdr[1] < 0) return 2;
-      std::vector<uint8_t> image(static_cast<size_t>(hdr[1]));
-      if (!read_exact(image.data(), image.size())) return 2;
+      WeightImage image;
+      if (!read_weight_image(hdr, image)) return 2;
       int32_t result = -1;
 #ifdef HAS_WEIGHT_FETCH
-      mem.bytes = image;
-      mem.base = static_cast<uint32_t>(hdr[2]) | (static_cast<uint64_t>(static_cast<uint32_t>(hdr[3])) << 32);
-      mem.latency = static_cast<uint64_t>(hdr[4]);
-      mem.error_beat = error_beat >= 0 ? error_beat : -1;
-      mem.silent = error_beat == -2;
-      mem.beats = 0;
+      mem.load(image);
       mem.stall = 0;
       S.cycles = 0;
       S.abort_at = 0;

@@ -93,6 +93,23 @@ inline uint32_t next_rand() {
   return rng_state;
 }
 
+// The rest of a weight image command (int32 -4, bytes, base low, base high, latency in `hdr`):
+// int32 error_beat (-1 none, -2 never answer), then the bytes. Returns false on a short read.
+struct WeightImage {
+  std::vector<uint8_t> bytes;
+  uint64_t base = 0;
+  uint64_t latency = 0;
+  int32_t error_beat = -1;
+};
+static inline bool read_weight_image(const int32_t* hdr, WeightImage& w) {
+  if (!read_exact(&w.error_beat, sizeof w.error_beat) || hdr[1] < 0) return false;
+  w.bytes.resize(static_cast<size_t>(hdr[1]));
+  if (!read_exact(w.bytes.data(), w.bytes.size())) return false;
+  w.base = static_cast<uint32_t>(hdr[2]) | (static_cast<uint64_t>(static_cast<uint32_t>(hdr[3])) << 32);
+  w.latency = static_cast<uint64_t>(hdr[4]);
+  return true;
+}
+
 // The memory on a fetch build's AXI4 read port (docs/accelerator.md, "Weights fetched from
 // memory"): `bytes` at `base`, each burst's first beat `latency` cycles after its address
 // handshake, then one beat per cycle, in order; `stall` percent of cycles withhold arready and
@@ -117,6 +134,16 @@ struct AxiMemory {
   };
   std::deque<Burst> queue;
   bool arready = false, rvalid = false;
+
+  /** Holds `w` from now on, beats counted afresh. */
+  void load(const WeightImage& w) {
+    bytes = w.bytes;
+    base = w.base;
+    latency = w.latency;
+    error_beat = w.error_beat >= 0 ? w.error_beat : -1;
+    silent = w.error_beat == -2;
+    beats = 0;
+  }
 
   bool stalled() { return stall != 0 && static_cast<int32_t>(next_rand() % 100) < stall; }
 

@@ -23,4 +23,14 @@ static inline int addernet_set_weight_base(struct addernet_dev *dev, uint64_t ba
   return addernet_write(dev, ADDERNET_REG_WEIGHT_BASE_HI, (uint32_t)(base >> 32));
 }
 
+/* addernet_error_name, with the fetch build's codes 9, 10 and 11 named as well. */
+static inline const char *addernet_fetch_error_name(uint32_t code) {
+  switch (code) {
+    case ADDERNET_ERROR_FETCH_RESPONSE: return "weight fetch answered SLVERR or DECERR";
+    case ADDERNET_ERROR_FETCH_TIMEOUT: return "weight fetch timed out";
+    case ADDERNET_ERROR_UNALIGNED_BASE: return "start with an unaligned weight base";
+    default: return addernet_error_name(code);
+  }
+}
+
 #endif /* ADDERNET_FETCH_H */

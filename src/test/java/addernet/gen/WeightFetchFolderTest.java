@@ -147,6 +147,25 @@ class WeightFetchFolderTest {
   }
 
   @Test
+  void theFetchHeaderCompilesAsC99AndCppWithAllWarnings() throws Exception {
+    Path driver = tmp.resolve("fetch2x2/driver");
+    Path use = tmp.resolve("use_fetch.c");
+    Files.writeString(use, "#include \"addernet_fetch.h\"\n"
+        + "int set(struct addernet_dev *d) { return addernet_set_weight_base(d, 0x1000u); }\n"
+        + "const char *name(void) { return addernet_fetch_error_name(9); }\n");
+    for (List<String> cmd : List.of(
+        List.of("cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", driver.toString(), "-c",
+            use.toString(), "-o", tmp.resolve("f.o").toString()),
+        List.of("g++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", driver.toString(), "-x", "c++", "-c",
+            use.toString(), "-o", tmp.resolve("fpp.o").toString()))) {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+    }
+  }
+
+  @Test
   void otherFoldersHaveNoWeightImageNorFetchRegisters() throws Exception {
     IntNetwork net = ModelPackage.read(TINY).network();
     Path rom = tmp.resolve("rom");
