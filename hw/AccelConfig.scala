@@ -50,11 +50,13 @@ object WeightMemory {
   case object Stream extends WeightMemory { val name = "stream" }
   /** Streamed, into the iCE40 UP5K's SPRAM, which a bitstream cannot initialise. */
   case object Spram extends WeightMemory { val name = "spram" }
+  /** Two layers of RAM, each layer read from off-chip memory by the AXI4 read master while the one before computes. */
+  case object Fetch extends WeightMemory { val name = "fetch" }
 
-  val all: Seq[WeightMemory] = Seq(Rom, Stream, Spram)
+  val all: Seq[WeightMemory] = Seq(Rom, Stream, Spram, Fetch)
 
   def byName(name: String): WeightMemory = all.find(_.name == name).getOrElse(
-    throw new IllegalArgumentException(s"unknown weight memory '$name' (expected rom, stream or spram)"))
+    throw new IllegalArgumentException(s"unknown weight memory '$name' (expected rom, stream, spram or fetch)"))
 }
 
 /** How the accelerator is driven; each is a word of accel.json's `control`. */
@@ -96,7 +98,9 @@ final case class AccelConfig(
     weightMemory: WeightMemory = WeightMemory.Rom,
     control: Control = Control.Plain) {
   /** The weights are loaded through the stream port (into RAM or SPRAM), not held in ROMs. */
-  def weightStream: Boolean = weightMemory != WeightMemory.Rom
+  def weightStream: Boolean = weightMemory == WeightMemory.Stream || weightMemory == WeightMemory.Spram
+  /** The weights are fetched layer by layer through the AXI4 read master (docs/accelerator.md, "Weights fetched from memory"). */
+  def fetchWeights: Boolean = weightMemory == WeightMemory.Fetch
   def spramWeights: Boolean = weightMemory == WeightMemory.Spram
   def axiControl: Boolean = control == Control.Axi
 
@@ -196,9 +200,44 @@ final case class AccelConfig(
   /** Cycles after a layer's last tile until its last write has landed. */
   def drainCycles(l: LayerParams): Int = s0 + usedCols(l) * steps + 8
 
-  /** Weight ROM words (one per column) of layer i start here: [tb][k] order. */
-  val weightBase: Array[Int] = layers.scanLeft(0)((acc, l) => acc + colBlocks(l) * l.k).init
-  val weightDepth: Int = layers.map(l => colBlocks(l) * l.k).sum
+  /** Words per column of layer l (rows of its fetched image). */
+  def weightRows(l: LayerParams): Int = colBlocks(l) * l.k
+  /** Fetch: the two halves of the weight RAM, even layers in half 0, odd layers in half 1. */
+  val weightHalves: Array[Int] = Array.tabulate(2) { h =>
+    layers.indices.filter(_ % 2 == h).map(i => weightRows(layers(i))).maxOption.getOrElse(0)
+  }
+  /**
+   * Weight memory words (one per column) of layer i start here: [tb][k] order; with weights
+   * fetched, at the start of the layer's half.
+   */
+  val weightBase: Array[Int] =
+    if (fetchWeights) Array.tabulate(layers.length)(i => if (i % 2 == 0) 0 else weightHalves(0))
+    else layers.scanLeft(0)((acc, l) => acc + colBlocks(l) * l.k).init
+  val weightDepth: Int =
+    if (fetchWeights) weightHalves.sum else layers.map(l => colBlocks(l) * l.k).sum
+
+  // ---------------------------------------------------------------- weights fetched from memory
+  /** Bytes of one weight in memory and beats of one row (one word of every column). */
+  def weightBytes: Int = (dataBits + 7) / 8
+  val fetchBeatBytes: Int = 8
+  val fetchBurstBeats: Int = 16
+  val fetchAlign: Int = fetchBeatBytes * fetchBurstBeats
+  def rowBeats: Int = ceilDiv(cols * weightBytes, fetchBeatBytes)
+  /** Weights per beat. */
+  def beatWeights: Int = fetchBeatBytes / weightBytes
+  def fetchBeats(l: LayerParams): Long = weightRows(l).toLong * rowBeats
+  /** Each layer's byte offset in weights.bin: layers padded to whole bursts. */
+  val fetchOffsets: Array[Long] = layers.scanLeft(0L)((acc, l) =>
+    acc + (fetchBeats(l) * fetchBeatBytes + fetchAlign - 1) / fetchAlign * fetchAlign).init
+  def fetchImageBytes: Long = fetchOffsets.last + (fetchBeats(last) * fetchBeatBytes + fetchAlign - 1) / fetchAlign * fetchAlign
+  def weightBitsStored: Long = cols.toLong * weightDepth * dataBits
+  def weightBitsNeeded: Long = {
+    val rows = layers.map(weightRows(_).toLong)
+    val pairs = if (rows.length == 1) Seq(rows(0)) else rows.indices.tail.map(i => rows(i - 1) + rows(i))
+    pairs.max * cols * dataBits
+  }
+  /** Width of the plain top's error port: fetch codes go up to 11. */
+  def errorBits: Int = if (fetchWeights) 4 else AccelError.Bits
 
   /** Requantization table entries (one per channel slot tb * C + j) of layer i start here. */
   val requantBase: Array[Int] = layers.scanLeft(0)((acc, l) => acc + colBlocks(l) * cols).init

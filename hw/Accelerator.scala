@@ -38,7 +38,12 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
     val s_axis_weights_tvalid = if (cfg.weightStream) Some(Input(Bool())) else None
     val s_axis_weights_tready = if (cfg.weightStream) Some(Output(Bool())) else None
     val s_axis_weights_tlast = if (cfg.weightStream) Some(Input(Bool())) else None
-    val error = if (cfg.weightStream) Some(Output(UInt(AccelError.Bits.W))) else None
+    val error = if (cfg.weightStream || cfg.fetchWeights) Some(Output(UInt(cfg.errorBits.W))) else None
+    // Weights fetched from memory (generate --weights fetch): the image's base, the read master,
+    // and (under AXI4-Lite control) the hard reset, which the read master alone keeps.
+    val weight_base = if (cfg.fetchWeights) Some(Input(UInt(64.W))) else None
+    val m_axi_weights = if (cfg.fetchWeights) Some(new AxiReadMaster) else None
+    val fetch_reset = if (cfg.fetchWeights && cfg.axiControl) Some(Input(Bool())) else None
     // For the AXI4-Lite registers (AcceleratorAxi): the run's image count, taken at start (the
     // plain top runs the whole batch), and what the status register shows.
     val images = if (cfg.axiControl) Some(Input(UInt(16.W))) else None
@@ -72,8 +77,11 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
 
   // ROM weights are always there; streamed ones only after a complete load since reset.
   private val weightsValid = RegInit((!cfg.weightStream).B)
-  private val errorCode = RegInit(AccelError.None.U(AccelError.Bits.W))
-  private val canStart = state === S.idle && io.start && weightsValid
+  private val errorCode = RegInit(AccelError.None.U(cfg.errorBits.W))
+  // Fetch: layer l may start once its weights are in (always, for the other memories).
+  private val layerWeightsIn = WireDefault(true.B)
+  private val baseAligned = WireDefault(true.B)
+  private val canStart = state === S.idle && io.start && weightsValid && baseAligned
   private val images = Reg(UInt(16.W))
   when(canStart) { images := io.images.getOrElse(cfg.batch.U) }
   loader.io.images := images // compared only at an image's end, long after start
@@ -87,8 +95,9 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
   switch(state) {
     is(S.idle) {
       when(io.start) {
-        errorCode := Mux(weightsValid, AccelError.None.U, AccelError.NoWeights.U)
-        when(weightsValid) {
+        errorCode := Mux(weightsValid, Mux(baseAligned, AccelError.None.U, FetchError.Unaligned.U),
+          AccelError.NoWeights.U)
+        when(weightsValid && baseAligned) {
           state := S.load
           cycleCount := 0.U
           layer := 0.U
@@ -101,7 +110,7 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
     is(S.layerInit) {
       // The layer's parameters, read once into a register; the sequencer starts from them next.
       params := LayerTable(cfg, layer)
-      state := S.begin
+      when(layerWeightsIn) { state := S.begin }
     }
     is(S.begin) {
       state := S.run
@@ -153,6 +162,55 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
     weights.io.wen.get := Mux(state === S.weights, wl.io.wen, 0.U)
     weights.io.waddr.get := wl.io.waddr
     weights.io.wdata.get := wl.io.wdata
+    io.error.get := errorCode
+  }
+
+  // ---------------------------------------------------------------- weights fetched from memory
+  if (cfg.fetchWeights) {
+    val hardReset: Bool = io.fetch_reset.getOrElse(reset.asBool)
+    val fetch = withReset(hardReset) {
+      Module(new WeightFetch(cfg))
+    }
+    fetch.io.abort := reset.asBool
+    io.m_axi_weights.get <> fetch.io.axi
+    val base = Reg(UInt(64.W))
+    baseAligned := io.weight_base.get(log2Ceil(cfg.fetchAlign) - 1, 0) === 0.U
+    when(canStart) { base := io.weight_base.get }
+    weightsValid := !fetch.io.stuck
+    // Layers fetched, layers whose tiles have all issued, and the next layer to fetch.
+    val fetched = RegInit(0.U((cfg.layerBits + 1).W))
+    val issuedLayers = RegInit(0.U((cfg.layerBits + 1).W))
+    val next = RegInit(0.U((cfg.layerBits + 1).W))
+    val failed = RegInit(false.B)
+    val running = state =/= S.idle && state =/= S.weights
+    when(canStart) {
+      fetched := 0.U
+      issuedLayers := 0.U
+      next := 0.U
+      failed := false.B
+    }
+    when(state === S.run && !sequencer.io.busy) { issuedLayers := issuedLayers + 1.U }
+    when(fetch.io.done) { fetched := fetched + 1.U }
+    layerWeightsIn := fetched > layer
+    // Layer n goes into the half of layer n - 2, which must have issued its last tile.
+    val mayFetch = running && !failed && next < L.U && (next < 2.U || issuedLayers + 1.U >= next)
+    fetch.io.start := mayFetch && !canStart
+    fetch.io.layer := next
+    fetch.io.base := base
+    when(fetch.io.start && fetch.io.ready) { next := next + 1.U }
+    when(fetch.io.fault.valid && running) {
+      failed := true.B
+      errorCode := fetch.io.fault.bits
+    }
+    // A failed fetch ends the run: at once while no layer computes, else once the layer that
+    // computes has drained; no later layer starts, so no logit of the run is sent.
+    when(failed || (fetch.io.fault.valid && running)) {
+      when(state === S.load || state === S.layerInit) { state := S.idle }
+      when(state === S.drain && drainLeft === 0.U) { state := S.idle }
+    }
+    weights.io.fwen.get := fetch.io.wen
+    weights.io.fwaddr.get := fetch.io.waddr
+    weights.io.fwdata.get := fetch.io.wdata
     io.error.get := errorCode
   }
 

@@ -25,6 +25,7 @@ class AcceleratorAxi(cfg: AccelConfig, memFilePrefix: String, networkId: Long, i
     val s_axis_weights_tvalid = if (cfg.weightStream) Some(Input(Bool())) else None
     val s_axis_weights_tready = if (cfg.weightStream) Some(Output(Bool())) else None
     val s_axis_weights_tlast = if (cfg.weightStream) Some(Input(Bool())) else None
+    val m_axi_weights = if (cfg.fetchWeights) Some(new AxiReadMaster) else None
     val trace = if (cfg.trace) Some(Output(Vec(cfg.requantizers, chisel3.util.Valid(new WriteTrace(cfg))))) else None
   })
 
@@ -51,6 +52,11 @@ class AcceleratorAxi(cfg: AccelConfig, memFilePrefix: String, networkId: Long, i
   engine.io.m_axis_tready := io.m_axis_tready
   io.m_axis_tlast := engine.io.m_axis_tlast
   io.trace.foreach(_ := engine.io.trace.get)
+  if (cfg.fetchWeights) {
+    io.m_axi_weights.get <> engine.io.m_axi_weights.get
+    engine.io.weight_base.get := regs.io.weightBase.get
+    engine.io.fetch_reset.get := reset.asBool
+  }
 
   regs.io.weightBeat.valid := false.B
   regs.io.weightBeat.bits := 0.U

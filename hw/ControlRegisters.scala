@@ -41,7 +41,11 @@ object ControlMap {
   val NetworkId = 0x30
   val WeightsCrc = 0x34
   val WeightBeats = 0x38
+  val WeightBaseLo = 0x3c
+  val WeightBaseHi = 0x40
   val Words = 15
+  /** A fetch build's registers: the weight image's base after the others. */
+  val FetchWords = 17
   /** Register map version, in IDENT's low byte: changes whenever a field moves. */
   val Version = 1
 
@@ -72,12 +76,16 @@ object ControlMap {
   def ident(identVersion: Int): Long = 0xadde0000L | (identVersion.toLong << 8) | Version
   def shape(cfg: AccelConfig): Long = cfg.rows.toLong | (cfg.cols.toLong << 16)
   def flags(cfg: AccelConfig): Int = (if (cfg.op == PEOp.Multiply) 1 else 0) |
-    (if (cfg.weightStream) 2 else 0) | (if (cfg.spramWeights) 4 else 0) | (if (cfg.trace) 8 else 0)
+    (if (cfg.weightStream) 2 else 0) | (if (cfg.spramWeights) 4 else 0) | (if (cfg.trace) 8 else 0) |
+    (if (cfg.fetchWeights) 16 else 0)
   def widths(cfg: AccelConfig): Long = cfg.dataBits.toLong | (cfg.logitBits.toLong << 8) |
     (cfg.requantizers.toLong << 16) | (flags(cfg).toLong << 24)
   /** WEIGHTS_CRC of the folder's own weights: what a ROM build always reads. */
   def weightsCrc(cfg: AccelConfig): Long =
     Crc32.of(GenerateAccelerator.weightStream(cfg).map(_.toLong), cfg.weightStreamBits)
+  /** WEIGHT_BEATS: the weight stream's beats, or in a fetch build the beats of weights.bin. */
+  def weightBeats(cfg: AccelConfig): Long =
+    if (cfg.fetchWeights) cfg.fetchImageBytes / cfg.fetchBeatBytes else cfg.weightBeats
 }
 
 /**
@@ -103,7 +111,8 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, identVersion: Int) ext
     val weightsValid = Input(Bool())
     val done = Input(Bool())
     val cycles = Input(UInt(32.W))
-    val engineError = Input(UInt(AccelError.Bits.W))
+    val engineError = Input(UInt(cfg.errorBits.W))
+    val weightBase = if (cfg.fetchWeights) Some(Output(UInt(64.W))) else None
     // the weight stream's handshakes, for WEIGHTS_CRC
     val weightBeat = Input(Valid(UInt(cfg.weightStreamBits.W)))
   })
@@ -142,7 +151,13 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, identVersion: Int) ext
   private val start = cmd(ControlStart)
   private val load = cmd(ControlLoadWeights)
   private val writable = awIndex === (Control >> 2).U || awIndex === (Status >> 2).U ||
-    awIndex === (Error >> 2).U || awIndex === (IrqEnable >> 2).U || awIndex === (Images >> 2).U
+    awIndex === (Error >> 2).U || awIndex === (IrqEnable >> 2).U || awIndex === (Images >> 2).U ||
+    (if (cfg.fetchWeights) awIndex === (WeightBaseLo >> 2).U || awIndex === (WeightBaseHi >> 2).U else false.B)
+  private val baseLo = if (cfg.fetchWeights) Some(RegInit(0.U(32.W))) else None
+  private val baseHi = if (cfg.fetchWeights) Some(RegInit(0.U(32.W))) else None
+  io.weightBase.foreach(_ := baseHi.get ## baseLo.get)
+  private val baseAligned =
+    if (cfg.fetchWeights) baseLo.get(log2Ceil(cfg.fetchAlign) - 1, 0) === 0.U else true.B
   when(write) {
     awHeld := false.B
     wHeld := false.B
@@ -164,6 +179,8 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, identVersion: Int) ext
         fail(StartBusy)
       }.elsewhen(!io.weightsValid) {
         fail(AccelError.NoWeights)
+      }.elsewhen(!baseAligned) {
+        fail(FetchError.Unaligned)
       }.otherwise {
         io.start := true.B
         done := false.B
@@ -182,6 +199,13 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, identVersion: Int) ext
     }
   }
   when(write && awIndex === (Status >> 2).U && wStrb(0) && wData(StatusDone)) { done := false.B }
+  if (cfg.fetchWeights) {
+    when(write && awIndex === (WeightBaseLo >> 2).U) { baseLo.get := merged(baseLo.get) }
+    when(write && awIndex === (WeightBaseHi >> 2).U) { baseHi.get := merged(baseHi.get) }
+    // A failed fetch ends the run without done; its code shows once BUSY has fallen.
+    val runEnded = RegNext(io.busy, false.B) && !io.busy
+    when(runEnded && io.engineError =/= 0.U) { error := io.engineError }
+  }
   when(write && awIndex === (Error >> 2).U && wStrb(0)) { error := 0.U }
   when(write && awIndex === (IrqEnable >> 2).U) { irqEnable := merged(irqEnable)(1, 0) }
   when(write && awIndex === (Images >> 2).U) {
@@ -234,12 +258,14 @@ class ControlRegisters(cfg: AccelConfig, networkId: Long, identVersion: Int) ext
     Classes -> cfg.classes.U(32.W),
     NetworkId -> (networkId & 0xffffffffL).U(32.W),
     WeightsCrc -> crcValue,
-    WeightBeats -> cfg.weightBeats.U(32.W))
-  require(words.length == Words && cfg.weightBeats < (1L << 32))
+    WeightBeats -> weightBeats(cfg).U(32.W)) ++
+    (if (cfg.fetchWeights) Seq(WeightBaseLo -> baseLo.get, WeightBaseHi -> baseHi.get) else Seq.empty)
+  private val wordCount = if (cfg.fetchWeights) FetchWords else Words
+  require(words.length == wordCount && weightBeats(cfg) < (1L << 32))
   when(io.axi.arvalid && io.axi.arready) {
     rValid := true.B
     val index = io.axi.araddr(7, 2)
-    val hit = index < Words.U
+    val hit = index < wordCount.U
     rData := Mux(hit, MuxLookup(index, 0.U(32.W))(words.map { case (a, v) => (a >> 2).U -> v.pad(32) }), 0.U)
     rResp := Mux(hit, Okay.U, SlvErr.U)
   }

@@ -81,6 +81,25 @@ object GenerateAccelerator {
     for (a <- cols(0).indices; j <- 0 until cfg.cols) yield cols(j)(a) & mask
   }
 
+  /** The weight image a fetch build reads (docs/accelerator.md, "Weights fetched from memory"). */
+  val fetchFile = "weights.bin"
+
+  /**
+   * weights.bin: layer l from byte fetchOffsets(l), row a (word a of every column) as C weights
+   * of weightBytes little-endian bytes each, padded to whole beats; zero bytes elsewhere.
+   */
+  def fetchImage(cfg: AccelConfig): Array[Byte] = {
+    val image = new Array[Byte](Math.toIntExact(cfg.fetchImageBytes))
+    val rowBytes = cfg.rowBeats * cfg.fetchBeatBytes
+    for ((l, i) <- cfg.layers.zipWithIndex; a <- 0 until cfg.weightRows(l); j <- 0 until cfg.cols) {
+      val t = (a / l.k) * cfg.cols + j
+      val w = if (t < l.outC) l.weights(t * l.k + a % l.k) else 0
+      val at = cfg.fetchOffsets(i) + a.toLong * rowBytes + j * cfg.weightBytes
+      for (b <- 0 until cfg.weightBytes) image((at + b).toInt) = (w >> (8 * b)).toByte
+    }
+    image
+  }
+
   def apply(cfg: AccelConfig, targetDir: String): Unit = apply(cfg, targetDir, 0L, 0)
 
   /**
@@ -104,6 +123,7 @@ object GenerateAccelerator {
       "0" * (entryDigits - hex.length) + hex
     })
     java.nio.file.Files.writeString(new java.io.File(dir, requantFile).toPath, entries.mkString("", "\n", "\n"))
+    if (cfg.fetchWeights) java.nio.file.Files.write(new java.io.File(dir, fetchFile).toPath, fetchImage(cfg))
     if (cfg.axiControl) Generate.emitTo(new AcceleratorAxi(cfg, memFilePrefix, networkId, identVersion), targetDir)
     else Generate.emitTo(new Accelerator(cfg, memFilePrefix), targetDir)
   }

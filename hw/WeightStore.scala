@@ -20,6 +20,10 @@ class WeightStore(cfg: AccelConfig, filePrefix: String) extends Module {
     val wen = if (cfg.weightStream) Some(Input(UInt(cfg.cols.W))) else None
     val waddr = if (cfg.weightStream) Some(Input(UInt(cfg.weightAddrBits.W))) else None
     val wdata = if (cfg.weightStream) Some(Input(SInt(cfg.dataBits.W))) else None
+    // Fetched weights: a row (or a beat's part of it) at one address, each column its own weight.
+    val fwen = if (cfg.fetchWeights) Some(Input(UInt(cfg.cols.W))) else None
+    val fwaddr = if (cfg.fetchWeights) Some(Input(UInt(cfg.weightAddrBits.W))) else None
+    val fwdata = if (cfg.fetchWeights) Some(Input(Vec(cfg.cols, SInt(cfg.dataBits.W)))) else None
   })
   if (cfg.spramWeights) {
     // Column j is nibble group j mod P of SPRAM j div P (P columns per word); one port, which
@@ -48,7 +52,15 @@ class WeightStore(cfg: AccelConfig, filePrefix: String) extends Module {
       dontTouch(unused_spram_bits)
     }
   } else for (j <- 0 until cfg.cols) {
-    if (cfg.weightStream) {
+    if (cfg.fetchWeights) {
+      val ram = Ram(depth, cfg.dataBits, clock)
+      ram.io.ren := io.ren
+      ram.io.raddr := io.addr(a - 1, 0)
+      ram.io.wen := io.fwen.get(j)
+      ram.io.waddr := io.fwaddr.get(a - 1, 0)
+      ram.io.wdata := io.fwdata.get(j).asUInt
+      io.data(j) := ram.io.rdata.asSInt
+    } else if (cfg.weightStream) {
       val ram = Ram(depth, cfg.dataBits, clock)
       ram.io.ren := io.ren
       ram.io.raddr := io.addr(a - 1, 0)

@@ -16,10 +16,18 @@
 //        records of 4 x int32 (lane, layer, address, value), int32 status after the batch
 //        (bit 0 busy, bit 1 m_axis_tvalid, bit 2 s_axis_tready, bit 3 done, bits 4-5 the error
 //        code with a weight stream; a start refused for want of weights returns at once)
+// A weight image (folders generated with --weights fetch): in: int32 -4, int32 bytes, uint32
+// base low, uint32 base high, int32 latency, int32 error_beat (-1 none, -2 never answer), then
+// the bytes; the memory model on m_axi_weights holds them from then on and weight_base is the
+// base; out: int32 0 (-1: no read port).
 #include <vector>
 
 #include "harness.h"
 #include "ports.h"
+
+#if defined(HAS_WEIGHT_STREAM) || defined(HAS_WEIGHT_FETCH)
+#define HAS_ERROR_PORT 1
+#endif
 
 
 int main(int argc, char** argv) {
@@ -27,6 +35,11 @@ int main(int argc, char** argv) {
   Vtop* top = bench.top.get();
   auto tick = [&]() { bench.tick(); };
 
+#ifdef HAS_WEIGHT_FETCH
+  AxiMemory<Vtop> mem;
+  bench.drive = [&]() { mem.drive(top); };
+  bench.sample = [&]() { mem.sample(top); };
+#endif
   top->start = 0;
   top->s_axis_tvalid = 0;
   top->m_axis_tready = 0;
@@ -41,8 +54,21 @@ int main(int argc, char** argv) {
   std::vector<int32_t> logits, lasts, trace;
   for (;;) {
     int32_t hdr[5];
-    if (!read_exact(hdr, sizeof(int32_t)) || (hdr[0] <= 0 && hdr[0] != -1)) break;
+    if (!read_exact(hdr, sizeof(int32_t)) || (hdr[0] <= 0 && hdr[0] != -1 && hdr[0] != -4)) break;
     if (!read_exact(hdr + 1, 4 * sizeof(int32_t))) return 2;
+    if (hdr[0] == -4) {
+      WeightImage image;
+      if (!read_weight_image(hdr, image)) return 2;
+      int32_t result = -1;
+#ifdef HAS_WEIGHT_FETCH
+      mem.load(image);
+      top->weight_base = mem.base;
+      result = 0;
+#endif
+      write_exact(&result, sizeof result);
+      fflush(stdout);
+      continue;
+    }
     if (hdr[0] == -1) {
       beats.resize(hdr[1] > 0 ? hdr[1] : 0);
       if (!read_exact(beats.data(), beats.size() * sizeof(uint16_t))) return 2;
@@ -90,6 +116,9 @@ int main(int argc, char** argv) {
     const int32_t stall = hdr[1];
     rng_state = static_cast<uint32_t>(hdr[2]) | 1u;
     const bool want_trace = hdr[3] != 0;
+#ifdef HAS_WEIGHT_FETCH
+    mem.stall = stall;
+#endif
     pixels.resize(n);
     if (!read_exact(pixels.data(), n)) {
       fprintf(stderr, "harness: stimulus ended inside a batch of %d pixels\n", n);
@@ -102,7 +131,7 @@ int main(int argc, char** argv) {
     top->start = 1;
     tick();
     top->start = 0;
-#ifdef HAS_WEIGHT_STREAM
+#ifdef HAS_ERROR_PORT
     // A start without valid weights is refused: the accelerator stays idle with its error code.
     const bool refused = !top->busy;
 #else
@@ -134,24 +163,32 @@ int main(int argc, char** argv) {
         logits.push_back(out_data);
       }
       if (top->done) finished = true;
+#ifdef HAS_WEIGHT_FETCH
+      // A failed fetch ends the run without done: busy falls with the error code set.
+      if (!top->busy && !top->done && top->error != 0) break;
+#endif
       if (reset_after > 0 && cycles == static_cast<uint64_t>(reset_after)) break;
     }
     top->s_axis_tvalid = 0;
     top->m_axis_tready = 0;
     if (reset_after > 0 && !finished) {
+#ifdef HAS_WEIGHT_FETCH
+      // The reset port resets the whole system, the memory's pending bursts with it.
+      mem.queue.clear();
+#endif
       top->reset = 1;
       tick();
       tick();
       top->reset = 0;
       top->clock = 0;
       top->eval();
-    } else if (!finished && !refused) {
+    } else if (!finished && !refused && cycles >= limit) {
       fprintf(stderr, "harness: accelerator did not finish within %llu cycles\n",
               static_cast<unsigned long long>(limit));
     }
     int32_t status = (top->busy ? 1 : 0) | (top->m_axis_tvalid ? 2 : 0) |
                      (top->s_axis_tready ? 4 : 0) | (top->done ? 8 : 0);
-#ifdef HAS_WEIGHT_STREAM
+#ifdef HAS_ERROR_PORT
     status |= static_cast<int32_t>(top->error) << 4;
 #endif
     write_batch_reply(logits, lasts, top->cycles, cycles, trace, status);

@@ -21,11 +21,18 @@
 //   kind 3: addernet_check_ident       -> driver result, 0
 //   kind 4: addernet_soft_reset        -> driver result, 0
 //   kind 5: the irq output             -> 0, irq
+// A weight image (fetch builds): int32 -4, ... as accel_harness.cpp; the base is set through the
+// driver (addernet_set_weight_base), whose result is the answer. In a fetch build the harness
+// enables the error interrupt, and the stream callbacks give up once irq is high: a failed fetch
+// ends the run without DONE, and nothing more will be taken or sent.
 #include <vector>
 
 #include "harness.h"
 #include "ports.h"
 #include "addernet.c"
+#ifdef HAS_WEIGHT_FETCH
+#include "addernet_fetch.h"
+#endif
 
 namespace {
 
@@ -41,6 +48,13 @@ struct Sim {
   std::vector<int32_t> logits, lasts, trace;
 };
 Sim S;
+
+#ifdef HAS_WEIGHT_FETCH
+AxiMemory<Vtop> mem;
+bool failed() { return S.top->irq; }
+#else
+bool failed() { return false; }
+#endif
 
 bool stalled() { return S.stall != 0 && static_cast<int32_t>(next_rand() % 100) < S.stall; }
 bool aborted() { return S.abort_at != 0 && S.cycles >= S.abort_at; }
@@ -128,7 +142,7 @@ int send_pixels(void*, const uint8_t* pixels, size_t n) {
   size_t sent = 0;
   uint64_t idle = 0;
   while (sent < n) {
-    if (aborted()) {
+    if (aborted() || failed()) {
       t->s_axis_tvalid = 0;  // nothing stale may be offered to the next run
       return 1;
     }
@@ -157,7 +171,7 @@ int receive_logits(void*, int32_t* logits, size_t n) {
   size_t got = 0;
   uint64_t idle = 0;
   while (got < n) {
-    if (aborted()) {
+    if (aborted() || failed()) {
       t->m_axis_tready = 0;
       return 1;
     }
@@ -227,6 +241,10 @@ int main(int argc, char** argv) {
   top->s_axi_rready = 0;
   top->s_axis_tvalid = 0;
   top->m_axis_tready = 0;
+#ifdef HAS_WEIGHT_FETCH
+  bench.drive = [&]() { mem.drive(top); };
+  bench.sample = [&]() { mem.sample(top); };
+#endif
   top->reset = 1;
   bench.tick();
   bench.tick();
@@ -247,6 +265,9 @@ int main(int argc, char** argv) {
     fprintf(stderr, "harness: the accelerator's identification registers are not its driver header's\n");
     return 5;
   }
+#ifdef HAS_WEIGHT_FETCH
+  if (addernet_write(&dev, ADDERNET_REG_IRQ_ENABLE, 2) != ADDERNET_OK) return 5;
+#endif
 
   std::vector<uint8_t> pixels;
   std::vector<uint16_t> beats;
@@ -262,6 +283,9 @@ int main(int argc, char** argv) {
       S.cycles = 0;
       S.abort_at = 0;
       S.stall = 0;
+#ifdef HAS_WEIGHT_FETCH
+      mem.stall = 0;
+#endif
       for (int32_t i = 0; i < count; i++) {
         int32_t kind = ops[3 * i], a = ops[3 * i + 1], b = ops[3 * i + 2];
         int32_t result = 0;
@@ -299,8 +323,23 @@ int main(int argc, char** argv) {
       fflush(stdout);
       continue;
     }
-    if (hdr[0] <= 0 && hdr[0] != -1) break;
+    if (hdr[0] <= 0 && hdr[0] != -1 && hdr[0] != -4) break;
     if (!read_exact(hdr + 1, 4 * sizeof(int32_t))) return 2;
+    if (hdr[0] == -4) {
+      WeightImage image;
+      if (!read_weight_image(hdr, image)) return 2;
+      int32_t result = -1;
+#ifdef HAS_WEIGHT_FETCH
+      mem.load(image);
+      mem.stall = 0;
+      S.cycles = 0;
+      S.abort_at = 0;
+      result = addernet_set_weight_base(&dev, mem.base);
+#endif
+      write_exact(&result, sizeof result);
+      fflush(stdout);
+      continue;
+    }
     if (hdr[0] == -1) {
       beats.resize(hdr[1] > 0 ? hdr[1] : 0);
       if (!read_exact(beats.data(), beats.size() * sizeof(uint16_t))) return 2;
@@ -325,6 +364,9 @@ int main(int argc, char** argv) {
     S.stall = hdr[1];
     rng_state = static_cast<uint32_t>(hdr[2]) | 1u;
     S.want_trace = hdr[3] != 0;
+#ifdef HAS_WEIGHT_FETCH
+    mem.stall = S.stall;
+#endif
     S.abort_at = hdr[4] > 0 ? static_cast<uint64_t>(hdr[4]) : 0;
     S.cycles = 0;
     pixels.resize(n);

@@ -93,7 +93,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--no-trace", description = "With --model: leave out the writeback trace port (per-requantizer layer/lane/address/data outputs that only layer-by-layer co-simulation reads). Use it for FPGA builds: it saves about 60 pins per requantizer; cosim then checks logits only.")
   boolean noTrace;
 
-  @Option(names = "--weights", defaultValue = "rom", description = "With --model: rom (default) holds the weights in ROMs initialised from weights_colJ.mem; stream makes them RAMs that the s_axis_weights port fills before a run, so one bitstream serves every network of the same shape; spram streams them into the iCE40 UP5K's four SPRAMs (docs/accelerator.md, \"Weights at run time\").")
+  @Option(names = "--weights", defaultValue = "rom", description = "With --model: rom (default) holds the weights in ROMs initialised from weights_colJ.mem; stream makes them RAMs that the s_axis_weights port fills before a run, so one bitstream serves every network of the same shape; spram streams them into the iCE40 UP5K's four SPRAMs (docs/accelerator.md, \"Weights at run time\"); fetch holds two layers in RAM and reads every layer from off-chip memory through the AXI4 read master m_axi_weights while the layer before computes, from the folder's weights.bin (\"Weights fetched from memory\").")
   String weights;
 
   @Option(names = "--control", defaultValue = "axi", description = "With --model: axi (default) puts the accelerator behind AXI4-Lite registers (s_axi_*: start, soft reset, weight load, status, errors, image count, cycle counter, identification) with an irq output, and writes driver/, a C header and bare-metal driver for it; plain gives the bare start/busy/done/cycles ports for your own control (docs/accelerator.md, \"Registers\").")
@@ -162,7 +162,7 @@ final class GenerateCommand implements Callable<Integer> {
       ModelPackage pkg = addernet.export.PackageLoader.read(model);
       IntNetwork net = pkg.network();
       if (WeightMemory.fromWord(weights) == null) {
-        throw new UserError("--weights must be rom, stream or spram, got '" + weights + "'");
+        throw new UserError("--weights must be rom, stream, spram or fetch, got '" + weights + "'");
       }
       if (b != null) {
         AcceleratorGenerator.Options opt;

@@ -66,6 +66,10 @@ public final class AccelSimulator implements AutoCloseable {
     java.util.Map<String, String> files = new java.util.LinkedHashMap<>();
     List<String> names = new ArrayList<>(addernet.gen.DriverFiles.SOURCES);
     names.add(addernet.gen.DriverFiles.HEADER);
+    boolean fetch = AccelManifest.read(rtlDir).weightFetch();
+    if (fetch) {
+      names.add(addernet.gen.DriverFiles.FETCH_SOURCE);
+    }
     String again = "; generate it again with addernet generate --model PKG --out " + rtlDir;
     for (String name : names) {
       Path f = rtlDir.resolve(addernet.gen.DriverFiles.DIR).resolve(name);
@@ -76,7 +80,7 @@ public final class AccelSimulator implements AutoCloseable {
         throw new addernet.io.UserError("cannot read " + f + " (" + e.getMessage() + "); the folder's"
             + " C driver is part of it" + again, e);
       }
-      if (addernet.gen.DriverFiles.SOURCES.contains(name)) {
+      if (addernet.gen.DriverFiles.SOURCES.contains(name) || name.equals(addernet.gen.DriverFiles.FETCH_SOURCE)) {
         if (!text.equals(VerilatorBuild.resource("/sim/driver/" + name))) {
           throw new addernet.io.UserError(f + " is not the driver this version of addernet ships,"
               + " and cosim compiles and runs it" + again);
@@ -147,6 +151,14 @@ public final class AccelSimulator implements AutoCloseable {
     // $readmemh paths in the RTL are relative to the folder that holds the .mem files.
     harness = new HarnessProcess(exe, rtlDir, fst);
     AccelManifest m = AccelManifest.read(rtlDir);
+    if (m.weightFetch() && loadWeights) {
+      // The folder's own image, in the harness's memory model at the default base.
+      int r = memory(weightImage(rtlDir, m), DEFAULT_WEIGHT_BASE, MEMORY_LATENCY, -1);
+      if (r != 0) {
+        close();
+        throw new IllegalStateException(rtlDir + ": setting the weight image's base failed with " + r);
+      }
+    }
     if (m.weightStream() && loadWeights) {
       // The weights go in through the port, as on the chip; a refused load is a hardware fault.
       WeightLoad load = loadWeights(WeightImages.stream(rtlDir, m), 0, 1);
@@ -156,6 +168,43 @@ public final class AccelSimulator implements AutoCloseable {
             + " with error " + load.error() + " (docs/accelerator.md, \"Weights at run time\")");
       }
     }
+  }
+
+  /** Where cosim puts a fetch folder's weights.bin in the memory model (128-byte aligned). */
+  public static final long DEFAULT_WEIGHT_BASE = 0x1000;
+  /** Cycles from a burst's address handshake to its first beat in the memory model. */
+  public static final int MEMORY_LATENCY = 20;
+  /** {@link #memory}'s {@code errorBeat} for a memory that never answers (the fetch timeout). */
+  public static final int SILENT = -2;
+
+  /** A fetch folder's weights.bin, as accel.json names it (its hash checked by {@link #prepare}). */
+  public static byte[] weightImage(Path rtlDir, AccelManifest m) {
+    Path f = rtlDir.resolve(m.weightImage().file());
+    try {
+      byte[] image = java.nio.file.Files.readAllBytes(f);
+      if (image.length != m.weightImage().bytes()) {
+        throw new addernet.io.UserError(f + " has " + image.length + " bytes, accel.json's weightImage.bytes "
+            + m.weightImage().bytes() + "; generate the folder again");
+      }
+      return image;
+    } catch (java.io.IOException e) {
+      throw new addernet.io.UserError("cannot read " + f + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Fetch folders only: puts {@code image} at {@code base} in the harness's memory model, with
+   * {@code latency} cycles to a burst's first beat, beat number {@code errorBeat} (from now on)
+   * answered SLVERR (-1: none; {@link #SILENT}: nothing answered), and sets the accelerator's base
+   * (AXI: through the driver). Returns 0, or the driver's result (ADDERNET_E_ARGUMENT, -5, for an
+   * unaligned base).
+   */
+  public int memory(byte[] image, long base, int latency, int errorBeat) {
+    ByteBuffer hdr = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+    hdr.putInt(-4).putInt(image.length).putInt((int) base).putInt((int) (base >>> 32)).putInt(latency)
+        .putInt(errorBeat);
+    harness.send(hdr.array(), image);
+    return harness.readInts(1)[0];
   }
 
   /** What the accelerator answered to a weight load: its error code and the load's cycles. */
@@ -279,6 +328,9 @@ public final class AccelSimulator implements AutoCloseable {
         .append(" accelerator; do not edit.\n#pragma once\n#include <vector>\n");
     if (m.weightStream()) {
       s.append("#define HAS_WEIGHT_STREAM 1\n");
+    }
+    if (m.weightFetch()) {
+      s.append("#define HAS_WEIGHT_FETCH 1\n");
     }
     s.append("static inline void collect_trace(Vtop* t, std::vector<int32_t>& v) {\n");
     for (int q = 0; m.trace() && q < m.requantizers(); q++) {

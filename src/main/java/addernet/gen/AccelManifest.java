@@ -55,7 +55,21 @@ public record AccelManifest(
     List<String> memFiles,
     @JsonInclude(JsonInclude.Include.NON_NULL) String board,
     @JsonInclude(JsonInclude.Include.NON_NULL) Integer uartDivisor,
-    @JsonInclude(JsonInclude.Include.NON_NULL) Integer simUartDivisor) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) Integer simUartDivisor,
+    @JsonInclude(JsonInclude.Include.NON_NULL) WeightImage weightImage,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Long weightBitsStored,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Long weightBitsNeeded) {
+
+  /**
+   * A fetch folder's weight image (docs/accelerator.md, "Weights fetched from memory"): the file,
+   * its length, every layer's byte offset in it, the bytes of a beat and the beats of a row.
+   */
+  public record WeightImage(String file, long bytes, List<Long> offsets, int beatBytes, int rowBeats) {}
+
+  /** True when the accelerator fetches its weights through the AXI4 read master. */
+  public boolean weightFetch() {
+    return memory() == WeightMemory.FETCH;
+  }
 
   /** Where the weights live; {@link #read} has checked the word. */
   public WeightMemory memory() {
@@ -154,9 +168,10 @@ public record AccelManifest(
       throw ManifestReader.bad(f, "networkSha256", "64 lower-case hex digits", "\"" + m.networkSha256() + "\"");
     }
     if (WeightMemory.fromWord(m.weightMemory()) == null) {
-      throw ManifestReader.bad(f, "weightMemory", "rom, stream or spram",
+      throw ManifestReader.bad(f, "weightMemory", "rom, stream, spram or fetch",
           m.weightMemory() == null ? "null" : "\"" + m.weightMemory() + "\"");
     }
+    checkWeightImage(f, rtlDir, m);
     try {
       PeOp.fromWord(m.op());
     } catch (IllegalArgumentException e) {
@@ -201,5 +216,42 @@ public record AccelManifest(
       }
     }
     return m;
+  }
+
+  /** A fetch folder has its image, 128-byte aligned layer offsets inside it and its weight bits; other folders none. */
+  private static void checkWeightImage(Path f, Path rtlDir, AccelManifest m) {
+    WeightImage w = m.weightImage();
+    if (!m.weightFetch()) {
+      if (w != null) {
+        throw ManifestReader.bad(f, "weightImage", "absent unless weightMemory is fetch", "an object");
+      }
+      if (m.weightBitsStored() != null || m.weightBitsNeeded() != null) {
+        throw ManifestReader.bad(f, "weightBitsStored", "absent unless weightMemory is fetch", "a number");
+      }
+      return;
+    }
+    if (w == null || w.file() == null || w.offsets() == null) {
+      throw ManifestReader.bad(f, "weightImage", "the weight image's file, bytes and offsets (weightMemory fetch)",
+          w == null ? "null" : "missing fields");
+    }
+    ManifestReader.files(f, rtlDir, "weightImage.file", List.of(w.file()));
+    ManifestReader.range(f, "weightImage.beatBytes", w.beatBytes(), 8, 8);
+    ManifestReader.range(f, "weightImage.rowBeats", w.rowBeats(), 1, 1 << 12);
+    ManifestReader.range(f, "weightImage.bytes", w.bytes(), 128, Integer.MAX_VALUE);
+    if (m.layers() != null && w.offsets().size() != m.layers().size()) {
+      throw ManifestReader.bad(f, "weightImage.offsets", "one per layer (" + m.layers().size() + ")",
+          w.offsets().size() + " offsets");
+    }
+    for (int i = 0; i < w.offsets().size(); i++) {
+      Long o = w.offsets().get(i);
+      if (o == null || o < 0 || o % 128 != 0 || o >= w.bytes()) {
+        throw ManifestReader.bad(f, "weightImage.offsets[" + i + "]", "a multiple of 128 below bytes", o);
+      }
+    }
+    if (m.weightBitsStored() == null || m.weightBitsNeeded() == null) {
+      throw ManifestReader.bad(f, "weightBitsStored", "the weight RAM's bits (weightMemory fetch)", "null");
+    }
+    ManifestReader.range(f, "weightBitsStored", m.weightBitsStored(), 1, Long.MAX_VALUE);
+    ManifestReader.range(f, "weightBitsNeeded", m.weightBitsNeeded(), 1, m.weightBitsStored());
   }
 }

@@ -411,7 +411,10 @@ public final class AcceleratorGenerator {
             cfg.requantizers(),
             cfg.activationBitsStored(), cfg.activationBitsNeeded(), cfg.maxTerms(), cfg.inputShift(),
             layers, sources, mems, board == null ? null : board.id,
-            board == null ? null : uartDivisor(board), board == null ? null : SIM_UART_DIVISOR);
+            board == null ? null : uartDivisor(board), board == null ? null : SIM_UART_DIVISOR,
+            cfg.fetchWeights() ? weightImage(cfg) : null,
+            cfg.fetchWeights() ? cfg.weightBitsStored() : null,
+            cfg.fetchWeights() ? cfg.weightBitsNeeded() : null);
     JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), m);
     if (cfg.axiControl()) {
       DriverFiles.write(dir, cfg, IDENT_VERSION, digest);
@@ -423,6 +426,16 @@ public final class AcceleratorGenerator {
     }
     FpgaFlow.write(dir, new FpgaFlow.Design(network, m.top(), sources, mems, board));
     FolderFiles.record(dir, CONFIG_FILE); // last: it hashes everything written above
+  }
+
+  /** accel.json's {@code weightImage} of a fetch build. */
+  static AccelManifest.WeightImage weightImage(AccelConfig cfg) {
+    List<Long> offsets = new ArrayList<>();
+    for (long o : cfg.fetchOffsets()) {
+      offsets.add(o);
+    }
+    return new AccelManifest.WeightImage(addernet.hw.GenerateAccelerator.fetchFile(),
+        cfg.fetchImageBytes(), offsets, cfg.fetchBeatBytes(), cfg.rowBeats());
   }
 
   /** The NETWORK_ID register: the digest's first 32 bits (its first eight hex digits). */

@@ -32,7 +32,13 @@ public final class DriverFiles {
       Files.writeString(dir.resolve(s), resource("/sim/driver/" + s));
     }
     Files.writeString(dir.resolve(HEADER), header(cfg, identVersion, networkSha256));
+    if (cfg.fetchWeights()) {
+      Files.writeString(dir.resolve(FETCH_SOURCE), resource("/sim/driver/" + FETCH_SOURCE));
+    }
   }
+
+  /** A fetch folder's driver addition: setting the weight image's base (static inline, header only). */
+  public static final String FETCH_SOURCE = "addernet_fetch.h";
 
   static String header(AccelConfig cfg, int identVersion, String networkSha256) {
     StringBuilder s = new StringBuilder();
@@ -90,8 +96,19 @@ public final class DriverFiles {
     count(s, "ADDERNET_CLASSES", cfg.classes());
     count(s, "ADDERNET_DATA_BITS", cfg.dataBits());
     count(s, "ADDERNET_HAS_WEIGHT_STREAM", cfg.weightStream() ? 1 : 0);
-    count(s, "ADDERNET_WEIGHT_BEATS", cfg.weightBeats());
+    count(s, "ADDERNET_WEIGHT_BEATS", ControlMap.weightBeats(cfg));
     count(s, "ADDERNET_WEIGHT_BEAT_BYTES", cfg.weightStreamBits() / 8);
+    if (cfg.fetchWeights()) {
+      s.append("/* Weights fetched from memory: the image's base registers and its alignment. */\n");
+      define(s, "ADDERNET_REG_WEIGHT_BASE_LO", ControlMap.WeightBaseLo());
+      define(s, "ADDERNET_REG_WEIGHT_BASE_HI", ControlMap.WeightBaseHi());
+      count(s, "ADDERNET_HAS_WEIGHT_FETCH", 1);
+      count(s, "ADDERNET_WEIGHT_ALIGN", cfg.fetchAlign());
+      count(s, "ADDERNET_WEIGHT_IMAGE_BYTES", cfg.fetchImageBytes());
+      count(s, "ADDERNET_ERROR_FETCH_RESPONSE", addernet.hw.FetchError.Response());
+      count(s, "ADDERNET_ERROR_FETCH_TIMEOUT", addernet.hw.FetchError.Timeout());
+      count(s, "ADDERNET_ERROR_UNALIGNED_BASE", addernet.hw.FetchError.Unaligned());
+    }
     s.append("/* CRC-32 of this folder's own weight stream (tb/weights.hex, or the ROM images). */\n");
     define(s, "ADDERNET_WEIGHTS_CRC_VALUE", ControlMap.weightsCrc(cfg));
     s.append("\n#endif /* ADDERNET_REGS_H */\n");

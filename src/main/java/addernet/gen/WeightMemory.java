@@ -11,7 +11,9 @@ public enum WeightMemory {
   /** RAM filled through the weight stream port before a run. */
   STREAM("stream"),
   /** Streamed into the iCE40 UP5K's SPRAM, which a bitstream cannot initialise. */
-  SPRAM("spram");
+  SPRAM("spram"),
+  /** Two layers of RAM, each layer read from off-chip memory through the AXI4 read master. */
+  FETCH("fetch");
 
   private final String word;
 
@@ -25,7 +27,7 @@ public enum WeightMemory {
 
   /** Whether the weights arrive through the stream port rather than with the design. */
   public boolean streamed() {
-    return this != ROM;
+    return this == STREAM || this == SPRAM;
   }
 
   /** The memory {@code word} names, or null. */
