@@ -93,23 +93,8 @@ public record ModelPackage(
       writeGraphInto(dir);
       return;
     }
-    Files.createDirectories(dir.resolve("weights"));
-    Files.createDirectories(dir.resolve("golden"));
     Map<String, String> files = new LinkedHashMap<>();
-    ObjectNode root = JSON.createObjectNode();
-    root.put("format", FORMAT);
-    root.put("version", VERSION);
-    root.put("network", network.name());
-    root.put("contract", "docs/numeric-contract.md, sections 1-7");
-    ObjectNode in = root.putObject("input");
-    in.put("channels", network.inChannels());
-    in.put("height", network.inHeight());
-    in.put("width", network.inWidth());
-    in.put("pixel_bits", 8);
-    in.put("input_shift", network.inputShift());
-    root.put("classes", network.classes());
-    root.put("logit_bits", network.logitBits());
-    root.put("logit_scale", scales.logit());
+    ObjectNode root = header(dir, VERSION, "docs/numeric-contract.md, sections 1-7");
     ArrayNode layers = root.putArray("layers");
     for (int i = 0; i < network.layers().size(); i++) {
       IntLayer l = network.layers().get(i);
@@ -132,32 +117,9 @@ public record ModelPackage(
       n.put("scale", scales.input(i));
       n.set("weights", array(dir, files, "weights/" + l.name(), l.weights(), l.dataBits(), true,
           new int[] {l.outChannels(), l.inChannels(), l.kernel(), l.kernel()}));
-      Requant r = l.requant();
-      ObjectNode rq = n.putObject("requant");
-      rq.put("shift", r.shift());
-      rq.put("lo", r.lo());
-      rq.put("hi", r.hi());
-      rq.put("max_terms", r.maxTerms());
-      ArrayNode terms = rq.putArray("terms");
-      ArrayNode bias = rq.putArray("bias");
-      for (int c = 0; c < r.channels(); c++) {
-        ArrayNode t = terms.addArray();
-        Arrays.stream(r.terms()[c]).forEach(t::add);
-        bias.add(r.bias()[c]);
-      }
+      n.set("requant", requant(l.requant()));
     }
-    ObjectNode g = root.putObject("golden");
-    g.put("count", golden.count());
-    ArrayNode labels = g.putArray("labels");
-    ArrayNode predictions = g.putArray("predictions");
-    int size = network.inChannels() * network.inHeight() * network.inWidth();
-    for (int v = 0; v < golden.count(); v++) {
-      labels.add(golden.labels()[v]);
-      predictions.add(argmax(last(golden.traces().get(v))));
-    }
-    g.set("input", array(dir, files, "golden/input", concat(Arrays.asList(golden.pixels()), size),
-        8, false, new int[] {golden.count(), network.inChannels(), network.inHeight(), network.inWidth()}));
-    ArrayNode outs = g.putArray("outputs");
+    ArrayNode outs = golden(root, dir, files).putArray("outputs");
     for (int i = 0; i < network.layers().size(); i++) {
       IntLayer l = network.layers().get(i);
       int bits = outputBits(network, i);
@@ -170,32 +132,13 @@ public record ModelPackage(
       o.set("values", array(dir, files, "golden/" + l.name(), concat(per, l.outSize()), bits, true,
           new int[] {golden.count(), l.outChannels(), l.outHeight(), l.outWidth()}));
     }
-    ObjectNode prov = root.putObject("provenance");
-    prov.setAll((ObjectNode) JSON.valueToTree(provenance));
-    ObjectNode sums = root.putObject("files");
-    files.forEach(sums::put);
-    JSON.writeValue(dir.resolve(MANIFEST).toFile(), root);
+    finish(root, dir, files);
   }
 
   /** Version 2: the nodes of a network with branches (docs/model-package.md, "Version 2"). */
   private void writeGraphInto(Path dir) throws IOException {
-    Files.createDirectories(dir.resolve("weights"));
-    Files.createDirectories(dir.resolve("golden"));
     Map<String, String> files = new LinkedHashMap<>();
-    ObjectNode root = JSON.createObjectNode();
-    root.put("format", FORMAT);
-    root.put("version", GRAPH_VERSION);
-    root.put("network", network.name());
-    root.put("contract", "docs/numeric-contract.md, sections 1-10");
-    ObjectNode in = root.putObject("input");
-    in.put("channels", network.inChannels());
-    in.put("height", network.inHeight());
-    in.put("width", network.inWidth());
-    in.put("pixel_bits", 8);
-    in.put("input_shift", network.inputShift());
-    root.put("classes", network.classes());
-    root.put("logit_bits", network.logitBits());
-    root.put("logit_scale", scales.logit());
+    ObjectNode root = header(dir, GRAPH_VERSION, "docs/numeric-contract.md, sections 1-10");
     ArrayNode nodes = root.putArray("nodes");
     int layer = 0;
     for (int j = 0; j < network.nodes().size(); j++) {
@@ -246,18 +189,7 @@ public record ModelPackage(
       n.put("out_bits", nd.outBits());
       n.put("out_scale", j == network.nodes().size() - 1 ? scales.logit() : scales.node(j));
     }
-    ObjectNode g = root.putObject("golden");
-    g.put("count", golden.count());
-    ArrayNode labels = g.putArray("labels");
-    ArrayNode predictions = g.putArray("predictions");
-    int size = network.inChannels() * network.inHeight() * network.inWidth();
-    for (int v = 0; v < golden.count(); v++) {
-      labels.add(golden.labels()[v]);
-      predictions.add(argmax(last(golden.traces().get(v))));
-    }
-    g.set("input", array(dir, files, "golden/input", concat(Arrays.asList(golden.pixels()), size),
-        8, false, new int[] {golden.count(), network.inChannels(), network.inHeight(), network.inWidth()}));
-    ArrayNode outs = g.putArray("outputs");
+    ArrayNode outs = golden(root, dir, files).putArray("outputs");
     for (int j = 0; j < network.nodes().size(); j++) {
       IntNode nd = network.nodes().get(j);
       List<int[]> per = new ArrayList<>();
@@ -269,6 +201,51 @@ public record ModelPackage(
       o.set("values", array(dir, files, "golden/" + nd.name(), concat(per, nd.outSize()), nd.outBits(), true,
           new int[] {golden.count(), nd.channels(), nd.height(), nd.width()}));
     }
+    finish(root, dir, files);
+  }
+
+  /**
+   * The manifest's opening fields, the same in both versions up to the layer or node list, and
+   * the package's two folders.
+   */
+  private ObjectNode header(Path dir, int version, String contract) throws IOException {
+    Files.createDirectories(dir.resolve("weights"));
+    Files.createDirectories(dir.resolve("golden"));
+    ObjectNode root = JSON.createObjectNode();
+    root.put("format", FORMAT);
+    root.put("version", version);
+    root.put("network", network.name());
+    root.put("contract", contract);
+    ObjectNode in = root.putObject("input");
+    in.put("channels", network.inChannels());
+    in.put("height", network.inHeight());
+    in.put("width", network.inWidth());
+    in.put("pixel_bits", 8);
+    in.put("input_shift", network.inputShift());
+    root.put("classes", network.classes());
+    root.put("logit_bits", network.logitBits());
+    root.put("logit_scale", scales.logit());
+    return root;
+  }
+
+  /** The golden vectors' count, labels, predictions and input images; each version adds its outputs. */
+  private ObjectNode golden(ObjectNode root, Path dir, Map<String, String> files) throws IOException {
+    ObjectNode g = root.putObject("golden");
+    g.put("count", golden.count());
+    ArrayNode labels = g.putArray("labels");
+    ArrayNode predictions = g.putArray("predictions");
+    int size = network.inChannels() * network.inHeight() * network.inWidth();
+    for (int v = 0; v < golden.count(); v++) {
+      labels.add(golden.labels()[v]);
+      predictions.add(argmax(last(golden.traces().get(v))));
+    }
+    g.set("input", array(dir, files, "golden/input", concat(Arrays.asList(golden.pixels()), size),
+        8, false, new int[] {golden.count(), network.inChannels(), network.inHeight(), network.inWidth()}));
+    return g;
+  }
+
+  /** Provenance and the files' hashes close the manifest, which is written last. */
+  private void finish(ObjectNode root, Path dir, Map<String, String> files) throws IOException {
     ObjectNode prov = root.putObject("provenance");
     prov.setAll((ObjectNode) JSON.valueToTree(provenance));
     ObjectNode sums = root.putObject("files");
