@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The package shipped in model/ is valid by its own reader and matches the contract's LeNet-5. */
+/** The packages shipped in model/ are valid by their own reader, golden vectors included. */
 class ShippedModelTest {
   @Test
   void shippedEightBitLenetReadsBackAndReproducesItsGoldenVectors() throws Exception {
@@ -39,5 +39,20 @@ class ShippedModelTest {
     for (int label : p.golden().labels()) {
       assertTrue(label >= 0 && label < p.network().classes(), "label " + label);
     }
+  }
+
+  @Test
+  void shippedResnet20IsAllAdderWithNineAddsAndOnePoolAndReproducesItsGoldenVectors() throws Exception {
+    // The reader recomputes every node of every golden vector and refuses the package on the first
+    // element that differs, so reading it back is the node-by-node check.
+    ModelPackage p = ModelPackage.read(Path.of("model/resnet20-adder-8bit"));
+    addernet.quant.IntNetwork net = p.network();
+    assertEquals("resnet20-adder", net.name());
+    assertEquals(22, net.layers().size()); // 19 convs of the blocks and stem, 2 shortcuts, fc
+    assertTrue(net.layers().stream().allMatch(l -> l.op() == addernet.quant.PeOp.ADDER));
+    assertEquals(9, net.nodes().stream().filter(n -> n.kind() == addernet.quant.IntNode.Kind.ADD).count());
+    assertEquals(1, net.nodes().stream().filter(n -> n.kind() == addernet.quant.IntNode.Kind.AVGPOOL).count());
+    assertEquals(10, net.classes());
+    assertTrue(p.golden().count() >= 1);
   }
 }
