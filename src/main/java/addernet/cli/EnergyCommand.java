@@ -98,15 +98,18 @@ final class EnergyCommand implements Callable<Integer> {
     out.printf("Energy per inference, %s shapes, adder layers vs multiply (CNN twin) layers: ESTIMATE,"
         + " arithmetic only%n", r.network());
     out.printf("counted from the %s; per-operation energies: %s%n", r.countedFrom(), r.source());
-    out.printf("%-7s %12s %4s %13s %12s %12s%n", "layer", "weight uses", "B", "acc adder/MAC", "adder pJ", "CNN pJ");
+    // The name column as wide as the longest layer name (ResNet names such as layer3_0_downsample_0).
+    int w = Math.max(7, r.layers().stream().mapToInt(l -> l.ops().name().length()).max().orElse(0));
+    String name = "%-" + w + "s";
+    out.printf(name + " %12s %4s %13s %12s %12s%n", "layer", "weight uses", "B", "acc adder/MAC", "adder pJ", "CNN pJ");
     for (EnergyEstimate.LayerEnergy l : r.layers()) {
       LayerOps o = l.ops();
-      out.printf("%-7s %,12d %4d %8d/%-4d %12.1f %12.1f%n", o.name(), o.weightUses(), o.dataBits(),
+      out.printf(name + " %,12d %4d %8d/%-4d %12.1f %12.1f%n", o.name(), o.weightUses(), o.dataBits(),
           o.adderAccBits(), o.macAccBits(), l.adder().totalPj(), l.cnn().totalPj());
     }
-    out.printf("%-7s %,12d %4s %13s %12.1f %12.1f   adder/CNN %.3f%n", "integer", r.weightUsesPerInference(),
+    out.printf(name + " %,12d %4s %13s %12.1f %12.1f   adder/CNN %.3f%n", "integer", r.weightUsesPerInference(),
         "", "", r.adder().totalPj(), r.cnn().totalPj(), r.adderOverCnn());
-    out.printf("%-7s %12s %4s %13s %12.1f %12.1f   adder/CNN %.3f%n", "float32", "", "", "",
+    out.printf(name + " %12s %4s %13s %12.1f %12.1f   adder/CNN %.3f%n", "float32", "", "", "",
         r.adderFloat32().totalPj(), r.cnnFloat32().totalPj(), r.adderOverCnnFloat32());
     out.printf("adder net by kind (pJ): %s%n", kinds(r.adder()));
     out.printf("CNN twin by kind (pJ):  %s%n", kinds(r.cnn()));
