@@ -99,8 +99,8 @@ final class BenchCommand implements Runnable {
         throw new UserError("--rounds and --round-steps must be at least 1, --warmup-seconds at least 0");
       }
       List<Path> inputs = new ArrayList<>(List.of(data == null ? FashionMnist.DEFAULT_DIR : data));
-      if (CliInputs.existing(model) != null) {
-        inputs.add(CliInputs.existing(model));
+      if (CliInputs.specFile(model) != null) {
+        inputs.add(CliInputs.specFile(model));
       }
       try (Outputs outputs = Outputs.begin("bench train", force, inputs);
           Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads);

@@ -17,4 +17,14 @@ final class CliInputs {
       return null;
     }
   }
+
+  /**
+   * {@code nameOrPath} as a path when it names an existing regular file, else null: what a
+   * {@code --model} that takes a spec reads ({@code NetworkSpec.resolve} takes a folder of the
+   * same name as a shipped model's name, so the folder is not an input to protect).
+   */
+  static Path specFile(String nameOrPath) {
+    Path p = existing(nameOrPath);
+    return p != null && Files.isRegularFile(p) ? p : null;
+  }
 }

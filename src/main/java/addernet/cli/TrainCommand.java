@@ -164,8 +164,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     Path dataDir = data == null ? FashionMnist.DEFAULT_DIR : data;
     List<Path> inputs = new ArrayList<>(List.of(dataDir));
-    if (CliInputs.existing(model) != null) {
-      inputs.add(CliInputs.existing(model));
+    if (CliInputs.specFile(model) != null) {
+      inputs.add(CliInputs.specFile(model));
     }
     // Claimed (and locked for the whole run) before any data is read: a bad --out costs nothing.
     try (Outputs outputs = Outputs.begin("train", force, inputs);
