@@ -38,6 +38,32 @@ final case class LayerParams(
   require(terms.length == outC && bias.length == outC, s"$name: requant constants for $outC channels expected")
 }
 
+/**
+ * Where a layer of a network with branches reads and writes (docs/accelerator.md, "Residual
+ * networks"). Buffers 0 and 1 feed the mesh; buffer 2, the skip buffer, only ever holds a
+ * shortcut's output until the add that reads it. A chain's layer i reads i mod 2 and writes the
+ * other, which is what [[LayerRoute.chain]] gives.
+ *
+ * @param src the buffer the mesh reads (0 or 1)
+ * @param dst the buffer the results go to (0..2; for a pooling layer the pooled vector's); -1 for
+ *            the last layer, whose logits have their own memory
+ * @param addFrom the buffer whose word at the output's own address is added to each result
+ *                (numeric contract, section 9), or -1
+ * @param addShift the add's right shift
+ * @param poolShift n of a global average pool of 2^n values that the results feed instead of
+ *                  being stored (section 10), or -1
+ */
+final case class LayerRoute(src: Int, dst: Int, addFrom: Int, addShift: Int, poolShift: Int) {
+  def adds: Boolean = addFrom >= 0
+  def pools: Boolean = poolShift >= 0
+}
+
+object LayerRoute {
+  val Skip = 2
+  def chain(i: Int, count: Int): LayerRoute =
+    LayerRoute(i % 2, if (i == count - 1) -1 else (i + 1) % 2, -1, 0, -1)
+}
+
 /** Where the weights live; each is a word of accel.json's `weightMemory`. */
 sealed trait WeightMemory {
   def name: String
@@ -96,7 +122,8 @@ final case class AccelConfig(
     layers: Array[LayerParams],
     trace: Boolean = false,
     weightMemory: WeightMemory = WeightMemory.Rom,
-    control: Control = Control.Plain) {
+    control: Control = Control.Plain,
+    givenRoutes: Array[LayerRoute] = Array.empty) {
   /** The weights are loaded through the stream port (into RAM or SPRAM), not held in ROMs. */
   def weightStream: Boolean = weightMemory == WeightMemory.Stream || weightMemory == WeightMemory.Spram
   /** The weights are fetched layer by layer through the AXI4 read master (docs/accelerator.md, "Weights fetched from memory"). */
@@ -116,12 +143,56 @@ final case class AccelConfig(
       s"${l.name}: dimensions beyond 2^15 (or a kernel over 255)")
   }
   for (l <- layers; t <- l.terms) require(t.length <= maxTerms, s"${l.name}: more than $maxTerms digits")
-  for (i <- 1 until layers.length) {
-    val p = layers(i - 1)
-    val l = layers(i)
-    require(
-      l.inC == p.outC && l.inH == p.outH && l.inW == p.outW,
-      s"${l.name}: input ${l.inC}x${l.inH}x${l.inW} does not match ${p.name}'s output ${p.outC}x${p.outH}x${p.outW}")
+  /** Each layer's buffers: the chain's ping-pong unless the network has branches. */
+  val routes: Array[LayerRoute] =
+    if (givenRoutes.isEmpty) Array.tabulate(layers.length)(LayerRoute.chain(_, layers.length)) else givenRoutes
+  require(routes.length == layers.length, s"${routes.length} routes for ${layers.length} layers")
+  /** Whether any layer leaves the chain's ping-pong: only then is the residual datapath generated. */
+  val residual: Boolean = routes.indices.exists(i => routes(i) != LayerRoute.chain(i, layers.length))
+  if (!residual) {
+    for (i <- 1 until layers.length) {
+      val p = layers(i - 1)
+      val l = layers(i)
+      require(
+        l.inC == p.outC && l.inH == p.outH && l.inW == p.outW,
+        s"${l.name}: input ${l.inC}x${l.inH}x${l.inW} does not match ${p.name}'s output ${p.outC}x${p.outH}x${p.outW}")
+    }
+  } else {
+    // Follow what each buffer holds through the schedule: every read must find the tensor it expects.
+    val held = Array.fill[Option[(Int, Int, Int)]](3)(None)
+    held(0) = Some((layers.head.inC, layers.head.inH, layers.head.inW))
+    def shape(t: Option[(Int, Int, Int)]) = t.map { case (c, h, w) => s"${c}x${h}x$w" }.getOrElse("nothing")
+    for (i <- layers.indices) {
+      val l = layers(i)
+      val r = routes(i)
+      val isLast = i == layers.length - 1
+      require(r.src == 0 || r.src == 1, s"${l.name}: the mesh reads buffer 0 or 1, not ${r.src}")
+      require(held(r.src).contains((l.inC, l.inH, l.inW)),
+        s"${l.name}: input ${l.inC}x${l.inH}x${l.inW}, but buffer ${r.src} holds ${shape(held(r.src))}")
+      if (r.adds) {
+        require(!isLast && !l.pool, s"${l.name}: an add cannot follow a max-pool or give the logits")
+        require(r.addFrom >= 0 && r.addFrom <= 2 && r.addFrom != r.src,
+          s"${l.name}: the add reads buffer ${r.addFrom}, which must be another than the mesh's ${r.src}")
+        require(held(r.addFrom).contains((l.outC, l.outH, l.outW)),
+          s"${l.name}: the add needs ${l.outC}x${l.outH}x${l.outW}, but buffer ${r.addFrom} holds ${shape(held(r.addFrom))}")
+        require(r.addShift >= 0 && r.addShift <= dataBits, s"${l.name}: add shift ${r.addShift} is not in 0..$dataBits")
+        require(l.lo < 0 && l.lo >= -(1 << (dataBits - 1)) && l.hi <= (1 << (dataBits - 1)) - 1,
+          s"${l.name}: a layer that adds must end signed, in $dataBits bits")
+      }
+      if (r.pools) {
+        require(!isLast && !l.pool, s"${l.name}: an average pool cannot follow a max-pool or give the logits")
+        require(l.outH * l.outW == (1 << r.poolShift),
+          s"${l.name}: the global average pool takes 2^${r.poolShift} values, but the map is ${l.outH}x${l.outW}")
+      }
+      if (isLast) {
+        require(r.dst == -1, s"${l.name}: the last layer writes the logits, not buffer ${r.dst}")
+      } else {
+        require(r.dst >= 0 && r.dst <= 2 && r.dst != r.src,
+          s"${l.name}: writes buffer ${r.dst}, which must be 0..2 and not the mesh's ${r.src}")
+        require(r.dst != LayerRoute.Skip || !r.adds && !r.pools, s"${l.name}: the skip buffer holds shortcut outputs only")
+        held(r.dst) = Some(if (r.pools) (l.outC, 1, 1) else (l.outC, l.outH, l.outW))
+      }
+    }
   }
 
   val layerBits: Int = log2(layers.length)
@@ -153,18 +224,51 @@ final case class AccelConfig(
    * Depth of activation buffer b: layer l reads buffer l % 2 and writes (l + 1) % 2; the input
    * lands in buffer 0; the last layer writes the logits memory instead.
    */
-  val bufferDepth: Array[Int] = Array.tabulate(2) { b =>
+  val bufferDepth: Array[Int] = Array.tabulate(if (routes.exists(_.dst == LayerRoute.Skip)) 3 else 2) { b =>
     val held = (if (b == 0) Seq(inSize) else Seq.empty) ++
-      layers.init.zipWithIndex.collect { case (l, i) if (i + 1) % 2 == b => outWords(l) }
+      layers.indices.init.collect { case i if routes(i).dst == b => storedWords(i) }
     groups * math.max(1, held.maxOption.getOrElse(1))
   }
+  /** Words per image that layer i leaves in its destination: its output, or the pooled vector. */
+  def storedWords(i: Int): Int = if (routes(i).pools) layers(i).outC else outWords(layers(i))
   val bufferAddrBits: Int = log2(bufferDepth.max max 2)
+
+  // ---------------------------------------------------------------- global average pool
+  /** Whether a layer feeds a global average pool: then the writeback keeps a pool RAM. */
+  val hasPool: Boolean = routes.exists(_.pools)
+  /** Pool RAM words: one per channel of a group's image, every lane an image. */
+  val poolDepth: Int = if (hasPool) groups * routes.indices.filter(routes(_).pools).map(layers(_).outC).max else 0
+  /** Width of a window sum: 2^n values of at most 2^(B-1) - 1, unsigned. */
+  val poolSumBits: Int = if (hasPool) dataBits - 1 + routes.map(_.poolShift).max else 0
 
   /** The two ping-pong buffers' bits against the least any ping-pong schedule needs. */
   def activationBitsStored: Long = bufferDepth.map(_.toLong).sum * rows * dataBits
   def activationBitsNeeded: Long =
-    layers.init.indices.map(i => inWords(layers(i)).toLong + outWords(layers(i))).maxOption
+    if (!residual) layers.init.indices.map(i => inWords(layers(i)).toLong + outWords(layers(i))).maxOption
       .getOrElse(inSize.toLong) * batch * dataBits
+    else liveWords.max * batch * dataBits
+
+  /**
+   * Words per image live while each layer runs: every tensor in a buffer that this layer or a later
+   * one still reads (before the buffer is written again), and the layer's own output.
+   */
+  def liveWords: Seq[Long] = {
+    // (buffer, layer that wrote it (-1: the input), words) of every tensor, and its last reader.
+    val written = (0, -1, inSize) +: layers.indices.init.map(i => (routes(i).dst, i, storedWords(i)))
+    val lastRead = written.map { case (b, w, _) =>
+      val overwrite = layers.indices.find(j => j > w && j < layers.length - 1 && routes(j).dst == b)
+        .getOrElse(layers.length)
+      layers.indices.filter(j => j > w && j <= overwrite && (routes(j).src == b || routes(j).addFrom == b)).maxOption
+        .getOrElse(w)
+    }
+    layers.indices.map { i =>
+      // A tensor the layer overwrites in place as it reads it (an identity add) shares its words
+      // with the output.
+      written.zip(lastRead).collect {
+        case ((b, w, words), last) if w == i || (w < i && last >= i && !(last == i && routes(i).dst == b)) => words.toLong
+      }.sum
+    }
+  }
 
   // ---------------------------------------------------------------- shared requantization
   /** Columns a layer uses: its channels, at most the array's columns. */

@@ -69,6 +69,10 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
   private val params = Reg(new LayerEntry(cfg))
   private val drainLeft = Reg(UInt(cfg.drainBits.W))
   private val cycleCount = RegInit(0.U(32.W))
+  // A layer that feeds a global average pool ends, after its drain, with the writeback's pass over
+  // the window sums; the run holds the layer's last drain cycle until the pass is over.
+  private val pooling = if (cfg.hasPool) Some(RegInit(false.B)) else None
+  private val poolStart = pooling.map(p => state === S.drain && drainLeft === 0.U && params.route.get.pool && !p)
   io.busy := state =/= S.idle
   io.done := RegNext(output.io.done, false.B)
   io.cycles := cycleCount
@@ -133,11 +137,30 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
         }
       }
     }
+
     is(S.emit) {
       when(output.io.done) { state := S.idle }
     }
   }
   sequencer.io.p := params
+  if (cfg.hasPool) {
+    writeback.io.poolStart.get := poolStart.get
+    when(poolStart.get) { pooling.get := true.B }
+    when(pooling.get || poolStart.get) {
+      state := S.drain
+      layer := layer
+      drainLeft := 0.U
+      output.io.start := false.B
+    }
+    // The writeback is busy from the cycle after the start.
+    when(pooling.get && !writeback.io.poolBusy.get) {
+      pooling.get := false.B
+      when(state === S.drain) {
+        layer := layer + 1.U
+        state := S.layerInit
+      }
+    }
+  }
 
   // ---------------------------------------------------------------- weights at run time
   if (cfg.weightStream) {
@@ -206,7 +229,11 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
     // computes has drained; no later layer starts, so no logit of the run is sent.
     when(failed || (fetch.io.fault.valid && running)) {
       when(state === S.load || state === S.layerInit) { state := S.idle }
-      when(state === S.drain && drainLeft === 0.U) { state := S.idle }
+      if (cfg.hasPool) {
+        when(state === S.drain && drainLeft === 0.U && !pooling.get && !poolStart.get) { state := S.idle }
+      } else {
+        when(state === S.drain && drainLeft === 0.U) { state := S.idle }
+      }
     }
     weights.io.fwen.get := fetch.io.wen
     weights.io.fwaddr.get := fetch.io.waddr
@@ -222,6 +249,7 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
 
   // ---------------------------------------------------------------- feed: one address, R lanes
   store.io.src := layer(0)
+  store.io.route.foreach(_ := params.route.get)
   store.io.feedEn := sequencer.io.issue && sequencer.io.inside
   store.io.feedAddr := sequencer.io.addr
   weights.io.ren := sequencer.io.issue

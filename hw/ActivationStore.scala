@@ -16,6 +16,8 @@ class ActivationStore(cfg: AccelConfig) extends Module {
   private val LA = Ram.addrBits(cfg.logitDepth)
   val io = IO(new Bundle {
     val src = Input(UInt(1.W))
+    // Networks with branches: the layer's route names the buffers (AccelConfig.routes).
+    val route = if (cfg.residual) Some(Input(new RouteEntry(cfg))) else None
     val feedEn = Input(Bool())
     val feedAddr = Input(UInt(AB.W))
     val feedData = Output(UInt((R * B).W))
@@ -29,16 +31,27 @@ class ActivationStore(cfg: AccelConfig) extends Module {
     val logitsAddr = Input(UInt(LA.W))
     val logitsData = Output(UInt((cfg.requantizers * cfg.logitBits).W))
   })
-  private val buffers = Seq.tabulate(2) { b =>
+  private val buffers = Seq.tabulate(cfg.bufferDepth.length) { b =>
     val m = Module(new LaneRam(cfg.bufferDepth(b), R, B))
     m.io.clock := clock
-    val isSrc = io.src === b.U
     val a = Ram.addrBits(cfg.bufferDepth(b))
-    m.io.ren := Mux(isSrc, io.feedEn, io.rmwEn)
-    m.io.raddr := Mux(isSrc, io.feedAddr, io.rmwAddr)(a - 1, 0)
     val w = if (b == 0) Mux(io.load.en.orR, io.load, io.write) else io.write
-    val fromWriteback = Mux(isSrc, 0.U, io.write.en)
-    m.io.wen := (if (b == 0) io.load.en | fromWriteback else fromWriteback)
+    io.route match {
+      case None =>
+        val isSrc = io.src === b.U
+        m.io.ren := Mux(isSrc, io.feedEn, io.rmwEn)
+        m.io.raddr := Mux(isSrc, io.feedAddr, io.rmwAddr)(a - 1, 0)
+        val fromWriteback = Mux(isSrc, 0.U, io.write.en)
+        m.io.wen := (if (b == 0) io.load.en | fromWriteback else fromWriteback)
+      case Some(r) =>
+        // The mesh reads src; the writeback reads the add's operand (or, for max-pool, dst) and writes dst.
+        val isSrc = r.src === b.U
+        val isRmw = Mux(r.add, r.addFrom, r.dst) === b.U
+        m.io.ren := Mux(isSrc, io.feedEn, isRmw && io.rmwEn)
+        m.io.raddr := Mux(isSrc, io.feedAddr, io.rmwAddr)(a - 1, 0)
+        val fromWriteback = Mux(r.dst === b.U, io.write.en, 0.U)
+        m.io.wen := (if (b == 0) io.load.en | fromWriteback else fromWriteback)
+    }
     m.io.waddr := w.addr(a - 1, 0)
     m.io.wdata := w.data
     if (a < AB) {
@@ -49,9 +62,18 @@ class ActivationStore(cfg: AccelConfig) extends Module {
     }
     m
   }
-  private val srcD = RegNext(io.src)
-  io.feedData := Mux(srcD === 0.U, buffers(0).io.rdata, buffers(1).io.rdata)
-  io.rmwData := Mux(srcD === 0.U, buffers(1).io.rdata, buffers(0).io.rdata)
+  io.route match {
+    case None =>
+      val srcD = RegNext(io.src)
+      io.feedData := Mux(srcD === 0.U, buffers(0).io.rdata, buffers(1).io.rdata)
+      io.rmwData := Mux(srcD === 0.U, buffers(1).io.rdata, buffers(0).io.rdata)
+    case Some(r) =>
+      val srcD = RegNext(r.src)
+      val rmwD = RegNext(Mux(r.add, r.addFrom, r.dst))
+      val ib = chisel3.util.log2Ceil(buffers.length)
+      io.feedData := VecInit(buffers.map(_.io.rdata))(srcD(ib - 1, 0))
+      io.rmwData := VecInit(buffers.map(_.io.rdata))(rmwD(ib - 1, 0))
+  }
 
   private val logits = Module(new LaneRam(cfg.logitDepth, cfg.requantizers, cfg.logitBits))
   logits.io.clock := clock

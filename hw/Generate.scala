@@ -30,9 +30,17 @@ object Generate {
       rows: Int, cols: Int, batch: Int, dataBits: Int, accBits: Int, op: String, maxTerms: Int,
       logitBits: Int, inputShift: Int, layers: Array[LayerParams], trace: Boolean,
       weightMemory: String, control: String): AccelConfig =
+    accelConfig(rows, cols, batch, dataBits, accBits, op, maxTerms, logitBits, inputShift, layers, trace,
+      weightMemory, control, Array.empty[LayerRoute])
+
+  /** As above, for a network with branches: each layer's buffers, add and pool (empty for a chain). */
+  def accelConfig(
+      rows: Int, cols: Int, batch: Int, dataBits: Int, accBits: Int, op: String, maxTerms: Int,
+      logitBits: Int, inputShift: Int, layers: Array[LayerParams], trace: Boolean,
+      weightMemory: String, control: String, routes: Array[LayerRoute]): AccelConfig =
     try {
       AccelConfig(rows, cols, batch, dataBits, accBits, PEOp.byName(op), maxTerms, logitBits, inputShift,
-        layers, trace, WeightMemory.byName(weightMemory), Control.byName(control))
+        layers, trace, WeightMemory.byName(weightMemory), Control.byName(control), routes)
     } catch {
       case e: IllegalArgumentException if e.getMessage != null && e.getMessage.startsWith(RequirementFailed) =>
         throw new IllegalArgumentException(e.getMessage.stripPrefix(RequirementFailed), e)

@@ -41,6 +41,25 @@ class LayerEntry(cfg: AccelConfig) extends Bundle {
   val usedCols = UInt(cfg.chanBits.W)
   val requantBase = UInt(cfg.requantEntryBits.W)
   val drain = UInt(cfg.drainBits.W)
+  // Networks with branches only (AccelConfig.residual): the layer's buffers, its add and its pool.
+  val route = if (cfg.residual) Some(new RouteEntry(cfg)) else None
+}
+
+/** Where a layer of a network with branches reads and writes, and what its writeback adds or pools. */
+class RouteEntry(cfg: AccelConfig) extends Bundle {
+  val src = UInt(2.W)
+  val dst = UInt(2.W)
+  val add = Bool()
+  val addFrom = UInt(2.W)
+  val addShift = UInt(RouteEntry.shiftBits(cfg).W)
+  val addRound = UInt(cfg.dataBits.W) // 2^(shift - 1), or 0
+  val pool = Bool()
+  val poolShift = UInt(RouteEntry.shiftBits(cfg).W)
+}
+
+object RouteEntry {
+  def shiftBits(cfg: AccelConfig): Int =
+    math.max(1, 32 - Integer.numberOfLeadingZeros(math.max(cfg.dataBits, cfg.routes.map(_.poolShift).max)))
 }
 
 object LayerTable {
@@ -50,7 +69,7 @@ object LayerTable {
     val D = cfg.coordBits
     val isLast = i == cfg.layers.length - 1
     val outPlane = if (isLast) 1 else l.outH * l.outW
-    new LayerEntry(cfg).Lit(
+    val chainFields = Seq[LayerEntry => (Data, Data)](
       _.k -> l.k.U, _.period -> cfg.period(l).U, _.kernel -> l.kernel.U,
       _.inH -> l.inH.S(D.W), _.inW -> l.inW.S(D.W), _.stride -> l.stride.S(D.W), _.negPad -> (-l.pad).S(D.W),
       _.kRowStep -> (l.inW - l.kernel + 1).S(A.W), _.inPlane -> (l.inH * l.inW).S(A.W),
@@ -67,6 +86,17 @@ object LayerTable {
       _.outC -> l.outC.U(cfg.chanBits.W), _.usedCols -> cfg.usedCols(l).U(cfg.chanBits.W),
       _.requantBase -> cfg.requantBase(i).U(cfg.requantEntryBits.W),
       _.drain -> cfg.drainCycles(l).U(cfg.drainBits.W))
+    new LayerEntry(cfg).Lit(chainFields ++ (if (cfg.residual) routeFields(cfg, i) else Nil): _*)
+  }
+
+  private def routeFields(cfg: AccelConfig, i: Int): Seq[LayerEntry => (Data, Data)] = {
+    val r = cfg.routes(i)
+    val sb = RouteEntry.shiftBits(cfg)
+    Seq(
+      _.route.get.src -> r.src.U(2.W), _.route.get.dst -> math.max(0, r.dst).U(2.W), _.route.get.add -> r.adds.B,
+      _.route.get.addFrom -> math.max(0, r.addFrom).U(2.W), _.route.get.addShift -> r.addShift.U(sb.W),
+      _.route.get.addRound -> (if (r.addShift > 0) 1 << (r.addShift - 1) else 0).U(cfg.dataBits.W),
+      _.route.get.pool -> r.pools.B, _.route.get.poolShift -> math.max(0, r.poolShift).U(sb.W))
   }
 
   /** The entry of layer `index`: a small table, read once per layer. */

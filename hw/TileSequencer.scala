@@ -11,6 +11,10 @@ class TileInfo(cfg: AccelConfig) extends Bundle {
   val first = Bool() // first value of its pooling window: overwrite instead of max
   val chan = UInt(cfg.chanBits.W) // the column block's first channel, tb * C
   val entry = UInt(cfg.requantEntryBits.W) // its first requantization entry
+  // With a global average pool: the first position of the map (the window sums start over), and
+  // the pool RAM word of the column block's first channel, group base included.
+  val posFirst = if (cfg.hasPool) Some(Bool()) else None
+  val poolBase = if (cfg.hasPool) Some(UInt(Ram.addrBits(cfg.poolDepth).W)) else None
 }
 
 /**
@@ -85,6 +89,10 @@ class TileSequencer(cfg: AccelConfig) extends Module {
   io.tile.first := !p.pool || (oy(0) === 0.U && ox(0) === 0.U)
   io.tile.chan := tbChan
   io.tile.entry := entry
+  // The group's first pool word: one word per channel of an image.
+  private val gPool = if (cfg.hasPool) Some(Reg(UInt(Ram.addrBits(cfg.poolDepth).W))) else None
+  io.tile.posFirst.foreach(_ := ox === 0.U && oy === 0.U)
+  io.tile.poolBase.foreach(_ := gPool.get + tbChan)
 
   private def restartElement(): Unit = {
     kIdx := 0.U; kx := 0.U; ky := 0.U; plane := 0.S; kOff := 0.S
@@ -98,6 +106,7 @@ class TileSequencer(cfg: AccelConfig) extends Module {
     ox := 0.U; oy := 0.U; ix0 := p.negPad; iy0 := p.negPad
     rowOrigin := p.originStart; outRow := 0.U
     gIn := 0.U; gOut := 0.U; left := io.images
+    gPool.foreach(_ := 0.U)
   }.elsewhen(running) {
     kIdx := kIdx + 1.U
     when(issuing) {
@@ -141,6 +150,7 @@ class TileSequencer(cfg: AccelConfig) extends Module {
             val nextIn = gIn + p.inWords
             gIn := nextIn
             gOut := gOut + p.outWords
+            gPool.foreach(g => g := g + p.outC)
             rowOrigin := nextIn.asSInt + p.originStart
             left := left - cfg.rows.U
             when(left <= cfg.rows.U) { running := false.B }

@@ -48,7 +48,13 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     val write = Output(new LaneWrite(R, cfg.bufferAddrBits, B))
     val logits = Output(new LaneWrite(Q, Ram.addrBits(cfg.logitDepth), cfg.logitBits))
     val trace = if (cfg.trace) Some(Output(Vec(Q, Valid(new WriteTrace(cfg))))) else None
+    // A global average pool: after its layer has drained, write the window means to the destination.
+    val poolStart = if (cfg.hasPool) Some(Input(Bool())) else None
+    val poolBusy = if (cfg.hasPool) Some(Output(Bool())) else None
   })
+  private val route = io.p.route
+  private val adds = route.map(_.add).getOrElse(false.B)
+  private val pools = route.map(_.pool).getOrElse(false.B)
 
   private val constants = Module(new Rom(cfg.requantDepth, table.entryBits, GenerateAccelerator.requantFile))
   constants.io.clock := clock
@@ -98,6 +104,8 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     val last = Bool()
     val layer = UInt(cfg.layerBits.W)
     val step = UInt(stepBits.W)
+    val posFirst = if (cfg.hasPool) Some(Bool()) else None
+    val poolAddr = if (cfg.hasPool) Some(UInt(Ram.addrBits(cfg.poolDepth).W)) else None
   }
   private val slot = Wire(new Slot)
   slot.addr := info.outBase + colPlane
@@ -105,6 +113,8 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
   slot.last := io.p.last
   slot.layer := io.layer
   slot.step := step
+  slot.posFirst.foreach(_ := info.posFirst.get)
+  slot.poolAddr.foreach(_ := (info.poolBase.get +& col)(Ram.addrBits(cfg.poolDepth) - 1, 0))
 
   // Stage 1: the sums registered beside the table word; the requantizer's stages follow.
   private val slot1 = RegNext(slot)
@@ -121,7 +131,11 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
   // reads the word it writes in the same cycle (AccelConfig.period keeps tiles apart, too).
   private val slotOut = ShiftRegister(slot1, Requantizer.latency)
   private val activeOut = ShiftRegister(active, 1 + Requantizer.latency, false.B, true.B)
-  private val readNow = activeOut && slotOut.step === 0.U && !slotOut.first && !slotOut.last
+  // An add reads the word of its operand at the output's own address (numeric contract, section 9);
+  // a pooling layer reads its window sums in the same cycle.
+  private val readNow =
+    if (!cfg.residual) activeOut && slotOut.step === 0.U && !slotOut.first && !slotOut.last
+    else activeOut && slotOut.step === 0.U && (adds || pools || !slotOut.first && !slotOut.last)
   io.rmwEn := readNow
   io.rmwAddr := slotOut.addr(cfg.bufferAddrBits - 1, 0)
   // One cycle later: max with the old value, write the lanes of this step.
@@ -138,13 +152,93 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     // A hidden layer's value is clamped into B bits, so the max compares B bits (it sits right
     // behind the block RAM's output, on the accelerator's slowest path).
     val narrow = fresh(B - 1, 0).asSInt
-    Mux(slotWrite.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
+    if (!cfg.residual) Mux(slotWrite.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
+    else {
+      val kept = Mux(slotWrite.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
+      // The add: a signed B-bit result and its B-bit operand, rounded, shifted, clamped to the
+      // non-negative range; the clamp is the block's ReLU.
+      val r = route.get
+      val v = (narrow +& old(i)) +& r.addRound.zext
+      val shifted = v >> r.addShift
+      val hi = ((1 << (B - 1)) - 1).S
+      val q = Mux(shifted < 0.S, 0.S, Mux(shifted > hi, hi, shifted))
+      Mux(r.add, q.pad(32), kept)
+    }
   }
   private val laneOn = (0 until R).map(i => validW(i % Q) && slotWrite.step === (i / Q).U)
   private val en = VecInit(laneOn).asUInt
-  io.write.en := Mux(slotWrite.last, 0.U, en)
-  io.write.addr := slotWrite.addr(cfg.bufferAddrBits - 1, 0)
-  io.write.data := VecInit(laneValue.map(_(B - 1, 0))).asUInt
+  // ---------------------------------------------------------------- global average pool
+  // A layer that feeds the pool stores nothing: each result joins its channel's window sum in the
+  // pool RAM (read with the add's operand, written with the lanes of its step); after the layer,
+  // a pass writes every sum's exact mean, (sum + 2^(n-1)) >> n, to the destination.
+  private val pass = if (cfg.hasPool) Some(new PoolPass) else None
+  class PoolPass {
+    val S = cfg.poolSumBits
+    val PA = Ram.addrBits(cfg.poolDepth)
+    val ram = Module(new LaneRam(cfg.poolDepth, R, S))
+    ram.io.clock := clock
+    val held = Reg(UInt((R * S).W))
+    when(readD) { held := ram.io.rdata }
+    val oldSums = Mux(readD, ram.io.rdata, held)
+    val sums = (0 until R).map { i =>
+      val prior = oldSums((i + 1) * S - 1, i * S)
+      Mux(slotWrite.posFirst.get, 0.U, prior) + laneValue(i)(B - 1, 0)
+    }
+    // The pass: for each group's channels, read a word, then write its lanes step by step.
+    val busy = RegInit(false.B)
+    val reading = Reg(Bool())
+    val idx = Reg(UInt(PA.W))
+    val chan = Reg(UInt(cfg.chanBits.W))
+    val group = Reg(UInt(cfg.groupBits.W))
+    val pStep = Reg(UInt(stepBits.W))
+    val writing = busy && !reading
+    when(io.poolStart.get) {
+      busy := true.B; reading := true.B; idx := 0.U; chan := 0.U; group := 0.U; pStep := 0.U
+    }.elsewhen(busy) {
+      reading := false.B
+      when(writing) {
+        pStep := pStep + 1.U
+        when(pStep === (M - 1).U) {
+          pStep := 0.U
+          reading := true.B
+          idx := idx + 1.U
+          chan := chan + 1.U
+          when(chan === io.p.outC - 1.U) {
+            chan := 0.U
+            group := group + 1.U
+            when(group === (cfg.groups - 1).U) { busy := false.B; reading := false.B }
+          }
+        }
+      }
+    }
+    io.poolBusy.get := busy
+    val passWord = Reg(UInt((R * S).W))
+    val fresh = RegNext(reading && busy, false.B)
+    when(fresh) { passWord := ram.io.rdata }
+    val word = Mux(fresh, ram.io.rdata, passWord)
+    val shift = route.get.poolShift
+    val round = Mux(shift === 0.U, 0.U, 1.U << (shift - 1.U))
+    val means = (0 until R).map(i => ((word((i + 1) * S - 1, i * S) +& round) >> shift)(B - 1, 0))
+    val passOn = (0 until R).map(i => writing && pStep === (i / Q).U)
+    ram.io.ren := Mux(busy, reading, readNow && pools)
+    ram.io.raddr := Mux(busy, idx, slotOut.poolAddr.get)
+    ram.io.wen := Mux(pools && !slotWrite.last, en, 0.U)
+    ram.io.waddr := slotWrite.poolAddr.get
+    ram.io.wdata := VecInit(sums.map(_(S - 1, 0))).asUInt
+  }
+
+  if (!cfg.residual) {
+    io.write.en := Mux(slotWrite.last, 0.U, en)
+    io.write.addr := slotWrite.addr(cfg.bufferAddrBits - 1, 0)
+    io.write.data := VecInit(laneValue.map(_(B - 1, 0))).asUInt
+  } else {
+    val stored = Mux(slotWrite.last || pools, 0.U, en)
+    io.write.en := pass.map(p => Mux(p.writing, VecInit(p.passOn).asUInt, stored)).getOrElse(stored)
+    io.write.addr := pass.map(p => Mux(p.writing, p.idx.pad(cfg.bufferAddrBits), slotWrite.addr(cfg.bufferAddrBits - 1, 0)))
+      .getOrElse(slotWrite.addr(cfg.bufferAddrBits - 1, 0))
+    val data = VecInit(laneValue.map(_(B - 1, 0))).asUInt
+    io.write.data := pass.map(p => Mux(p.writing, VecInit(p.means).asUInt, data)).getOrElse(data)
+  }
   // Logits: lane q, the step's block of classes within the group.
   private val logitAddr = slotWrite.addr + ConstMul(slotWrite.step.zext, cfg.classes, A).asUInt
   io.logits.en := Mux(slotWrite.last, VecInit(validW).asUInt, 0.U)
@@ -166,6 +260,17 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
       t(q).bits.addr := Mux(slotWrite.last, logitAddr, slotWrite.addr)
       t(q).bits.data := Mux1H(lanes.zipWithIndex.map { case (i, m) =>
         (slotWrite.step === m.U || (lanes.length == 1).B) -> laneValue(i) })
+      // A pooling layer's results are in no buffer; its pass's means are what it stores.
+      pass.foreach { p =>
+        when(pools) { t(q).valid := false.B }
+        when(p.writing) {
+          t(q).valid := lanes.indices.map(m => p.pStep === m.U).reduce(_ || _)
+          t(q).bits.lane := (p.pStep * Q.U + q.U)(cfg.laneBits - 1, 0)
+          t(q).bits.addr := p.idx.pad(A).asUInt
+          t(q).bits.data := Mux1H(lanes.zipWithIndex.map { case (i, m) =>
+            (p.pStep === m.U || (lanes.length == 1).B) -> p.means(i).zext.pad(32) })
+        }
+      }
     }
   }
 }

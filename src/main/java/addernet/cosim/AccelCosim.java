@@ -3,6 +3,7 @@ package addernet.cosim;
 import addernet.gen.AccelManifest;
 import addernet.gen.AcceleratorGenerator;
 import addernet.quant.IntLayer;
+import addernet.quant.IntNode;
 import addernet.quant.IntNetwork;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -73,11 +74,14 @@ public final class AccelCosim {
 
   private final Path rtlDir;
   private final IntNetwork net;
+  /** For each engine layer, the node whose output it stores (BufferPlan). */
+  private final int[] stored;
   private final AccelManifest manifest;
 
   public AccelCosim(Path rtlDir, IntNetwork net) {
     this.rtlDir = rtlDir;
     this.net = net;
+    this.stored = addernet.gen.BufferPlan.of(net).stored();
     this.manifest = AccelManifest.read(rtlDir);
     requireSameNetwork(rtlDir, manifest, net);
     int inSize = net.inChannels() * net.inHeight() * net.inWidth();
@@ -189,16 +193,18 @@ public final class AccelCosim {
           List<int[]> exp = expected.get(i);
           if (seen != null) {
             for (int l = 0; l < net.layers().size(); l++) {
-              IntLayer layer = net.layers().get(l);
-              int[] e = exp.get(l + 1);
+              // What layer l stores: its output, its add's sum or its pool's means.
+              IntNode node = net.nodes().get(stored[l]);
+              int[] e = exp.get(stored[l] + 1);
               int[] g = seen.get(l)[i];
-              int plane = layer.outHeight() * layer.outWidth();
+              int plane = node.height() * node.width();
               for (int q = 0; q < e.length; q++) {
                 compared++;
                 if (g[q] != e[q]) {
                   mismatches++;
                   if (first == null) {
-                    first = new Mismatch("layer output", img, layer.name(), q / plane, q % plane,
+                    first = new Mismatch(node.kind() == IntNode.Kind.LAYER ? "layer output" : node.kind().word() + " output",
+                        img, node.name(), q / plane, q % plane,
                         e[q], g[q] == Integer.MIN_VALUE ? null : (long) g[q]);
                   }
                 }
@@ -280,7 +286,7 @@ public final class AccelCosim {
     int layers = net.layers().size();
     int[][][] out = new int[layers][][];
     for (int l = 0; l < layers; l++) {
-      out[l] = new int[batch][net.layers().get(l).outSize()];
+      out[l] = new int[batch][net.nodes().get(stored[l]).outSize()];
       for (int[] img : out[l]) {
         Arrays.fill(img, Integer.MIN_VALUE);
       }
@@ -289,7 +295,7 @@ public final class AccelCosim {
       if (w.layer() < 0 || w.layer() >= layers) {
         continue;
       }
-      int size = net.layers().get(w.layer()).outSize();
+      int size = net.nodes().get(stored[w.layer()]).outSize();
       // The logits memory holds a group's images in M = ceil(R / Q) blocks of classes.
       int group = w.layer() == layers - 1 ? size * ((rows + manifest.requantizers() - 1) / manifest.requantizers()) : size;
       int img = (w.addr() / group) * rows + w.lane();

@@ -4,6 +4,7 @@ import static addernet.gen.AcceleratorGenerator.AXI_TOP;
 import static addernet.gen.AcceleratorGenerator.BOARD_TOP;
 import static addernet.gen.AcceleratorGenerator.CONFIG_FILE;
 import static addernet.gen.AcceleratorGenerator.FORMAT_VERSION;
+import static addernet.gen.AcceleratorGenerator.FORMAT_VERSION_BRANCHES;
 import static addernet.gen.AcceleratorGenerator.MAX_PES;
 import static addernet.gen.AcceleratorGenerator.TOP;
 
@@ -96,13 +97,26 @@ public record AccelManifest(
     return PeOp.fromWord(op);
   }
 
+  /**
+   * A layer's buffers in a network with branches (docs/accelerator.md, "Networks with branches"):
+   * the buffer the mesh reads, the one written (-1: the logits), the add's operand buffer (-1: no
+   * add) and shift, and n of the global average pool of 2^n values it feeds (-1: none).
+   */
+  public record Route(int src, int dst, int addFrom, int addShift, int poolShift) {
+    addernet.hw.LayerRoute toHw() {
+      return new addernet.hw.LayerRoute(src, dst, addFrom, addShift, poolShift);
+    }
+  }
+
   /** One layer of {@code accel.json}: a {@link LayerParams} without its weights (they are in the ROM images). */
   public record LayerShape(
       String name, int inC, int inH, int inW, int outC, int kernel, int stride, int pad,
-      boolean pool, int shift, int lo, int hi, int[][] terms, long[] bias) {
-    static LayerShape of(LayerParams l) {
+      boolean pool, int shift, int lo, int hi, int[][] terms, long[] bias,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Route route) {
+    static LayerShape of(LayerParams l, addernet.hw.LayerRoute r) {
       return new LayerShape(l.name(), l.inC(), l.inH(), l.inW(), l.outC(), l.kernel(), l.stride(),
-          l.pad(), l.pool(), l.shift(), l.lo(), l.hi(), l.terms(), l.bias());
+          l.pad(), l.pool(), l.shift(), l.lo(), l.hi(), l.terms(), l.bias(),
+          r == null ? null : new Route(r.src(), r.dst(), r.addFrom(), r.addShift(), r.poolShift()));
     }
 
     LayerParams withWeights(int[] weights) {
@@ -120,9 +134,9 @@ public record AccelManifest(
     AccelManifest m = ManifestReader.read(rtlDir, CONFIG_FILE, AccelManifest.class,
         "generate one with: addernet generate --model PKG --out " + rtlDir);
     Path f = rtlDir.resolve(CONFIG_FILE);
-    if (m.formatVersion() != FORMAT_VERSION) {
-      throw new UserError(f + ": field formatVersion: expected " + FORMAT_VERSION
-          + " (what this version writes), got " + m.formatVersion() + "; a folder of another format"
+    if (m.formatVersion() != FORMAT_VERSION && m.formatVersion() != FORMAT_VERSION_BRANCHES) {
+      throw new UserError(f + ": field formatVersion: expected " + FORMAT_VERSION + " (a chain) or "
+          + FORMAT_VERSION_BRANCHES + " (a network with branches; what this version writes), got " + m.formatVersion() + "; a folder of another format"
           + " may hold other words or another inside, generate it again: addernet generate --model"
           + " PKG --rows " + m.rows() + " --cols " + m.cols() + " --out " + rtlDir);
     }
@@ -205,6 +219,11 @@ public record AccelManifest(
       for (int i = 0; i < m.layers().size(); i++) {
         LayerShape l = m.layers().get(i);
         String at = "layers[" + i + "]";
+        if ((l.route() != null) != (m.formatVersion() == FORMAT_VERSION_BRANCHES)) {
+          throw ManifestReader.bad(f, at + ".route", m.formatVersion() == FORMAT_VERSION_BRANCHES
+              ? "a route (formatVersion " + FORMAT_VERSION_BRANCHES + " is a network with branches)"
+              : "none (formatVersion " + FORMAT_VERSION + " is a chain)", l.route() == null ? "none" : "a route");
+        }
         if (l == null || l.name() == null || l.terms() == null || l.bias() == null) {
           throw ManifestReader.bad(f, at, "a layer with name, terms and bias", l == null ? "null" : "missing fields");
         }

@@ -40,6 +40,11 @@ public final class AcceleratorGenerator {
    */
   public static final int FORMAT_VERSION = 4;
   /**
+   * accel.json of a network with branches: every layer has its {@code route} (docs/accelerator.md,
+   * "Networks with branches"), which a reader of version 4 would not know to follow.
+   */
+  public static final int FORMAT_VERSION_BRANCHES = 5;
+  /**
    * The hardware's version, which IDENT reports (docs/accelerator.md, "Registers"): it changes with
    * the ports, the trace and the memory layout, not with accel.json's words, so a driver checks
    * the design it talks to rather than the file it came with.
@@ -165,7 +170,7 @@ public final class AcceleratorGenerator {
 
   /** Builds the generator's config from the network, refusing what the hardware cannot do. */
   public static AccelConfig config(IntNetwork net, Options opt) {
-    net.requireChain("the accelerator");
+    BufferPlan plan = BufferPlan.of(net);
     // A PE column only ever serves output channels j, j + C, ...; a row only output positions
     // i, i + R, ... of the batch. Beyond the widest layer they would be dead logic.
     int widest = net.layers().stream().mapToInt(IntLayer::outChannels).max().orElseThrow();
@@ -179,7 +184,8 @@ public final class AcceleratorGenerator {
     int dataBits = net.layers().stream().mapToInt(IntLayer::dataBits).max().orElseThrow();
     int maxTerms = Math.max(1, net.layers().stream().mapToInt(l -> l.requant().maxTerms()).max().orElse(1));
     List<LayerParams> layers = layerParams(net);
-    return config(net.name(), opt, op, dataBits, maxTerms, net.logitBits(), net.inputShift(), layers);
+    return config(net.name(), opt, op, dataBits, maxTerms, net.logitBits(), net.inputShift(), layers,
+        plan.routes());
   }
 
   /** The network's layers in the generator's terms (weights included). */
@@ -201,12 +207,13 @@ public final class AcceleratorGenerator {
 
   /** The {@code networkSha256} an accelerator generated from {@code net} records. */
   public static String digest(IntNetwork net) {
-    return NetworkDigest.of(operationOf(net).word(), net.inputShift(), net.logitBits(), layerParams(net));
+    return NetworkDigest.of(operationOf(net).word(), net.inputShift(), net.logitBits(), layerParams(net),
+        BufferPlan.of(net).routes());
   }
 
   /** The validated generator config for layers that are already in the generator's terms. */
   static AccelConfig config(String network, Options opt, PeOp op, int dataBits, int maxTerms,
-      int logitBits, int inputShift, List<LayerParams> layers) {
+      int logitBits, int inputShift, List<LayerParams> layers, addernet.hw.LayerRoute[] routes) {
     // After the network's own limits (columns beyond the widest layer, ...), which say more.
     ArrayConfig.checkPes(opt.rows(), opt.cols(), MAX_PES, "an accelerator");
     int accBits = accumulatorBits(op, dataBits, inputShift, layers);
@@ -220,7 +227,7 @@ public final class AcceleratorGenerator {
           addernet.hw.Generate.accelConfig(
               opt.rows(), opt.cols(), opt.batch(), dataBits, accBits, op.word(), maxTerms, logitBits,
               inputShift, layers.toArray(new LayerParams[0]), opt.trace(), opt.weights().word(),
-              opt.control().word());
+              opt.control().word(), routes);
       int[] depth = cfg.bufferDepth();
       if (Math.max(depth[0], depth[1]) >= 1 << 24 || cfg.weightDepth() >= 1 << 24) {
         throw new UserError(String.format(
@@ -379,7 +386,7 @@ public final class AcceleratorGenerator {
   private static void writeInto(AccelConfig cfg, IntNetwork net, String network, long opsPerImage,
       Path dir, Ice40Device.Board board, int[][] goldenPixels) throws IOException {
     String digest = NetworkDigest.of(cfg.op().name(), cfg.inputShift(), cfg.logitBits(),
-        List.of(cfg.layers()));
+        List.of(cfg.layers()), cfg.residual() ? cfg.routes() : new addernet.hw.LayerRoute[0]);
     if (board == null) {
       addernet.hw.GenerateAccelerator.apply(cfg, dir.toString(), networkId(digest), IDENT_VERSION);
     } else {
@@ -397,12 +404,12 @@ public final class AcceleratorGenerator {
     }
     mems.add(addernet.hw.GenerateAccelerator.requantFile());
     List<AccelManifest.LayerShape> layers = new ArrayList<>();
-    for (LayerParams l : cfg.layers()) {
-      layers.add(AccelManifest.LayerShape.of(l));
+    for (int i = 0; i < cfg.layers().length; i++) {
+      layers.add(AccelManifest.LayerShape.of(cfg.layers()[i], cfg.residual() ? cfg.routes()[i] : null));
     }
     AccelManifest m =
         new AccelManifest(
-            FORMAT_VERSION, board != null ? BOARD_TOP : cfg.axiControl() ? AXI_TOP : TOP, network,
+            cfg.residual() ? FORMAT_VERSION_BRANCHES : FORMAT_VERSION, board != null ? BOARD_TOP : cfg.axiControl() ? AXI_TOP : TOP, network,
             digest,
             cfg.op().name(), cfg.rows(), cfg.cols(), cfg.batch(),
             cfg.dataBits(), cfg.accBits(), cfg.logitBits(), cfg.inSize(), cfg.classes(),
@@ -463,6 +470,9 @@ public final class AcceleratorGenerator {
     }
     int[][] weights = WeightImages.weights(rtlDir, m);
     List<LayerParams> layers = new ArrayList<>();
+    addernet.hw.LayerRoute[] routes = m.formatVersion() == FORMAT_VERSION_BRANCHES
+        ? m.layers().stream().map(l -> l.route().toHw()).toArray(addernet.hw.LayerRoute[]::new)
+        : new addernet.hw.LayerRoute[0];
     for (int i = 0; i < m.layers().size(); i++) {
       try {
         layers.add(m.layers().get(i).withWeights(weights[i]));
@@ -473,7 +483,7 @@ public final class AcceleratorGenerator {
     }
     AccelConfig cfg = config(m.network(),
         new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.memory(), m.controlMode()),
-        op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers);
+        op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers, routes);
     NewFolder.writeOrRefuse(out, dir -> writeInto(cfg, null, m.network(), m.adderOpsPerImage(), dir, null, null));
   }
 }

@@ -1,6 +1,7 @@
 package addernet.gen;
 
 import addernet.hw.LayerParams;
+import addernet.hw.LayerRoute;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -24,6 +25,11 @@ public final class NetworkDigest {
   private NetworkDigest() {}
 
   public static String of(String op, int inputShift, int logitBits, List<LayerParams> layers) {
+    return of(op, inputShift, logitBits, layers, new LayerRoute[0]);
+  }
+
+  /** With the routes of a network with branches; a chain's (none) leave the digest as it was. */
+  public static String of(String op, int inputShift, int logitBits, List<LayerParams> layers, LayerRoute[] routes) {
     MessageDigest md;
     try {
       md = MessageDigest.getInstance("SHA-256");
@@ -56,6 +62,11 @@ public final class NetworkDigest {
         out.writeInt(l.weights().length);
         for (int w : l.weights()) {
           out.writeInt(w);
+        }
+      }
+      for (LayerRoute r : routes) {
+        for (int v : new int[] {r.src(), r.dst(), r.addFrom(), r.addShift(), r.poolShift()}) {
+          out.writeInt(v);
         }
       }
     } catch (IOException e) {

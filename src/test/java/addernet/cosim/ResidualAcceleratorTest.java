@@ -1,0 +1,39 @@
+package addernet.cosim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import addernet.export.ResidualNets;
+import addernet.gen.AccelManifest;
+import addernet.gen.AcceleratorGenerator;
+import addernet.gen.BufferPlan;
+import addernet.quant.IntNetwork;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Networks with branches on the accelerator against the integer reference, node by node. */
+class ResidualAcceleratorTest {
+  @TempDir Path tmp;
+
+  @Test
+  void aResNet8MatchesTheReferenceAddByAddAndPoolByPoolUnderStalls() {
+    IntNetwork net = ResidualNets.residual(7);
+    var opt = AcceleratorGenerator.fit(net, 2, 3, 3);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, opt, rtl);
+    assertEquals(AcceleratorGenerator.FORMAT_VERSION_BRANCHES, AccelManifest.read(rtl).formatVersion());
+    int[][] images = AcceleratorCosimTest.randomImages(net, 2 * opt.batch() + 1, 7);
+    AccelCosim.Report r = new AccelCosim(rtl, net)
+        .run(images, null, new AccelCosim.Options(20, 7, true, tmp.resolve("w.fst")), n -> {});
+    assertNull(r.firstMismatch(), () -> opt + ": " + r.firstMismatch().describe());
+    // What each layer stores: conv1, b1_conv1, b1_conv2's add, b2_conv1, b2_conv2 (in the skip
+    // buffer), b2_down's add pooled, and the logits, compared twice (as the last layer's output
+    // and as the logits).
+    int[] stored = BufferPlan.of(net).stored();
+    assertArrayEquals(new int[] {0, 1, 3, 4, 5, 8, 9}, stored);
+    long outputs = java.util.Arrays.stream(stored).mapToLong(j -> net.nodes().get(j).outSize()).sum();
+    assertEquals(images.length * (outputs + net.classes()), r.compared());
+  }
+}
