@@ -83,8 +83,12 @@ final class CosimCommand implements Callable<Integer> {
   @Option(names = "--stall", defaultValue = "0", description = "Percent of cycles each stream stalls at random (default ${DEFAULT-VALUE}).")
   int stall;
 
-  @Option(names = "--jobs", description = "With --model: Verilated simulator processes run side by side, each on its own batches; results are compared in image order, so the outcome does not depend on it (default: the number of cores, ${DEFAULT-VALUE} here).")
-  int jobs = Runtime.getRuntime().availableProcessors();
+  @Option(names = "--threads", description = "With --model: Verilated simulator processes run side by side, one per thread, each on its own batches; results are compared in image order, so the outcome does not depend on it (default: the number of cores, ${DEFAULT-VALUE} here).")
+  int threads = Runtime.getRuntime().availableProcessors();
+
+  @Option(names = "--jobs", hidden = true, parameterConsumer = OptionAlias.class)
+  @OptionAlias.Of("--threads")
+  String threadsSpelling;
 
   @Option(names = "--random", description = "Bare array: number of random output tiles to check.")
   Integer random;
@@ -204,7 +208,10 @@ final class CosimCommand implements Callable<Integer> {
 
   private int network() throws IOException {
     // Checked before the Verilator build, which takes minutes.
-    AccelCosim.Options options = new AccelCosim.Options(stall, (int) seed, layers, waveFile, jobs);
+    if (threads < 1 || threads > AccelCosim.MAX_JOBS) {
+      throw new UserError("--threads must be in 1.." + AccelCosim.MAX_JOBS + ", got " + threads);
+    }
+    AccelCosim.Options options = new AccelCosim.Options(stall, (int) seed, layers, waveFile, threads);
     IntNetwork net = PackageLoader.network(model);
     ImageSet test;
     try {

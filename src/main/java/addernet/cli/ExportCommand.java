@@ -27,8 +27,12 @@ import picocli.CommandLine.Option;
       "so that model.load_state_dict(torch.load(FILE)) works (docs/torch.md)."
     })
 final class ExportCommand implements Callable<Integer> {
-  @Option(names = "--torch", required = true, paramLabel = "DIR", description = "checkpoint folder (from train or import)")
+  @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "checkpoint folder (from train or import)")
   Path checkpoint;
+
+  @Option(names = "--torch", hidden = true, parameterConsumer = OptionAlias.class)
+  @OptionAlias.Of("--checkpoint")
+  String checkpointSpelling;
 
   @Option(names = "--out", required = true, paramLabel = "FILE",
       description = "the state_dict to write, a name ending in .pt or .pth, e.g. net.pt")
@@ -63,7 +67,7 @@ final class ExportCommand implements Callable<Integer> {
       try {
         ck = Checkpoint.load(checkpoint);
       } catch (CheckpointException e) {
-        throw new UserError("--torch: " + e.getMessage(), e);
+        throw new UserError("--checkpoint: " + e.getMessage(), e);
       }
       ex = TorchExport.of(ck.network(), ck.normalization(),
           "the checkpoint " + checkpoint.toAbsolutePath().normalize(), out.getFileName().toString());

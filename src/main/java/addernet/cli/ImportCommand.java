@@ -40,9 +40,13 @@ final class ImportCommand implements Callable<Integer> {
       description = "the state_dict: torch.save(model.state_dict(), FILE)")
   Path torch;
 
-  @Option(names = "--spec", required = true, paramLabel = "SPEC",
-      description = "the network it is: a shipped model name (lenet5-adder) or a .spec file")
-  String spec;
+  @Option(names = "--model", required = true, paramLabel = "NAME|FILE",
+      description = "the network it is: a shipped model name (lenet5-adder) or a .spec file, as train takes")
+  String model;
+
+  @Option(names = "--spec", hidden = true, parameterConsumer = OptionAlias.class)
+  @OptionAlias.Of("--model")
+  String modelSpelling;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "checkpoint folder to write")
   Path out;
@@ -68,9 +72,9 @@ final class ImportCommand implements Callable<Integer> {
     Normalization given = normalize == null ? null : Normalization.parse("--normalize", normalize);
     NetworkSpec netSpec;
     try {
-      netSpec = NetworkSpec.resolve(spec);
+      netSpec = NetworkSpec.resolve(model);
     } catch (SpecException e) {
-      throw new UserError("--spec: " + e.getMessage(), e);
+      throw new UserError("--model: " + e.getMessage(), e);
     }
     // Checked before any output is claimed: opening a FIFO waits for a writer that may never come.
     if (!Files.isRegularFile(torch)) {
@@ -78,8 +82,8 @@ final class ImportCommand implements Callable<Integer> {
           ? "not a regular file (a folder, FIFO or device); expected the file torch.save wrote" : "no such file"));
     }
     List<Path> inputs = new ArrayList<>(List.of(torch));
-    if (Files.isRegularFile(Path.of(spec))) {
-      inputs.add(Path.of(spec));
+    if (CliInputs.specFile(model) != null) {
+      inputs.add(CliInputs.specFile(model));
     }
     try (Outputs outputs = Outputs.begin("import", force, inputs);
         Workers workers = new Workers(threads == null ? Runtime.getRuntime().availableProcessors() : threads)) {

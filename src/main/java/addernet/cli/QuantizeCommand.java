@@ -113,8 +113,12 @@ final class QuantizeCommand implements Callable<Integer> {
       description = "golden vectors (test images with every layer's output) in the package (default: ${DEFAULT-VALUE})")
   int golden;
 
-  @Option(names = "--test-limit", paramLabel = "N", description = "evaluate on the first N test images only (quick runs)")
-  Integer testLimit;
+  @Option(names = "--images", paramLabel = "N", description = "evaluate on the first N test images only (default: all)")
+  Integer images;
+
+  @Option(names = "--test-limit", hidden = true, parameterConsumer = OptionAlias.class)
+  @OptionAlias.Of("--images")
+  String imagesSpelling;
 
   @Option(names = "--train-limit", paramLabel = "N",
       description = "calibrate and fine-tune on the first N training images only (quick runs)")
@@ -150,15 +154,18 @@ final class QuantizeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }
-    if ((testLimit != null && testLimit < 1) || (trainLimit != null && trainLimit < 1)) {
-      throw new UserError("--test-limit and --train-limit must be at least 1");
+    if (images != null && images < 1) {
+      throw new UserError("--images must be at least 1, got " + images);
+    }
+    if (trainLimit != null && trainLimit < 1) {
+      throw new UserError("--train-limit must be at least 1, got " + trainLimit);
     }
     if (golden < 1 || golden > 1000) {
       throw new UserError("--golden must be in 1..1000, got " + golden);
     }
     Path dataDir = data == null ? FashionMnist.DEFAULT_DIR : data;
     QuantizePipeline.Config stage = new QuantizePipeline.Config(checkpoint, out, config, layerBits, qat, golden,
-        testLimit, trainLimit, dataDir, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+        images, trainLimit, dataDir, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
     // The package and its report are one transaction, claimed before minutes of work and
     // committed together at the end.
     try (Outputs outputs = Outputs.begin("quantize", force, List.of(checkpoint, dataDir))) {

@@ -223,7 +223,8 @@ final class TrainCommand implements Callable<Integer> {
       EpochMetrics last = trainer.metrics().get(trainer.metrics().size() - 1);
       if (trainer.teacher() != null) {
         double[] t = Trainer.evaluate(trainer.teacher(), trainer.testImages(), trainer.checkpoint().normalization(), workers);
-        err.printf("the PKKD teacher (CNN twin, not saved): test accuracy %.2f%%%n", 100 * t[1]);
+        // A result, reported nowhere else (the teacher is not saved): stdout, beside the net's own.
+        System.out.printf("the PKKD teacher (CNN twin, not saved): test accuracy %.2f%%%n", 100 * t[1]);
       }
       System.out.printf("done: test accuracy %.2f%%; checkpoint and metrics.json in %s%n", 100 * last.testAccuracy(), out);
       return 0;

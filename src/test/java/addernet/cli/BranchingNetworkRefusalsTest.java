@@ -50,7 +50,7 @@ class BranchingNetworkRefusalsTest {
   void exportWritesAResidualNetAsAGraphModule() throws Exception {
     // Export runs graphs (docs/torch.md, "Residual networks"); only quantization refuses them.
     Path pt = tmp.resolve("r4.pt");
-    Outcome o = CliRun.run("export", "--torch", ck.toString(), "--out", pt.toString());
+    Outcome o = CliRun.run("export", "--checkpoint", ck.toString(), "--out", pt.toString());
     assertEquals(0, o.code(), o.err());
     assertTrue(Files.exists(pt));
     assertTrue(Files.readString(tmp.resolve("r4.py")).contains("class Network(nn.Module)"));
@@ -61,7 +61,7 @@ class BranchingNetworkRefusalsTest {
     assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed");
     Path pkg = tmp.resolve("pkg");
     Path report = tmp.resolve("q.json");
-    Outcome o = CliRun.run("quantize", "--checkpoint", ck.toString(), "--test-limit", "20", "--train-limit", "64",
+    Outcome o = CliRun.run("quantize", "--checkpoint", ck.toString(), "--images", "20", "--train-limit", "64",
         "--calibration-images", "32", "--golden", "4", "--no-progress", "--out", pkg.toString(), "--report",
         report.toString());
     assertEquals(0, o.code(), o.err());
@@ -83,7 +83,7 @@ class BranchingNetworkRefusalsTest {
   void quantizationAwareFineTuningRefusesAResidualNet() {
     assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed");
     Path pkg = tmp.resolve("pkg");
-    Outcome o = CliRun.run("quantize", "--checkpoint", ck.toString(), "--test-limit", "20", "--train-limit", "64",
+    Outcome o = CliRun.run("quantize", "--checkpoint", ck.toString(), "--images", "20", "--train-limit", "64",
         "--calibration-images", "32", "--qat-epochs", "1", "--no-progress", "--out", pkg.toString(), "--report",
         tmp.resolve("q.json").toString());
     assertEquals(2, o.code(), o.err());

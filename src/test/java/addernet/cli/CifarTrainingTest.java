@@ -96,7 +96,7 @@ class CifarTrainingTest {
     assertEquals(0, e.code(), e.err());
     // export writes the pairs for the PyTorch side; quantize, which folds one pair, refuses them
     Path pt = dir.resolve("rgb.pt");
-    Outcome x = CliRun.run("export", "--torch", out.toString(), "--out", pt.toString());
+    Outcome x = CliRun.run("export", "--checkpoint", out.toString(), "--out", pt.toString());
     assertEquals(0, x.code(), x.err());
     assertTrue(Files.readString(dir.resolve("rgb.py")).contains("MEAN = [" + norm.get("mean").get(0).asDouble() + ", "),
         "per-channel means in the Python file");

@@ -75,7 +75,7 @@ class QuantizeCommandTest {
     Path pkg = tmp.resolve("pkg");
     Path report = tmp.resolve("report.json");
     Outcome o = run("quantize", "--checkpoint", ck.toString(), "--bits", "6", "--layer-bits", "fc2=8",
-        "--qat-epochs", "1", "--train-limit", "256", "--calibration-images", "128", "--test-limit", "100",
+        "--qat-epochs", "1", "--train-limit", "256", "--calibration-images", "128", "--images", "100",
         "--golden", "2", "--threads", "1", "--no-progress", "--out", pkg.toString(), "--report", report.toString());
     assertEquals(0, o.code(), o.err());
     JsonNode r = new ObjectMapper().readTree(report.toFile());
@@ -99,7 +99,7 @@ class QuantizeCommandTest {
     Path pkg = tmp.resolve("pkg");
     Path report = tmp.resolve("report.json");
     Outcome o = run("quantize", "--checkpoint", ck.toString(), "--bits", "8", "--train-limit", "256",
-        "--calibration-images", "128", "--test-limit", "100", "--golden", "2", "--threads", "1",
+        "--calibration-images", "128", "--images", "100", "--golden", "2", "--threads", "1",
         "--no-progress", "--out", pkg.toString(), "--report", report.toString());
     assertEquals(0, o.code(), o.err());
     ModelPackage p = ModelPackage.read(pkg);
@@ -108,7 +108,7 @@ class QuantizeCommandTest {
     assertEquals("multiply", layer.path("operation").asText());
     assertTrue(layer.path("weight_scale").asDouble() != layer.path("scale").asDouble(), layer.toString());
     o = run("quantize", "--checkpoint", ck.toString(), "--qat-epochs", "1", "--train-limit", "256",
-        "--calibration-images", "128", "--test-limit", "100", "--threads", "1", "--no-progress",
+        "--calibration-images", "128", "--images", "100", "--threads", "1", "--no-progress",
         "--out", tmp.resolve("qat").toString(), "--report", tmp.resolve("q.json").toString());
     assertEquals(2, o.code());
     assertTrue(o.err().contains("conv1 is a multiply layer"), o.err());

@@ -48,7 +48,7 @@ class RealOutputsReportTest {
     new Checkpoint(net, new Normalization(0.286, 0.353), 0, Recipe.defaults(1, 1), List.of(), Map.of()).save(ck);
     Path quantize = run.resolve("quantize-8bit.json");
     ok("quantize", "--checkpoint", ck.toString(), "--bits", "8", "--train-limit", "64", "--calibration-images", "32",
-        "--test-limit", "40", "--golden", "1", "--threads", "1", "--no-progress",
+        "--images", "40", "--golden", "1", "--threads", "1", "--no-progress",
         "--out", run.resolve("tiny-adder-8bit").toString(), "--report", quantize.toString());
 
     Path rtl = tmp.resolve("array");

@@ -99,7 +99,7 @@ class HostileNamesTest {
       sd.put("2.weight" + h.getKey(), TorchTensor.ofFloats(new int[] {3, 16}, new float[48]));
       Path pt = dir.resolve("keys.pt");
       StateDictWriter.write(pt, sd);
-      CliRun.Outcome o = FuzzSupport.cli("import", "--torch", pt.toString(), "--spec", spec.toString(), "--out",
+      CliRun.Outcome o = FuzzSupport.cli("import", "--torch", pt.toString(), "--model", spec.toString(), "--out",
           dir.resolve("out").toString(), "--normalize", "0.2,0.3", "--data", dir.resolve("none").toString());
       String line = assertUserError(o, pt.toString(), "state_dict key");
       assertShownEscaped(o.err().strip(), h.getKey(), h.getValue());

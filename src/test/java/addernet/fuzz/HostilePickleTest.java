@@ -148,7 +148,7 @@ class HostilePickleTest {
   }
 
   private CliRun.Outcome importIt(Path pt) throws IOException {
-    return FuzzSupport.cli("import", "--torch", pt.toString(), "--spec", spec().toString(), "--out",
+    return FuzzSupport.cli("import", "--torch", pt.toString(), "--model", spec().toString(), "--out",
         dir.resolve("out").toString(), "--normalize", "0.2,0.3", "--data", dir.resolve("none").toString());
   }
 

@@ -46,7 +46,7 @@ class ExportInjectionTest {
   private Path export() throws IOException {
     Path ck = checkpoint();
     Path py = dir.resolve("exported.py");
-    Cli.Outcome r = Cli.run("export", "--torch", ck.toString(), "--out", dir.resolve(OUT).toString(), "--python",
+    Cli.Outcome r = Cli.run("export", "--checkpoint", ck.toString(), "--out", dir.resolve(OUT).toString(), "--python",
         py.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(Files.exists(dir.resolve(OUT)));
@@ -114,7 +114,7 @@ class ExportInjectionTest {
   void exportRefusesAnOutWithoutTheStateDictExtensionAndWritesNothing() throws IOException {
     Path ck = checkpoint();
     for (String out : List.of("afolder", "net.py", ".pt")) {
-      Cli.Outcome r = Cli.run("export", "--torch", ck.toString(), "--out", dir.resolve(out).toString());
+      Cli.Outcome r = Cli.run("export", "--checkpoint", ck.toString(), "--out", dir.resolve(out).toString());
       assertEquals(2, r.code(), r.err());
       List<String> lines = r.err().strip().lines().toList();
       assertEquals(1, lines.size(), r.err());
@@ -128,7 +128,7 @@ class ExportInjectionTest {
   @Test
   void exportRefusesAPythonFileWithoutThePyExtension() throws IOException {
     Path ck = checkpoint();
-    Cli.Outcome r = Cli.run("export", "--torch", ck.toString(), "--out", dir.resolve("n.pt").toString(), "--python",
+    Cli.Outcome r = Cli.run("export", "--checkpoint", ck.toString(), "--out", dir.resolve("n.pt").toString(), "--python",
         dir.resolve("n.txt").toString());
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().startsWith("error: --python ") && r.err().contains("ending in .py"), r.err());

@@ -98,7 +98,7 @@ class ImportExportTest {
     Network net = randomNetwork(NetworkSpec.resolve(spec.toString()), 7);
     Path ck = checkpoint(net);
     Path pt = dir.resolve("small.pt");
-    Cli.Outcome ex = Cli.run("export", "--torch", ck.toString(), "--out", pt.toString());
+    Cli.Outcome ex = Cli.run("export", "--checkpoint", ck.toString(), "--out", pt.toString());
     assertEquals(0, ex.code(), ex.err());
     String py = Files.readString(dir.resolve("small.py"));
     assertTrue(py.startsWith(TorchExport.WRITTEN_BY), py);
@@ -107,7 +107,7 @@ class ImportExportTest {
     assertTrue(py.contains("MEAN = 0.25") && py.contains("STD = 0.5"), py);
 
     Path back = dir.resolve("back");
-    Cli.Outcome im = Cli.run("import", "--torch", pt.toString(), "--spec", spec.toString(), "--out", back.toString(),
+    Cli.Outcome im = Cli.run("import", "--torch", pt.toString(), "--model", spec.toString(), "--out", back.toString(),
         "--normalize", "0.25,0.5", "--data", dir.resolve("no-data").toString());
     assertEquals(0, im.code(), im.err());
     Checkpoint got = Checkpoint.load(back);
@@ -128,7 +128,7 @@ class ImportExportTest {
     StateDictWriter.write(pt, TorchExport.of(randomNetwork(NetworkSpec.resolve(spec.toString()), 1),
         new Normalization(0.2, 0.3), "test", "n.pt").stateDict());
     Path out = dir.resolve("out");
-    String[] args = {"import", "--torch", pt.toString(), "--spec", spec.toString(), "--out", out.toString(),
+    String[] args = {"import", "--torch", pt.toString(), "--model", spec.toString(), "--out", out.toString(),
         "--normalize", "0.2,0.3", "--data", dir.resolve("none").toString()};
     assertEquals(0, Cli.run(args).code());
     Cli.Outcome again = Cli.run(args);
@@ -160,7 +160,7 @@ class ImportExportTest {
     Path ck = checkpoint(net);
     Path pt = dir.resolve("mine.pt");
     Files.writeString(pt, "precious");
-    Cli.Outcome r = Cli.run("export", "--torch", ck.toString(), "--out", pt.toString(), "--force");
+    Cli.Outcome r = Cli.run("export", "--checkpoint", ck.toString(), "--out", pt.toString(), "--force");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("not an earlier output"), r.err());
     assertEquals("precious", Files.readString(pt));
@@ -182,7 +182,7 @@ class ImportExportTest {
 
   private String importFileError(Path pt, Path spec) {
     Path out = dir.resolve("out");
-    Cli.Outcome r = Cli.run("import", "--torch", pt.toString(), "--spec", spec.toString(), "--out", out.toString(),
+    Cli.Outcome r = Cli.run("import", "--torch", pt.toString(), "--model", spec.toString(), "--out", out.toString(),
         "--normalize", "0.2,0.3", "--data", dir.resolve("none").toString());
     assertEquals(2, r.code(), r.err());
     assertFalse(Files.exists(out), "nothing may be written on failure");
@@ -298,7 +298,7 @@ class ImportExportTest {
 
   @Test
   void aBadNormalizeValueIsRefused() throws IOException {
-    Cli.Outcome r = Cli.run("import", "--torch", "x.pt", "--spec", specFile().toString(), "--out",
+    Cli.Outcome r = Cli.run("import", "--torch", "x.pt", "--model", specFile().toString(), "--out",
         dir.resolve("o").toString(), "--normalize", "0.2");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("--normalize: expected MEAN,STD"), r.err());

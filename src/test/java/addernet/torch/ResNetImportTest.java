@@ -204,7 +204,7 @@ class ResNetImportTest {
     Path pt = dir.resolve("bad.pt");
     StateDictWriter.write(pt, sd);
     Path out = dir.resolve("out");
-    Cli.Outcome r = Cli.run("import", "--torch", pt.toString(), "--spec", "resnet20-official", "--out", out.toString(),
+    Cli.Outcome r = Cli.run("import", "--torch", pt.toString(), "--model", "resnet20-official", "--out", out.toString(),
         "--normalize", "0.5,0.25", "--data", dir.resolve("none").toString());
     assertNotEquals(0, r.code());
     assertTrue(r.err().contains("'bn2.running_var' is missing"), r.err());

@@ -81,7 +81,7 @@ class TorchCrossCheckTest {
         "--state", dir.resolve("random.pt").toString(), "--logits", dir.resolve("logits.bin").toString(),
         "--grads", dir.resolve("grads.pt").toString());
     Cli.Outcome r = Cli.run("import", "--torch", dir.resolve("random.pt").toString(),
-        "--spec", resources.resolve("random-net.spec").toString(), "--out", dir.resolve("imported").toString(),
+        "--model", resources.resolve("random-net.spec").toString(), "--out", dir.resolve("imported").toString(),
         "--normalize", NORM.mean() + "," + NORM.std());
     assertEquals(0, r.code(), r.err());
     imported = Checkpoint.load(dir.resolve("imported")).network();
@@ -197,7 +197,7 @@ class TorchCrossCheckTest {
       javaAccuracy = t.metrics().get(0).testAccuracy();
     }
     Path pt = dir.resolve("trained.pt");
-    Cli.Outcome ex = Cli.run("export", "--torch", ck.toString(), "--out", pt.toString());
+    Cli.Outcome ex = Cli.run("export", "--checkpoint", ck.toString(), "--out", pt.toString());
     assertEquals(0, ex.code(), ex.err());
     String out = python("evaluate", "--model", dir.resolve("trained.py").toString(),
         "--adder", resources.resolve("adder_ref.py").toString(), "--state", pt.toString());

@@ -44,7 +44,7 @@ class TorchPlainDictTest {
     Path spec = dir.resolve("tiny.spec");
     Files.writeString(spec, String.join("\n", "input 1x4x4", "conv multiply 1->2 kernel=3", "batchnorm", "relu",
         "flatten", "fc multiply 8->3", "batchnorm"));
-    Cli.Outcome r = Cli.run("import", "--torch", pt.toString(), "--spec", spec.toString(), "--out",
+    Cli.Outcome r = Cli.run("import", "--torch", pt.toString(), "--model", spec.toString(), "--out",
         dir.resolve("ck").toString(), "--normalize", "0.2,0.3", "--data", dir.resolve("none").toString());
     assertEquals(0, r.code(), r.err());
   }

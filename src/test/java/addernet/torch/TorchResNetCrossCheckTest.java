@@ -183,7 +183,7 @@ class TorchResNetCrossCheckTest {
 
   void logitsMatch(String layout) throws IOException {
     Path out = dir.resolve(layout + "-imported");
-    Cli.Outcome r = Cli.run("import", "--torch", pt(layout), "--spec", specFor(layout), "--out", out.toString(),
+    Cli.Outcome r = Cli.run("import", "--torch", pt(layout), "--model", specFor(layout), "--out", out.toString(),
         "--normalize", NORM.mean() + "," + NORM.std(), "--data", dir.resolve("none").toString());
     assertEquals(0, r.code(), r.err());
     Network net = Checkpoint.load(out).network();
@@ -259,11 +259,11 @@ class TorchResNetCrossCheckTest {
   @Test
   void anExportLoadsIntoTheOfficialStructureAndGivesOurLogits() throws IOException, InterruptedException {
     Path ck = dir.resolve("export-source");
-    Cli.Outcome r = Cli.run("import", "--torch", pt("official"), "--spec", "resnet20-official", "--out", ck.toString(),
+    Cli.Outcome r = Cli.run("import", "--torch", pt("official"), "--model", "resnet20-official", "--out", ck.toString(),
         "--normalize", NORM.mean() + "," + NORM.std(), "--data", dir.resolve("none").toString());
     assertEquals(0, r.code(), r.err());
     Path out = dir.resolve("exported.pt");
-    Cli.Outcome ex = Cli.run("export", "--torch", ck.toString(), "--out", out.toString());
+    Cli.Outcome ex = Cli.run("export", "--checkpoint", ck.toString(), "--out", out.toString());
     assertEquals(0, ex.code(), ex.err());
     JsonNode j = new ObjectMapper().readTree(python("exported",
         layoutArgs("official", "--model", file("exported.py"), "--state", out.toString())));
