@@ -138,4 +138,100 @@ public final class RandomNetworks {
     return new IntNetwork(net.name(), net.inChannels(), net.inHeight(), net.inWidth(), layers,
         net.logitBits());
   }
+
+  /**
+   * A small random residual network (numeric contract, sections 8 to 10) for co-simulation: a stem
+   * convolution (sometimes max-pooled), one to three blocks, each an identity block or one with a
+   * strided or widening 1x1 convolution shortcut, their nodes in either order the spec allows,
+   * then a global average pool when the map holds 2^n values (else a fully-connected layer over
+   * the map) and the classifier. One data width for the whole network, as an add needs.
+   */
+  public static IntNetwork residual(long seed, PeOp op) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int bits = 3 + rnd.nextInt(6);
+    int inC = 1 + rnd.nextInt(3);
+    int inH = 5 + rnd.nextInt(8);
+    List<IntNode> nodes = new ArrayList<>();
+    int c = 1 + rnd.nextInt(6);
+    int stemK = rnd.nextBoolean() ? 3 : 1;
+    boolean stemPool = inH >= 6 && rnd.nextInt(3) == 0;
+    IntLayer stem = randomLayer(rnd, op, "stem", inC, inH, c, stemK, 1, stemK / 2, bits, bits, true, stemPool);
+    nodes.add(IntNode.layer(stem, IntNode.NETWORK_INPUT, bits));
+    int x = 0;
+    int h = stem.outHeight();
+    int blocks = 1 + rnd.nextInt(3);
+    for (int b = 0; b < blocks; b++) {
+      String n = "block" + b;
+      boolean down = rnd.nextBoolean();
+      int stride = down && h >= 3 && rnd.nextBoolean() ? 2 : 1;
+      int outC = down ? 1 + rnd.nextInt(7) : c;
+      int k = rnd.nextBoolean() ? 3 : 1;
+      IntLayer conv1 = randomLayer(rnd, op, n + "_conv1", c, h, outC, k, stride, k / 2, bits, bits, true, false);
+      int h1 = conv1.outHeight();
+      int k2 = rnd.nextBoolean() ? 3 : 1;
+      IntLayer conv2 = randomLayer(rnd, op, n + "_conv2", outC, h1, outC, k2, 1, k2 / 2, bits, bits, false, false);
+      nodes.add(IntNode.layer(conv1, x, bits));
+      int c1 = nodes.size() - 1;
+      int shift = rnd.nextInt(3);
+      if (!down) {
+        nodes.add(IntNode.layer(conv2, c1, bits));
+        int a = nodes.size() - 1;
+        nodes.add(IntNode.add(n + "_add", a, x, outC, h1, h1, bits, shift)); // the signed branch first
+      } else {
+        IntLayer sc = randomLayer(rnd, op, n + "_down", c, h, outC, 1, stride, 0, bits, bits, false, false);
+        int a;
+        int s;
+        if (rnd.nextBoolean()) {
+          nodes.add(IntNode.layer(conv2, c1, bits));
+          a = nodes.size() - 1;
+          nodes.add(IntNode.layer(sc, x, bits));
+          s = nodes.size() - 1;
+        } else {
+          nodes.add(IntNode.layer(sc, x, bits));
+          s = nodes.size() - 1;
+          nodes.add(IntNode.layer(conv2, c1, bits));
+          a = nodes.size() - 1;
+        }
+        nodes.add(rnd.nextBoolean() ? IntNode.add(n + "_add", a, s, outC, h1, h1, bits, shift)
+            : IntNode.add(n + "_add", s, a, outC, h1, h1, bits, shift));
+      }
+      x = nodes.size() - 1;
+      c = outC;
+      h = h1;
+    }
+    if (Integer.bitCount(h * h) == 1 && rnd.nextInt(4) != 0) {
+      nodes.add(IntNode.avgPool("pool", x, c, h, h, bits, h, IntNode.poolRequant(h, bits, 16, 6)));
+      x = nodes.size() - 1;
+      h = 1;
+    }
+    int classes = 2 + rnd.nextInt(9);
+    IntLayer fc = randomLayer(rnd, op, "fc", c, h, classes, h, 1, 0, bits, 16, false, false);
+    nodes.add(IntNode.layer(fc, x, 16));
+    String name = (op == PeOp.ADDER ? "random-residual-" : "random-residual-" + op.word() + "-") + seed;
+    return IntNetwork.graph(name, inC, inH, inH, nodes, 16);
+  }
+
+  /** A layer with random weights and a requantization onto outBits, signed unless relu. */
+  private static IntLayer randomLayer(SplittableRandom rnd, PeOp op, String name, int inC, int inH, int outC,
+      int kernel, int stride, int pad, int bits, int outBits, boolean relu, boolean pool) {
+    int k = inC * kernel * kernel;
+    int[] w = new int[outC * k];
+    for (int q = 0; q < w.length; q++) {
+      w[q] = rnd.nextInt(-(1 << (bits - 1)), 1 << (bits - 1));
+    }
+    int hi = (1 << (outBits - 1)) - 1;
+    int lo = relu ? 0 : -hi - 1;
+    double[] a = new double[outC];
+    double[] bias = new double[outC];
+    double typical = op == PeOp.ADDER ? (double) k * (1 << (bits - 1))
+        : Math.sqrt(k) * (1 << (bits - 1)) * (1 << (bits - 1)) / 4;
+    for (int t = 0; t < outC; t++) {
+      a[t] = (rnd.nextDouble() * 1.5 + 0.1) * hi / typical * (rnd.nextInt(5) == 0 ? -1 : 1);
+      bias[t] = op == PeOp.ADDER ? (rnd.nextDouble() * 2 + 0.2) * hi * Math.signum(a[t]) * (relu ? 1 : 0.5)
+          : (rnd.nextDouble() - 0.3) * hi;
+    }
+    Requant rq = Requant.fromAffine(a, bias, 10 + rnd.nextInt(9), 1 + rnd.nextInt(6), lo, hi);
+    boolean fc = kernel == inH && pad == 0 && stride == 1 && kernel > 1;
+    return new IntLayer(name, op, fc, inC, inH, inH, outC, kernel, stride, pad, bits, w, rq, pool);
+  }
 }

@@ -10,12 +10,36 @@ import addernet.gen.AcceleratorGenerator;
 import addernet.gen.BufferPlan;
 import addernet.quant.IntNetwork;
 import java.nio.file.Path;
+import addernet.gen.Control;
+import addernet.quant.PeOp;
+import addernet.quant.RandomNetworks;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Networks with branches on the accelerator against the integer reference, node by node. */
 class ResidualAcceleratorTest {
   @TempDir Path tmp;
+
+  @ParameterizedTest(name = "random residual network {0}")
+  @ValueSource(longs = {12, 14, 16, 18, 20, 29}) // 18, 20 and 29 end in a global average pool
+  void randomResidualNetworksMatchTheReferenceNodeByNodeUnderStalls(long seed) {
+    IntNetwork net = RandomNetworks.residual(seed, seed % 3 == 0 ? PeOp.MULTIPLY : PeOp.ADDER);
+    SplittableRandom rnd = new SplittableRandom(seed);
+    var opt = AcceleratorGenerator.fit(net, 1 + rnd.nextInt(4), 1 + rnd.nextInt(5), 1 + rnd.nextInt(3))
+        .withControl(seed % 2 == 0 ? Control.AXI : Control.PLAIN);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, opt, rtl);
+    int[][] images = AcceleratorCosimTest.randomImages(net, 2 * opt.batch() + 1, seed);
+    AccelCosim.Report r = new AccelCosim(rtl, net)
+        .run(images, null, new AccelCosim.Options(20, (int) seed, true, tmp.resolve("w.fst")), n -> {});
+    assertNull(r.firstMismatch(), () -> net.nodes() + " on " + opt + ": " + r.firstMismatch().describe());
+    int[] stored = BufferPlan.of(net).stored();
+    long outputs = java.util.Arrays.stream(stored).mapToLong(j -> net.nodes().get(j).outSize()).sum();
+    assertEquals(images.length * (outputs + net.classes()), r.compared());
+  }
 
   @Test
   void aResNet8MatchesTheReferenceAddByAddAndPoolByPoolUnderStalls() {
