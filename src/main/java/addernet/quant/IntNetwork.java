@@ -165,37 +165,6 @@ public record IntNetwork(
     return true;
   }
 
-  /** A network with branches given to a stage that runs chains of layers only. */
-  public static final class NotAChain extends addernet.io.UserError {
-    NotAChain(String message) {
-      super(message);
-    }
-  }
-
-  /**
-   * Refuses a network with branches for {@code stage}, which runs chains of conv, fc and max-pool
-   * layers, naming the first node it cannot run.
-   */
-  public void requireChain(String stage) {
-    int j = firstBranch();
-    if (j >= 0) {
-      IntNode n = nodes.get(j);
-      throw new NotAChain(name + ": " + stage + " runs chains of conv, fc and max-pool layers, each reading the one"
-          + " before; node " + j + " (" + n.name() + ") is " + (n.kind() == IntNode.Kind.LAYER
-              ? "a layer that reads node " + n.input(0) : n.kind() == IntNode.Kind.ADD ? "an add" : "an average pool"));
-    }
-  }
-
-  /** The first node that is not a layer reading the one before, or -1 for a chain. */
-  public int firstBranch() {
-    for (int j = 0; j < nodes.size(); j++) {
-      if (nodes.get(j).kind() != IntNode.Kind.LAYER || nodes.get(j).input(0) != j - 1) {
-        return j;
-      }
-    }
-    return -1;
-  }
-
   /** The input shift of section 5: pixels to the first layer's data range. */
   public int inputShift() {
     return inputShift(layers.get(0).dataBits());

@@ -57,7 +57,7 @@ class BranchingNetworkRefusalsTest {
   }
 
   @Test
-  void quantizeWritesAVersionTwoPackageThatEvaluateRunsAndGenerateRefuses() throws Exception {
+  void quantizeWritesAVersionTwoPackageThatEvaluateRunsAndGenerateRefusesForItsPool() throws Exception {
     assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed");
     Path pkg = tmp.resolve("pkg");
     Path report = tmp.resolve("q.json");
@@ -72,10 +72,11 @@ class BranchingNetworkRefusalsTest {
     assertTrue(ev.out().contains("r4 (integer reference): test accuracy"), ev.out());
     Path accel = tmp.resolve("accel");
     Outcome gen = CliRun.run("generate", "--model", pkg.toString(), "--rows", "2", "--cols", "2", "--out", accel.toString());
+    // The net's 26 x 26 map holds no 2^n values, so its global average pool is not a shift.
     assertEquals(2, gen.code(), gen.err());
     assertEquals(1, gen.err().strip().lines().count(), gen.err());
-    assertTrue(gen.err().contains("the accelerator runs chains of conv, fc and max-pool layers")
-        && gen.err().contains("(layer1_0_add) is an add"), gen.err());
+    assertTrue(gen.err().contains("the accelerator cannot run node 4 (layers_10), an average pool of 26x26 windows"),
+        gen.err());
     assertFalse(Files.exists(accel));
   }
 

@@ -167,14 +167,6 @@ class ResidualPackageTest {
     assertTrue(ModelPackage.read(dir).network().isChain());
   }
 
-  @Test
-  void acceleratorRefusesAResidualNetNamingTheFirstNodeItCannotRun() {
-    IntNetwork net = ResidualNets.residual(4);
-    var e = assertThrows(IntNetwork.NotAChain.class, () -> net.requireChain("the accelerator"));
-    assertEquals("res8: the accelerator runs chains of conv, fc and max-pool layers, each reading the one before;"
-        + " node 3 (b1_add) is an add", e.getMessage());
-  }
-
   private void editNode(Path dir, int j, Consumer<ObjectNode> edit) throws IOException {
     Path m = dir.resolve("manifest.json");
     ObjectNode root = (ObjectNode) JSON.readTree(m.toFile());
