@@ -123,7 +123,8 @@ final case class AccelConfig(
     trace: Boolean = false,
     weightMemory: WeightMemory = WeightMemory.Rom,
     control: Control = Control.Plain,
-    givenRoutes: Array[LayerRoute] = Array.empty) {
+    givenRoutes: Array[LayerRoute] = Array.empty,
+    givenRequantizers: Int = 0) {
   /** The weights are loaded through the stream port (into RAM or SPRAM), not held in ROMs. */
   def weightStream: Boolean = weightMemory == WeightMemory.Stream || weightMemory == WeightMemory.Spram
   /** The weights are fetched layer by layer through the AXI4 read master (docs/accelerator.md, "Weights fetched from memory"). */
@@ -288,11 +289,18 @@ final case class AccelConfig(
   private def cyclesWith(q: Int): Long =
     layers.map(l => groups.toLong * l.positions * colBlocks(l) * period(l, q)).sum
 
-  /** The fewest requantizers that reach the least total cycles. */
-  val requantizers: Int = {
-    val best = (1 to rows).map(cyclesWith).min
-    (1 to rows).find(q => cyclesWith(q) == best).get
-  }
+  /**
+   * The requantizers asked for, or else the fewest that reach the least total cycles (requantizers
+   * are the largest unit beside the mesh, so fewer may be worth a few cycles: generate --requantizers).
+   */
+  require(givenRequantizers >= 0 && givenRequantizers <= rows,
+    s"requantizers must be in 1..$rows (the rows), got $givenRequantizers")
+  val requantizers: Int =
+    if (givenRequantizers > 0) givenRequantizers
+    else {
+      val best = (1 to rows).map(cyclesWith).min
+      (1 to rows).find(q => cyclesWith(q) == best).get
+    }
   val steps: Int = stepsPerCol(requantizers)
   /**
    * The logits memory has one lane per requantizer (requantizer q only ever writes images whose row

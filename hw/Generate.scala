@@ -31,16 +31,19 @@ object Generate {
       logitBits: Int, inputShift: Int, layers: Array[LayerParams], trace: Boolean,
       weightMemory: String, control: String): AccelConfig =
     accelConfig(rows, cols, batch, dataBits, accBits, op, maxTerms, logitBits, inputShift, layers, trace,
-      weightMemory, control, Array.empty[LayerRoute])
+      weightMemory, control, Array.empty[LayerRoute], 0)
 
-  /** As above, for a network with branches: each layer's buffers, add and pool (empty for a chain). */
+  /**
+   * As above, for a network with branches: each layer's buffers, add and pool (empty for a chain);
+   * `requantizers` 0 for the fewest that reach the least cycles.
+   */
   def accelConfig(
       rows: Int, cols: Int, batch: Int, dataBits: Int, accBits: Int, op: String, maxTerms: Int,
       logitBits: Int, inputShift: Int, layers: Array[LayerParams], trace: Boolean,
-      weightMemory: String, control: String, routes: Array[LayerRoute]): AccelConfig =
+      weightMemory: String, control: String, routes: Array[LayerRoute], requantizers: Int): AccelConfig =
     try {
       AccelConfig(rows, cols, batch, dataBits, accBits, PEOp.byName(op), maxTerms, logitBits, inputShift,
-        layers, trace, WeightMemory.byName(weightMemory), Control.byName(control), routes)
+        layers, trace, WeightMemory.byName(weightMemory), Control.byName(control), routes, requantizers)
     } catch {
       case e: IllegalArgumentException if e.getMessage != null && e.getMessage.startsWith(RequirementFailed) =>
         throw new IllegalArgumentException(e.getMessage.stripPrefix(RequirementFailed), e)

@@ -44,7 +44,8 @@ import picocli.CommandLine.Option;
       "",
       "Random networks (--random-networks N): N small random AdderNets with random array"
           + " sizes are generated, co-simulated layer by layer under random stalls, and"
-          + " discarded; failing ones are kept under --keep.",
+          + " discarded; failing ones are kept under --keep. With --residual they are residual"
+          + " networks: identity and convolution shortcuts, global average pools.",
       "",
       "Every file of RTL is first checked against the SHA-256 that generate recorded in its"
           + " manifest; a changed or missing file is refused by name. The harness is built once"
@@ -62,7 +63,8 @@ import picocli.CommandLine.Option;
       "  addernet cosim --model model/lenet5-adder-8bit --rtl build/lenet --images 10000",
       "  addernet cosim --rtl build/array8x8 --random 1000 --seed 1 --report cosim.json",
       "  addernet cosim --random-networks 20 --seed 7",
-      "  addernet cosim --random-networks 20 --op mac   (the CNN twin on MAC PEs)"
+      "  addernet cosim --random-networks 20 --op mac   (the CNN twin on MAC PEs)",
+      "  addernet cosim --random-networks 20 --residual"
     })
 final class CosimCommand implements Callable<Integer> {
   @Option(names = "--rtl", description = "A folder written by 'addernet generate'.")
@@ -99,6 +101,9 @@ final class CosimCommand implements Callable<Integer> {
   @Option(names = "--op", defaultValue = "adder", description = "With --random-networks: adder networks, or mac for the CNN twin's multiply networks on MAC PEs (default ${DEFAULT-VALUE}).")
   String op;
 
+  @Option(names = "--residual", description = "With --random-networks: residual networks (a stem, one to three identity or convolution-shortcut blocks, a global average pool or a fully-connected layer, the classifier).")
+  boolean residual;
+
   @Option(names = "--keep", description = "With --random-networks: folder for the RTL of failing networks (default: runs/failing-networks).")
   Path keep;
 
@@ -124,6 +129,9 @@ final class CosimCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (residual && randomNetworks == null) {
+      throw new UserError("--residual chooses the kind of --random-networks; give --random-networks N with it");
+    }
     int modes = (model != null ? 1 : 0) + (random != null ? 1 : 0) + (randomNetworks != null ? 1 : 0);
     if (modes != 1) {
       throw new UserError("choose exactly one of --model, --random or --random-networks (see --help)");
@@ -299,7 +307,7 @@ final class CosimCommand implements Callable<Integer> {
     };
     NetworkCampaign.NetworksReport r;
     try (Progress bar = new Progress("networks", randomNetworks, " nets")) {
-      r = NetworkCampaign.run(seed, randomNetworks, peOp, kept, bar::step, System.err);
+      r = NetworkCampaign.run(seed, randomNetworks, peOp, residual, kept, bar::step, System.err);
     }
     System.out.printf("%d random networks, %d values compared layer by layer, %d failed%n",
         randomNetworks, r.compared(), r.failed());

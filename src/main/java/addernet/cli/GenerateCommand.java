@@ -90,6 +90,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Replace --out if it holds an earlier output of generate (never anything else).")
   boolean force;
 
+  @Option(names = "--requantizers", paramLabel = "Q", description = "With --model: requantizers shared by the PE rows, 1..--rows (default: the fewest that reach the least cycles). Each is the largest unit beside the mesh, so fewer can save more logic than the cycles they cost; accel.json records issueCyclesPerBatch either way.")
+  Integer requantizers;
+
   @Option(names = "--no-trace", description = "With --model: leave out the writeback trace port (per-requantizer layer/lane/address/data outputs that only layer-by-layer co-simulation reads). Use it for FPGA builds: it saves about 60 pins per requantizer; cosim then checks logits only.")
   boolean noTrace;
 
@@ -164,6 +167,9 @@ final class GenerateCommand implements Callable<Integer> {
       if (WeightMemory.fromWord(weights) == null) {
         throw new UserError("--weights must be rom, stream, spram or fetch, got '" + weights + "'");
       }
+      if (requantizers != null && requantizers < 1) {
+        throw new UserError("--requantizers must be at least 1, got " + requantizers);
+      }
       if (b != null) {
         AcceleratorGenerator.Options opt;
         if (rows == null) {
@@ -180,13 +186,17 @@ final class GenerateCommand implements Callable<Integer> {
           opt = new AcceleratorGenerator.Options(opt.rows(), opt.cols(), batch, false,
               WeightMemory.SPRAM, Control.PLAIN);
         }
+        if (requantizers != null) {
+          opt = opt.withRequantizers(requantizers);
+        }
         var board = opt;
         inFlagTerms(() -> Outputs.writeFolder("generate", out, force, List.of(model),
             dir -> AcceleratorGenerator.writeBoardInto(net, board, b, dir,
                 pkg.golden() == null ? null : pkg.golden().pixels())));
       } else {
         var opt = new AcceleratorGenerator.Options(rows, cols, batch == null ? rows : batch, !noTrace,
-            WeightMemory.fromWord(weights), Control.fromWord(control));
+            WeightMemory.fromWord(weights), Control.fromWord(control), requantizers == null ? 0 : requantizers);
+
         inFlagTerms(() -> Outputs.writeFolder("generate", out, force, List.of(model),
             dir -> AcceleratorGenerator.writeInto(net, opt, dir, pkg.golden() == null ? null : pkg.golden().pixels())));
       }
@@ -216,6 +226,9 @@ final class GenerateCommand implements Callable<Integer> {
       }
       if (noTrace) {
         throw new UserError("--no-trace only applies with --model (a bare array has no trace port)");
+      }
+      if (requantizers != null) {
+        throw new UserError("--requantizers only applies with --model (a bare array has no requantizers)");
       }
       if (spec.commandLine().getParseResult().hasMatchedOption("--control")) {
         throw new UserError("--control only applies with --model (a bare array has no controller)");

@@ -39,10 +39,11 @@ public final class NetworkCampaign {
   private NetworkCampaign() {}
 
   /**
-   * Checks {@code networks} random networks of {@code op} PEs from {@code seed}; {@code step} runs
-   * after each, and each failure is described on {@code log}.
+   * Checks {@code networks} random networks of {@code op} PEs from {@code seed} (residual ones if
+   * {@code residual}); {@code step} runs after each, and each failure is described on {@code log}.
    */
-  public static NetworksReport run(long seed, int networks, PeOp op, Keep keep, Runnable step, PrintStream log)
+  public static NetworksReport run(long seed, int networks, PeOp op, boolean residual, Keep keep, Runnable step,
+      PrintStream log)
       throws IOException {
     List<NetworkRun> runs = new ArrayList<>();
     int failed = 0;
@@ -52,7 +53,7 @@ public final class NetworkCampaign {
     try {
       for (int i = 0; i < networks; i++) {
         long s = seed * 1_000_003L + i;
-        IntNetwork net = RandomNetworks.create(s, op);
+        IntNetwork net = residual ? RandomNetworks.residual(s, op) : RandomNetworks.create(s, op);
         SplittableRandom rnd = new SplittableRandom(s);
         var opt = AcceleratorGenerator.fit(net, 1 + rnd.nextInt(6), 1 + rnd.nextInt(6), 1 + rnd.nextInt(3));
         Path dir = work.resolve("net" + i);

@@ -75,27 +75,40 @@ public final class AcceleratorGenerator {
    * drop it.
    */
   public record Options(
-      int rows, int cols, int batch, boolean trace, WeightMemory weights, Control control) {
+      int rows, int cols, int batch, boolean trace, WeightMemory weights, Control control, int requantizers) {
+    /** With as many requantizers as reach the least cycles. */
+    public Options(int rows, int cols, int batch, boolean trace, WeightMemory weights, Control control) {
+      this(rows, cols, batch, trace, weights, control, 0);
+    }
+
     /** A traced array with weight ROMs behind AXI4-Lite registers, what {@code generate} makes by default. */
     public static Options of(int rows, int cols, int batch) {
       return new Options(rows, cols, batch, true, WeightMemory.ROM, Control.AXI);
     }
 
     public Options withTrace(boolean keep) {
-      return new Options(rows, cols, batch, keep, weights, control);
+      return new Options(rows, cols, batch, keep, weights, control, requantizers);
     }
 
     public Options withWeights(WeightMemory memory) {
-      return new Options(rows, cols, batch, trace, memory, control);
+      return new Options(rows, cols, batch, trace, memory, control, requantizers);
     }
 
     public Options withControl(Control how) {
-      return new Options(rows, cols, batch, trace, weights, how);
+      return new Options(rows, cols, batch, trace, weights, how, requantizers);
+    }
+
+    /** With {@code q} requantizers (1..rows), or 0 for the fewest that reach the least cycles. */
+    public Options withRequantizers(int q) {
+      return new Options(rows, cols, batch, trace, weights, control, q);
     }
 
     public Options {
       if (weights == null || control == null) {
         throw new NullPointerException("weights and control are required");
+      }
+      if (requantizers < 0 || requantizers > rows) {
+        throw new UserError("--requantizers must be in 1.." + rows + " (one per PE row at most), got " + requantizers);
       }
       if (rows < 1 || cols < 1 || batch < 1) {
         throw new UserError("an accelerator needs at least one PE row, one PE column and one image"
@@ -227,7 +240,7 @@ public final class AcceleratorGenerator {
           addernet.hw.Generate.accelConfig(
               opt.rows(), opt.cols(), opt.batch(), dataBits, accBits, op.word(), maxTerms, logitBits,
               inputShift, layers.toArray(new LayerParams[0]), opt.trace(), opt.weights().word(),
-              opt.control().word(), routes);
+              opt.control().word(), routes, opt.requantizers());
       int[] depth = cfg.bufferDepth();
       if (Math.max(depth[0], depth[1]) >= 1 << 24 || cfg.weightDepth() >= 1 << 24) {
         throw new UserError(String.format(
@@ -482,7 +495,7 @@ public final class AcceleratorGenerator {
       }
     }
     AccelConfig cfg = config(m.network(),
-        new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.memory(), m.controlMode()),
+        new Options(m.rows(), m.cols(), m.batch(), m.trace(), m.memory(), m.controlMode(), m.requantizers()),
         op, m.dataBits(), m.maxTerms(), m.logitBits(), m.inputShift(), layers, routes);
     NewFolder.writeOrRefuse(out, dir -> writeInto(cfg, null, m.network(), m.adderOpsPerImage(), dir, null, null));
   }

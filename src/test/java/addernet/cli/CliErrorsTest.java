@@ -171,6 +171,31 @@ class CliErrorsTest {
   }
 
   @Test
+  void requantizersOutsideOneToTheRowsAreRefused() {
+    Outcome bare = generate("--requantizers", "1");
+    assertEquals(2, bare.code());
+    assertTrue(bare.err().contains("--requantizers only applies with --model"), bare.err());
+    Path pkg = Path.of("model/tiny-adder-8bit");
+    for (String q : new String[] {"0", "3"}) {
+      Outcome o = run("generate", "--model", pkg.toString(), "--rows", "2", "--cols", "2", "--requantizers", q,
+          "--out", tmp.resolve("q" + q).toString());
+      assertEquals(2, o.code(), o.err());
+      assertTrue(o.err().contains("--requantizers must be "), o.err());
+      assertFalse(Files.exists(tmp.resolve("q" + q)));
+    }
+  }
+
+  @Test
+  void cosimResidualGoesWithRandomNetworksAndRunsThem() {
+    Outcome alone = run("cosim", "--residual", "--rtl", tmp.toString());
+    assertEquals(2, alone.code());
+    assertTrue(alone.err().contains("--residual chooses the kind of --random-networks"), alone.err());
+    Outcome o = run("cosim", "--random-networks", "1", "--residual", "--seed", "3");
+    assertEquals(0, o.code(), o.err());
+    assertTrue(o.out().contains("1 random networks, ") && o.out().contains(" 0 failed"), o.out());
+  }
+
+  @Test
   void unknownSynthesisTargetIsRefused() {
     assertEquals(0, generate().code());
     Outcome o = run("synth", "--rtl", tmp.resolve("rtl").toString(), "--target", "ecp5");

@@ -41,13 +41,18 @@ class ResidualAcceleratorTest {
     assertEquals(images.length * (outputs + net.classes()), r.compared());
   }
 
-  @Test
-  void aResNet8MatchesTheReferenceAddByAddAndPoolByPoolUnderStalls() {
+  @ParameterizedTest(name = "{0} requantizers (0: as many as reach the least cycles)")
+  @ValueSource(ints = {0, 1})
+  void aResNet8MatchesTheReferenceAddByAddAndPoolByPoolUnderStalls(int requantizers) {
     IntNetwork net = ResidualNets.residual(7);
-    var opt = AcceleratorGenerator.fit(net, 2, 3, 3);
+    var opt = AcceleratorGenerator.fit(net, 2, 3, 3).withRequantizers(requantizers);
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(net, opt, rtl);
-    assertEquals(AcceleratorGenerator.FORMAT_VERSION_BRANCHES, AccelManifest.read(rtl).formatVersion());
+    AccelManifest m = AccelManifest.read(rtl);
+    assertEquals(AcceleratorGenerator.FORMAT_VERSION_BRANCHES, m.formatVersion());
+    if (requantizers > 0) {
+      assertEquals(requantizers, m.requantizers());
+    }
     int[][] images = AcceleratorCosimTest.randomImages(net, 2 * opt.batch() + 1, 7);
     AccelCosim.Report r = new AccelCosim(rtl, net)
         .run(images, null, new AccelCosim.Options(20, 7, true, tmp.resolve("w.fst")), n -> {});
