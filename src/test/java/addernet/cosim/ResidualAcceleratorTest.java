@@ -3,6 +3,7 @@ package addernet.cosim;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import addernet.export.ResidualNets;
 import addernet.gen.AccelManifest;
@@ -11,6 +12,7 @@ import addernet.gen.BufferPlan;
 import addernet.quant.IntNetwork;
 import java.nio.file.Path;
 import addernet.gen.Control;
+import addernet.gen.WeightMemory;
 import addernet.quant.PeOp;
 import addernet.quant.RandomNetworks;
 import java.util.SplittableRandom;
@@ -39,6 +41,21 @@ class ResidualAcceleratorTest {
     int[] stored = BufferPlan.of(net).stored();
     long outputs = java.util.Arrays.stream(stored).mapToLong(j -> net.nodes().get(j).outSize()).sum();
     assertEquals(images.length * (outputs + net.classes()), r.compared());
+  }
+
+  /** Weights fetched layer by layer over AXI4, 20% stalls on the streams and on the read channels. */
+  @Test
+  void aResNet8WithFetchedWeightsMatchesTheReferenceUnderStallsOnTheMemoryPort() {
+    IntNetwork net = ResidualNets.residual(9);
+    var opt = AcceleratorGenerator.fit(net, 3, 4, 3).withWeights(WeightMemory.FETCH);
+    Path rtl = tmp.resolve("rtl");
+    AcceleratorGenerator.generate(net, opt, rtl);
+    assertTrue(AccelManifest.read(rtl).weightFetch());
+    int[][] images = AcceleratorCosimTest.randomImages(net, 2 * opt.batch(), 9);
+    AccelCosim.Report r = new AccelCosim(rtl, net)
+        .run(images, null, new AccelCosim.Options(20, 9, true, tmp.resolve("w.fst")), n -> {});
+    assertNull(r.firstMismatch(), () -> opt + ": " + r.firstMismatch().describe());
+    assertTrue(r.compared() > images.length * net.classes(), "every layer was compared");
   }
 
   @ParameterizedTest(name = "{0} requantizers (0: as many as reach the least cycles)")
