@@ -147,6 +147,16 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
   when(readD) { held := io.rmwData }
   private val oldWord = Mux(readD, io.rmwData, held)
   private val old = (0 until R).map(i => oldWord((i + 1) * B - 1, i * B).asSInt)
+  // The residual add (numeric contract, section 9): the result and the operand read at its address.
+  private val adder = if (cfg.residual) Some(Module(new ResidualAdd(cfg))) else None
+  adder.foreach { u =>
+    for (i <- 0 until R) {
+      u.io.a(i) := valueW(i % Q)(B - 1, 0).asSInt
+      u.io.b(i) := old(i)
+    }
+    u.io.round := route.get.addRound
+    u.io.shift := route.get.addShift
+  }
   private val laneValue = (0 until R).map { i =>
     val fresh = valueW(i % Q)
     // A hidden layer's value is clamped into B bits, so the max compares B bits (it sits right
@@ -155,77 +165,28 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     if (!cfg.residual) Mux(slotWrite.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
     else {
       val kept = Mux(slotWrite.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
-      // The add: a signed B-bit result and its B-bit operand, rounded, shifted, clamped to the
-      // non-negative range; the clamp is the block's ReLU.
-      val r = route.get
-      val v = (narrow +& old(i)) +& r.addRound.zext
-      val shifted = v >> r.addShift
-      val hi = ((1 << (B - 1)) - 1).S
-      val q = Mux(shifted < 0.S, 0.S, Mux(shifted > hi, hi, shifted))
-      Mux(r.add, q.pad(32), kept)
+      Mux(route.get.add, adder.get.io.q(i).pad(32), kept)
     }
   }
   private val laneOn = (0 until R).map(i => validW(i % Q) && slotWrite.step === (i / Q).U)
   private val en = VecInit(laneOn).asUInt
+
   // ---------------------------------------------------------------- global average pool
-  // A layer that feeds the pool stores nothing: each result joins its channel's window sum in the
-  // pool RAM (read with the add's operand, written with the lanes of its step); after the layer,
-  // a pass writes every sum's exact mean, (sum + 2^(n-1)) >> n, to the destination.
-  private val pass = if (cfg.hasPool) Some(new PoolPass) else None
-  class PoolPass {
-    val S = cfg.poolSumBits
-    val PA = Ram.addrBits(cfg.poolDepth)
-    val ram = Module(new LaneRam(cfg.poolDepth, R, S))
-    ram.io.clock := clock
-    val held = Reg(UInt((R * S).W))
-    when(readD) { held := ram.io.rdata }
-    val oldSums = Mux(readD, ram.io.rdata, held)
-    val sums = (0 until R).map { i =>
-      val prior = oldSums((i + 1) * S - 1, i * S)
-      Mux(slotWrite.posFirst.get, 0.U, prior) + laneValue(i)(B - 1, 0)
-    }
-    // The pass: for each group's channels, read a word, then write its lanes step by step.
-    val busy = RegInit(false.B)
-    val reading = Reg(Bool())
-    val idx = Reg(UInt(PA.W))
-    val chan = Reg(UInt(cfg.chanBits.W))
-    val group = Reg(UInt(cfg.groupBits.W))
-    val pStep = Reg(UInt(stepBits.W))
-    val writing = busy && !reading
-    when(io.poolStart.get) {
-      busy := true.B; reading := true.B; idx := 0.U; chan := 0.U; group := 0.U; pStep := 0.U
-    }.elsewhen(busy) {
-      reading := false.B
-      when(writing) {
-        pStep := pStep + 1.U
-        when(pStep === (M - 1).U) {
-          pStep := 0.U
-          reading := true.B
-          idx := idx + 1.U
-          chan := chan + 1.U
-          when(chan === io.p.outC - 1.U) {
-            chan := 0.U
-            group := group + 1.U
-            when(group === (cfg.groups - 1).U) { busy := false.B; reading := false.B }
-          }
-        }
-      }
-    }
-    io.poolBusy.get := busy
-    val passWord = Reg(UInt((R * S).W))
-    val fresh = RegNext(reading && busy, false.B)
-    when(fresh) { passWord := ram.io.rdata }
-    val word = Mux(fresh, ram.io.rdata, passWord)
-    val shift = route.get.poolShift
-    val round = Mux(shift === 0.U, 0.U, 1.U << (shift - 1.U))
-    val means = (0 until R).map(i => ((word((i + 1) * S - 1, i * S) +& round) >> shift)(B - 1, 0))
-    val passOn = (0 until R).map(i => writing && pStep === (i / Q).U)
-    ram.io.ren := Mux(busy, reading, readNow && pools)
-    ram.io.raddr := Mux(busy, idx, slotOut.poolAddr.get)
-    ram.io.wen := Mux(pools && !slotWrite.last, en, 0.U)
-    ram.io.waddr := slotWrite.poolAddr.get
-    ram.io.wdata := VecInit(sums.map(_(S - 1, 0))).asUInt
+  // A layer that feeds the pool stores nothing: its results go to the pool's window sums.
+  private val pool = if (cfg.hasPool) Some(Module(new GlobalPool(cfg))) else None
+  pool.foreach { p =>
+    p.io.read := readNow && pools
+    p.io.readAddr := slotOut.poolAddr.get
+    p.io.write := Mux(pools && !slotWrite.last, en, 0.U)
+    p.io.writeAddr := slotWrite.poolAddr.get
+    p.io.first := slotWrite.posFirst.get
+    p.io.values := VecInit(laneValue.map(_(B - 1, 0)))
+    p.io.start := io.poolStart.get
+    p.io.outC := io.p.outC
+    p.io.shift := route.get.poolShift
+    io.poolBusy.get := p.io.busy
   }
+  private val pass = pool.map(_.io)
 
   if (!cfg.residual) {
     io.write.en := Mux(slotWrite.last, 0.U, en)
@@ -233,11 +194,11 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     io.write.data := VecInit(laneValue.map(_(B - 1, 0))).asUInt
   } else {
     val stored = Mux(slotWrite.last || pools, 0.U, en)
-    io.write.en := pass.map(p => Mux(p.writing, VecInit(p.passOn).asUInt, stored)).getOrElse(stored)
-    io.write.addr := pass.map(p => Mux(p.writing, p.idx.pad(cfg.bufferAddrBits), slotWrite.addr(cfg.bufferAddrBits - 1, 0)))
+    io.write.en := pass.map(p => Mux(p.writing, p.lanes, stored)).getOrElse(stored)
+    io.write.addr := pass.map(p => Mux(p.writing, p.addr.pad(cfg.bufferAddrBits), slotWrite.addr(cfg.bufferAddrBits - 1, 0)))
       .getOrElse(slotWrite.addr(cfg.bufferAddrBits - 1, 0))
     val data = VecInit(laneValue.map(_(B - 1, 0))).asUInt
-    io.write.data := pass.map(p => Mux(p.writing, VecInit(p.means).asUInt, data)).getOrElse(data)
+    io.write.data := pass.map(p => Mux(p.writing, p.means.asUInt, data)).getOrElse(data)
   }
   // Logits: lane q, the step's block of classes within the group.
   private val logitAddr = slotWrite.addr + ConstMul(slotWrite.step.zext, cfg.classes, A).asUInt
@@ -264,11 +225,11 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
       pass.foreach { p =>
         when(pools) { t(q).valid := false.B }
         when(p.writing) {
-          t(q).valid := lanes.indices.map(m => p.pStep === m.U).reduce(_ || _)
-          t(q).bits.lane := (p.pStep * Q.U + q.U)(cfg.laneBits - 1, 0)
-          t(q).bits.addr := p.idx.pad(A).asUInt
+          t(q).valid := lanes.indices.map(m => p.step === m.U).reduce(_ || _)
+          t(q).bits.lane := (p.step * Q.U + q.U)(cfg.laneBits - 1, 0)
+          t(q).bits.addr := p.addr.pad(A).asUInt
           t(q).bits.data := Mux1H(lanes.zipWithIndex.map { case (i, m) =>
-            (p.pStep === m.U || (lanes.length == 1).B) -> p.means(i).zext.pad(32) })
+            (p.step === m.U || (lanes.length == 1).B) -> p.means(i).zext.pad(32) })
         }
       }
     }
