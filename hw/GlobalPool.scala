@@ -82,8 +82,22 @@ class GlobalPool(cfg: AccelConfig) extends Module {
   private val word = Reg(UInt((R * S).W))
   when(fresh) { word := ram.io.rdata }
   private val now = Mux(fresh, ram.io.rdata, word)
-  private val round = Mux(io.shift === 0.U, 0.U, 1.U << (io.shift - 1.U))
-  io.means := VecInit((0 until R).map(i => ((now((i + 1) * S - 1, i * S) +& round) >> io.shift)(B - 1, 0)))
+  // Most networks pool once (ResNet's one global pool), so the shift is then wiring, not a shifter.
+  private val shifts = cfg.routes.filter(_.pools).map(_.poolShift).distinct
+  io.means := VecInit((0 until R).map { i =>
+    val sum = now((i + 1) * S - 1, i * S)
+    if (shifts.length == 1) {
+      val n = shifts.head
+      ((sum +& (if (n > 0) (1 << (n - 1)).U else 0.U)) >> n)(B - 1, 0)
+    } else {
+      val round = Mux(io.shift === 0.U, 0.U, 1.U << (io.shift - 1.U))
+      ((sum +& round) >> io.shift)(B - 1, 0)
+    }
+  })
+  if (shifts.length == 1) {
+    val unused_pool_shift = WireDefault(io.shift)
+    dontTouch(unused_pool_shift)
+  }
   io.busy := busy
   io.writing := writing
   io.lanes := VecInit((0 until R).map(i => writing && pStep === (i / Q).U)).asUInt

@@ -219,13 +219,21 @@ public record AccelManifest(
       for (int i = 0; i < m.layers().size(); i++) {
         LayerShape l = m.layers().get(i);
         String at = "layers[" + i + "]";
+        if (l == null || l.name() == null || l.terms() == null || l.bias() == null) {
+          throw ManifestReader.bad(f, at, "a layer with name, terms and bias", l == null ? "null" : "missing fields");
+        }
         if ((l.route() != null) != (m.formatVersion() == FORMAT_VERSION_BRANCHES)) {
           throw ManifestReader.bad(f, at + ".route", m.formatVersion() == FORMAT_VERSION_BRANCHES
               ? "a route (formatVersion " + FORMAT_VERSION_BRANCHES + " is a network with branches)"
               : "none (formatVersion " + FORMAT_VERSION + " is a chain)", l.route() == null ? "none" : "a route");
         }
-        if (l == null || l.name() == null || l.terms() == null || l.bias() == null) {
-          throw ManifestReader.bad(f, at, "a layer with name, terms and bias", l == null ? "null" : "missing fields");
+        if (l.route() != null) {
+          Route r = l.route();
+          ManifestReader.range(f, at + ".route.src", r.src(), 0, 1);
+          ManifestReader.range(f, at + ".route.dst", r.dst(), -1, 2);
+          ManifestReader.range(f, at + ".route.addFrom", r.addFrom(), -1, 2);
+          ManifestReader.range(f, at + ".route.addShift", r.addShift(), 0, 16);
+          ManifestReader.range(f, at + ".route.poolShift", r.poolShift(), -1, 30);
         }
         for (int[] t : l.terms()) {
           if (t == null) {
