@@ -84,19 +84,27 @@ class GlobalPool(cfg: AccelConfig) extends Module {
   private val now = Mux(fresh, ram.io.rdata, word)
   // Most networks pool once (ResNet's one global pool), so the shift is then wiring, not a shifter.
   private val shifts = cfg.routes.filter(_.pools).map(_.poolShift).distinct
+  private val roundedOff = scala.collection.mutable.ArrayBuffer.empty[UInt]
   io.means := VecInit((0 until R).map { i =>
     val sum = now((i + 1) * S - 1, i * S)
     if (shifts.length == 1) {
       val n = shifts.head
-      ((sum +& (if (n > 0) (1 << (n - 1)).U else 0.U)) >> n)(B - 1, 0)
+      val wide = sum +& (if (n > 0) (1 << (n - 1)).U else 0.U)
+      if (n > 0) roundedOff += wide(n - 1, 0)
+      wide(B - 1 + n, n)
     } else {
       val round = Mux(io.shift === 0.U, 0.U, 1.U << (io.shift - 1.U))
       ((sum +& round) >> io.shift)(B - 1, 0)
     }
   })
   if (shifts.length == 1) {
+    // The mean drops the rounded-off bits by definition; the names tell lint so.
     val unused_pool_shift = WireDefault(io.shift)
     dontTouch(unused_pool_shift)
+    if (roundedOff.nonEmpty) {
+      val unused_pool_rounded_bits = WireDefault(Cat(roundedOff.toSeq))
+      dontTouch(unused_pool_rounded_bits)
+    }
   }
   io.busy := busy
   io.writing := writing

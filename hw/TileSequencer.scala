@@ -93,6 +93,12 @@ class TileSequencer(cfg: AccelConfig) extends Module {
   private val gPool = if (cfg.hasPool) Some(Reg(UInt(Ram.addrBits(cfg.poolDepth).W))) else None
   io.tile.posFirst.foreach(_ := ox === 0.U && oy === 0.U)
   io.tile.poolBase.foreach(_ := gPool.get + tbChan)
+  if (cfg.hasPool && cfg.chanBits > Ram.addrBits(cfg.poolDepth)) {
+    // Channel counts wider than the pool RAM's address only reach it below the depth.
+    val unused_pool_channel_bits = WireDefault(Cat(p.outC(cfg.chanBits - 1, Ram.addrBits(cfg.poolDepth)),
+      tbChan(cfg.chanBits - 1, Ram.addrBits(cfg.poolDepth))))
+    dontTouch(unused_pool_channel_bits)
+  }
 
   private def restartElement(): Unit = {
     kIdx := 0.U; kx := 0.U; ky := 0.U; plane := 0.S; kOff := 0.S

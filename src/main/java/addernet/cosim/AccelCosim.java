@@ -24,7 +24,7 @@ public final class AccelCosim {
         throw new addernet.io.UserError("--stall must be a percentage in 0..90, got " + stallPercent);
       }
       if (jobs < 1 || jobs > MAX_JOBS) {
-        throw new addernet.io.UserError("--jobs must be in 1.." + MAX_JOBS + ", got " + jobs);
+        throw new addernet.io.UserError("simulator processes (--threads) must be in 1.." + MAX_JOBS + ", got " + jobs);
       }
     }
 
@@ -175,7 +175,7 @@ public final class AccelCosim {
       List<List<int[]>> expected = (opt.jobs() == 1 ? idx.parallel() : idx)
           .mapToObj(i -> net.trace(images[b0 + i]))
           .toList();
-      // The seed goes with the batch, not the simulator, so results do not depend on --jobs.
+      // The seed goes with the batch, not the simulator, so results do not depend on --threads.
       return new Simulated(expected, sim.run(pixels, opt.stallPercent(), opt.seed() + batchIdx,
           opt.compareLayers()));
     })) {

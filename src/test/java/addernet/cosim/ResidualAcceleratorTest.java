@@ -27,13 +27,15 @@ class ResidualAcceleratorTest {
 
   @ParameterizedTest(name = "random residual network {0}")
   @ValueSource(longs = {12, 14, 16, 18, 20, 29}) // 18, 20 and 29 end in a global average pool
-  void randomResidualNetworksMatchTheReferenceNodeByNodeUnderStalls(long seed) {
+  void randomResidualNetworksLintCleanAndMatchTheReferenceNodeByNodeUnderStalls(long seed) {
     IntNetwork net = RandomNetworks.residual(seed, seed % 3 == 0 ? PeOp.MULTIPLY : PeOp.ADDER);
     SplittableRandom rnd = new SplittableRandom(seed);
     var opt = AcceleratorGenerator.fit(net, 1 + rnd.nextInt(4), 1 + rnd.nextInt(5), 1 + rnd.nextInt(3))
         .withControl(seed % 2 == 0 ? Control.AXI : Control.PLAIN);
     Path rtl = tmp.resolve("rtl");
     AcceleratorGenerator.generate(net, opt, rtl);
+    AccelManifest m = AccelManifest.read(rtl);
+    assertEquals("", Verilator.lint(rtl, m.sources(), m.top()), "verilator --lint-only -Wall");
     int[][] images = AcceleratorCosimTest.randomImages(net, 2 * opt.batch() + 1, seed);
     AccelCosim.Report r = new AccelCosim(rtl, net)
         .run(images, null, new AccelCosim.Options(20, (int) seed, true, tmp.resolve("w.fst")), n -> {});
