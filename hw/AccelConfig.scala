@@ -39,8 +39,8 @@ final case class LayerParams(
 }
 
 /**
- * Where a layer of a network with branches reads and writes (docs/accelerator.md, "Residual
- * networks"). Buffers 0 and 1 feed the mesh; buffer 2, the skip buffer, only ever holds a
+ * Where a layer of a network with branches reads and writes (docs/accelerator.md, "Networks
+ * with branches"). Buffers 0 and 1 feed the mesh; buffer 2, the skip buffer, only ever holds a
  * shortcut's output until the add that reads it. A chain's layer i reads i mod 2 and writes the
  * other, which is what [[LayerRoute.chain]] gives.
  *
@@ -222,8 +222,9 @@ final case class AccelConfig(
   def outWords(l: LayerParams): Int = l.outC * l.outH * l.outW
 
   /**
-   * Depth of activation buffer b: layer l reads buffer l % 2 and writes (l + 1) % 2; the input
-   * lands in buffer 0; the last layer writes the logits memory instead.
+   * Depth of activation buffer b: the largest tensor any layer's route leaves in it (a chain's
+   * layer l writes buffer (l + 1) % 2), the input in buffer 0, times the groups; the last layer
+   * writes the logits memory instead.
    */
   val bufferDepth: Array[Int] = Array.tabulate(if (routes.exists(_.dst == LayerRoute.Skip)) 3 else 2) { b =>
     val held = (if (b == 0) Seq(inSize) else Seq.empty) ++

@@ -137,7 +137,6 @@ class Accelerator(cfg: AccelConfig, memFilePrefix: String) extends Module {
         }
       }
     }
-
     is(S.emit) {
       when(output.io.done) { state := S.idle }
     }

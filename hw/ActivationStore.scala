@@ -31,6 +31,8 @@ class ActivationStore(cfg: AccelConfig) extends Module {
     val logitsAddr = Input(UInt(LA.W))
     val logitsData = Output(UInt((cfg.requantizers * cfg.logitBits).W))
   })
+  // The buffer the writeback reads: the add's operand, or for max-pool the destination.
+  private val rmwBuf = io.route.map(r => Mux(r.add, r.addFrom, r.dst))
   private val buffers = Seq.tabulate(cfg.bufferDepth.length) { b =>
     val m = Module(new LaneRam(cfg.bufferDepth(b), R, B))
     m.io.clock := clock
@@ -44,9 +46,9 @@ class ActivationStore(cfg: AccelConfig) extends Module {
         val fromWriteback = Mux(isSrc, 0.U, io.write.en)
         m.io.wen := (if (b == 0) io.load.en | fromWriteback else fromWriteback)
       case Some(r) =>
-        // The mesh reads src; the writeback reads the add's operand (or, for max-pool, dst) and writes dst.
+        // The mesh reads src; the writeback reads rmwBuf and writes dst.
         val isSrc = r.src === b.U
-        val isRmw = Mux(r.add, r.addFrom, r.dst) === b.U
+        val isRmw = rmwBuf.get === b.U
         m.io.ren := Mux(isSrc, io.feedEn, isRmw && io.rmwEn)
         m.io.raddr := Mux(isSrc, io.feedAddr, io.rmwAddr)(a - 1, 0)
         val fromWriteback = Mux(r.dst === b.U, io.write.en, 0.U)
@@ -69,7 +71,7 @@ class ActivationStore(cfg: AccelConfig) extends Module {
       io.rmwData := Mux(srcD === 0.U, buffers(1).io.rdata, buffers(0).io.rdata)
     case Some(r) =>
       val srcD = RegNext(r.src)
-      val rmwD = RegNext(Mux(r.add, r.addFrom, r.dst))
+      val rmwD = RegNext(rmwBuf.get)
       val ib = chisel3.util.log2Ceil(buffers.length)
       io.feedData := VecInit(buffers.map(_.io.rdata))(srcD(ib - 1, 0))
       io.rmwData := VecInit(buffers.map(_.io.rdata))(rmwD(ib - 1, 0))

@@ -164,6 +164,7 @@ class Writeback(cfg: AccelConfig, table: RequantTable) extends Module {
     val narrow = fresh(B - 1, 0).asSInt
     if (!cfg.residual) Mux(slotWrite.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
     else {
+      // The chain's expression again, not a shared val: a chain's Verilog keeps its names.
       val kept = Mux(slotWrite.first, fresh, Mux(old(i) > narrow, old(i), narrow).pad(32))
       Mux(route.get.add, adder.get.io.q(i).pad(32), kept)
     }

@@ -167,8 +167,9 @@ final class GenerateCommand implements Callable<Integer> {
       if (WeightMemory.fromWord(weights) == null) {
         throw new UserError("--weights must be rom, stream, spram or fetch, got '" + weights + "'");
       }
-      if (requantizers != null && requantizers < 1) {
-        throw new UserError("--requantizers must be at least 1, got " + requantizers);
+      if (requantizers != null && (requantizers < 1 || rows != null && requantizers > rows)) {
+        throw new UserError("--requantizers must be in 1.." + (rows == null ? "the rows" : rows)
+            + " (one per PE row at most), got " + requantizers);
       }
       if (b != null) {
         AcceleratorGenerator.Options opt;

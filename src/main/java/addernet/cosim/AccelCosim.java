@@ -24,7 +24,7 @@ public final class AccelCosim {
         throw new addernet.io.UserError("--stall must be a percentage in 0..90, got " + stallPercent);
       }
       if (jobs < 1 || jobs > MAX_JOBS) {
-        throw new addernet.io.UserError("simulator processes (--threads) must be in 1.." + MAX_JOBS + ", got " + jobs);
+        throw new addernet.io.UserError("simulator processes must be in 1.." + MAX_JOBS + ", got " + jobs);
       }
     }
 

@@ -136,7 +136,8 @@ public record AccelManifest(
     Path f = rtlDir.resolve(CONFIG_FILE);
     if (m.formatVersion() != FORMAT_VERSION && m.formatVersion() != FORMAT_VERSION_BRANCHES) {
       throw new UserError(f + ": field formatVersion: expected " + FORMAT_VERSION + " (a chain) or "
-          + FORMAT_VERSION_BRANCHES + " (a network with branches; what this version writes), got " + m.formatVersion() + "; a folder of another format"
+          + FORMAT_VERSION_BRANCHES + " (a network with branches), what this version writes, got "
+          + m.formatVersion() + "; a folder of another format"
           + " may hold other words or another inside, generate it again: addernet generate --model"
           + " PKG --rows " + m.rows() + " --cols " + m.cols() + " --out " + rtlDir);
     }

@@ -108,7 +108,7 @@ public final class AcceleratorGenerator {
         throw new NullPointerException("weights and control are required");
       }
       if (requantizers < 0 || requantizers > rows) {
-        throw new UserError("--requantizers must be in 1.." + rows + " (one per PE row at most), got " + requantizers);
+        throw new UserError("requantizers must be in 1.." + rows + " (one per PE row at most), got " + requantizers);
       }
       if (rows < 1 || cols < 1 || batch < 1) {
         throw new UserError("an accelerator needs at least one PE row, one PE column and one image"
